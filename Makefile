@@ -1,0 +1,59 @@
+# Alertmanager++ front door. `make run` and `make test` are the two commands; each sets up what
+# it needs first (a virtualenv in .venv, Debian packages for the reference and services).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 9093
+
+.PHONY: k8s-bin run test unit integration conformance e2e bench setup deps check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,operator]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian packages the tests need: the reference Alertmanager and amtool, Go 1.19 for its
+# acceptance suite, PostgreSQL and Redis servers.
+deps:
+	scripts/install-deps.sh
+
+run: $(STAMP)
+	mkdir -p data
+	$(VENV)/bin/ampp serve --config.file=examples/alertmanager.yml --storage.path=data \
+		--web.listen-address=:$(PORT) --cluster.listen-address=
+
+unit: $(STAMP)
+	$(PY) -m pytest -m unit -q
+
+integration: $(STAMP) deps
+	$(PY) -m pytest -m integration -q
+
+conformance: $(STAMP) deps
+	scripts/conformance.sh
+
+# Builds kube-apiserver, etcd, kubectl and helm from the Go module proxy once (cached under
+# ~/.cache/ampp/k8s), then runs the tests against a control plane started like envtest does.
+k8s-bin:
+	bash e2e/controlplane/build.sh
+
+e2e: $(STAMP) k8s-bin
+	$(PY) -m pytest -m e2e -q
+
+bench: $(STAMP) deps
+	$(PY) benchmarks/bench.py
+
+check: $(STAMP)
+	$(VENV)/bin/ruff check engine tests
+	$(VENV)/bin/mypy
+
+test: $(STAMP) deps k8s-bin
+	$(PY) -m pytest -m "unit or integration or e2e" -q
+	scripts/conformance.sh
+
+clean:
+	rm -rf $(VENV) data

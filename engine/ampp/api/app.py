@@ -1,0 +1,404 @@
+"""The HTTP API: Alertmanager's v2 API, health and reload endpoints, and metrics.
+
+Handlers are thin: parse the request, call the engine, map domain errors to the status codes
+Alertmanager uses, with a message that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .. import __version__
+from ..config.errors import ConfigError
+from ..config.loader import dump_yaml
+from ..config.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
+from ..engine import Engine
+from ..ingest.v2 import parse_postable_alerts
+from ..model.alert import Alert
+from ..model.timefmt import NS, format_rfc3339millis, now_ns
+from ..mute.silences import SilenceInvalid, SilenceNotFound
+from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
+
+log = logging.getLogger("ampp.api")
+
+ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
+SETTINGS: web.AppKey[ApiSettings] = web.AppKey("settings", object)  # type: ignore[arg-type]
+
+_TRUE = {"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"}
+_FALSE = {"false", "0", "no", "n", "off", "f", "disabled", ""}
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+class ApiSettings:
+    def __init__(self, route_prefix: str, cluster_address: str, peer_name: str | None = None) -> None:
+        self.route_prefix = route_prefix
+        self.cluster_address = cluster_address
+        self.peer_name = peer_name or _ulid()
+
+
+def _ulid() -> str:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    ts = int(time.time() * 1000)
+    head = "".join(alphabet[(ts >> (5 * i)) & 31] for i in reversed(range(10)))
+    return head + "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return _json(message, status)
+
+
+def _bool(request: web.Request, name: str, default: bool = True) -> bool:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise web.HTTPBadRequest(
+        body=orjson.dumps(f"{name} in query must be of type boolean: {raw!r}"),
+        content_type="application/json",
+    )
+
+
+def _filters(request: web.Request) -> list[Matcher]:
+    out = []
+    for text in request.query.getall("filter", []):
+        try:
+            out.append(parse_matcher(text))
+        except MatcherParseError as e:
+            raise web.HTTPBadRequest(
+                body=orjson.dumps(f"bad filter {text!r}: {e}"), content_type="application/json"
+            ) from None
+    return out
+
+
+def _receiver_filter(request: web.Request) -> re.Pattern[str] | None:
+    raw = request.query.get("receiver")
+    if raw is None:
+        return None
+    try:
+        return re.compile(f"^(?:{raw})$")
+    except re.error as e:
+        raise web.HTTPBadRequest(
+            body=orjson.dumps(f"failed to parse receiver param: {e}"), content_type="application/json"
+        ) from None
+
+
+def match_filter_labels(matchers: list[Matcher], labels: dict[str, str]) -> bool:
+    """The v2 API's filter semantics: an empty-valued matcher ignores presence as upstream does."""
+    for m in matchers:
+        present = m.name in labels
+        value = labels.get(m.name, "")
+        if m.type in (MatchType.NOT_REGEX, MatchType.NOT_EQUAL):
+            if m.value == "" and present:
+                continue
+        elif m.value == "" and not present:
+            continue
+        if not m.matches(value):
+            return False
+    return True
+
+
+# -- handlers -------------------------------------------------------------------------------
+
+
+async def healthy(request: web.Request) -> web.Response:
+    return web.Response(text="OK")
+
+
+async def ready(request: web.Request) -> web.Response:
+    if not request.app[ENGINE].ready:
+        return web.Response(status=503, text="Service Unavailable")
+    return web.Response(text="OK")
+
+
+async def reload(request: web.Request) -> web.Response:
+    try:
+        await request.app[ENGINE].reload()
+    except ConfigError as e:
+        log.error("Loading configuration file failed: %s", e)
+        return web.Response(status=500, text=f"failed to reload config: {e}")
+    return web.Response(text="")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    engine.update_gauges()
+    return web.Response(
+        body=generate_latest(engine.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
+
+
+async def get_status(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    settings = request.app[SETTINGS]
+    cluster: dict[str, Any]
+    if settings.cluster_address:
+        cluster = {
+            "name": settings.peer_name,
+            "peers": [{"address": settings.cluster_address, "name": settings.peer_name}],
+            "status": "ready",
+        }
+    else:
+        cluster = {"peers": [], "status": "disabled"}
+    return _json(
+        {
+            "cluster": cluster,
+            "config": {"original": dump_yaml(engine.config)},
+            "uptime": format_rfc3339millis(int(engine.started_at * NS)),
+            "versionInfo": {
+                "branch": "",
+                "buildDate": "",
+                "buildUser": "",
+                "goVersion": "python",
+                "revision": "",
+                "version": __version__,
+            },
+        }
+    )
+
+
+async def get_receivers(request: web.Request) -> web.Response:
+    cfg = request.app[ENGINE].config
+    return _json([{"name": r.name} for r in cfg.alerting.receivers])
+
+
+def _alert_filter(
+    engine: Engine, matchers: list[Matcher], silenced: bool, inhibited: bool, active: bool
+) -> Callable[[Alert, int], bool]:
+    def keep(a: Alert, now: int) -> bool:
+        if a.resolved_at(now) and a.ends_at < now:
+            return False
+        engine.set_alert_status(a)
+        status = engine.marker.status(a.fingerprint)
+        if not active and status.state == "active":
+            return False
+        if not silenced and status.silenced_by:
+            return False
+        if not inhibited and status.inhibited_by:
+            return False
+        return match_filter_labels(matchers, a.labels)
+
+    return keep
+
+
+async def get_alerts(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    matchers = _filters(request)
+    receiver_re = _receiver_filter(request)
+    keep = _alert_filter(
+        engine, matchers, _bool(request, "silenced"), _bool(request, "inhibited"), _bool(request, "active")
+    )
+    _bool(request, "unprocessed")
+    route = engine.runtime.route if engine.runtime else None
+    assert route is not None
+    now = now_ns()
+    out = []
+    for a in engine.alerts.list():
+        receivers = [r.opts.receiver for r in route.match(a.labels)]
+        if receiver_re is not None and not any(receiver_re.match(r) for r in receivers):
+            continue
+        if not keep(a, now):
+            continue
+        out.append(alert_json(a, engine.marker.status(a.fingerprint), receivers))
+    out.sort(key=lambda x: x["fingerprint"])
+    return _json(out)
+
+
+async def post_alerts(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    try:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as e:
+        return _error(f"the body is not valid JSON: {e}")
+    now = now_ns()
+    resolve_timeout = int(engine.config.alerting.global_.resolve_timeout * NS)
+    try:
+        batch = parse_postable_alerts(data, now, resolve_timeout)
+    except ValueError as e:
+        return _error(str(e))
+    m = engine.metrics
+    m.alerts_received.labels("firing").inc(batch.firing)
+    m.alerts_received.labels("resolved").inc(batch.resolved)
+    if batch.alerts:
+        await engine.put_alerts(batch.alerts)
+    if batch.errors:
+        m.alerts_invalid.inc(len(batch.errors))
+        log.error("Failed to validate alerts: %s", "; ".join(batch.errors))
+        return _error("; ".join(batch.errors))
+    return web.Response(status=200)
+
+
+async def get_alert_groups(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    matchers = _filters(request)
+    receiver_re = _receiver_filter(request)
+    keep = _alert_filter(
+        engine, matchers, _bool(request, "silenced"), _bool(request, "inhibited"), _bool(request, "active")
+    )
+    assert engine.runtime is not None
+    groups, receivers = engine.runtime.dispatcher.alert_groups(
+        lambda r: receiver_re is None or receiver_re.match(r.opts.receiver) is not None, keep
+    )
+    out = []
+    for g in groups:
+        out.append(
+            {
+                "alerts": [
+                    alert_json(a, engine.marker.status(a.fingerprint), receivers.get(a.fingerprint, []))
+                    for a in g.alerts
+                ],
+                "labels": g.labels,
+                "receiver": {"name": g.receiver},
+            }
+        )
+    return _json(out)
+
+
+_STATE_ORDER = {"active": 1, "pending": 2, "expired": 3}
+
+
+async def get_silences(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    filters = _filters(request)
+    now = now_ns()
+    sils = [
+        s
+        for s in engine.silences.all()
+        if all(
+            any(f.name == m.name and f.type == m.type and f.value == m.value for m in s.matchers)
+            for f in filters
+        )
+    ]
+
+    def key(s: Any) -> tuple[int, int]:
+        state = s.state(now)
+        if state == "active":
+            return (1, s.ends_at)
+        if state == "pending":
+            return (2, s.starts_at)
+        return (3, -s.ends_at)
+
+    sils.sort(key=key)
+    return _json([silence_json(s, now) for s in sils])
+
+
+async def post_silences(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as e:
+        return _error(f"the body is not valid JSON: {e}")
+    try:
+        sil = parse_postable_silence(body)
+    except BadSilence as e:
+        return _error(str(e))
+    if sil.starts_at >= sil.ends_at:
+        return _error("Failed to create silence: start time must be before end time")
+    if sil.ends_at < now_ns():
+        return _error("Failed to create silence: end time can't be in the past")
+    try:
+        sid = await engine.silences.set(sil)
+    except SilenceNotFound:
+        return _error("not found", 404)
+    except SilenceInvalid as e:
+        return _error(str(e))
+    return _json({"silenceID": sid})
+
+
+async def get_silence(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    sil = engine.silences.get(request.match_info["id"])
+    if sil is None:
+        return web.Response(status=404)
+    return _json(silence_json(sil, now_ns()))
+
+
+async def delete_silence(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    try:
+        await engine.silences.expire(request.match_info["id"])
+    except SilenceNotFound:
+        return _error("not found", 404)
+    except SilenceInvalid as e:
+        return _error(str(e), 500)
+    return web.Response(status=200)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml")
+
+
+async def index(request: web.Request) -> web.Response:
+    prefix = request.app[SETTINGS].route_prefix.rstrip("/")
+    return web.Response(
+        text=f"<!doctype html><title>Alertmanager++</title><h1>Alertmanager++</h1>"
+        f"<p>API: <a href='{prefix}/api/v2/status'>{prefix}/api/v2/status</a>, "
+        f"<a href='{prefix}/api/v2/openapi.yaml'>OpenAPI document</a>, "
+        f"<a href='{prefix}/metrics'>metrics</a>.</p>",
+        content_type="text/html",
+    )
+
+
+_UUID = r"{id:[0-9a-fA-F-]+}"
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error serving %s %s", request.method, request.path)
+        return _error("internal error; see the server log", 500)
+
+
+def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
+    app = web.Application(middlewares=[_errors], client_max_size=64 * 1024 * 1024)
+    app[ENGINE] = engine
+    app[SETTINGS] = settings
+    p = "/" + settings.route_prefix.strip("/")
+    p = "" if p == "/" else p
+    r = app.router
+    r.add_get(f"{p}/-/healthy", healthy)
+    r.add_get(f"{p}/-/ready", ready)
+    r.add_post(f"{p}/-/reload", reload)
+    r.add_get(f"{p}/metrics", metrics)
+    v2 = f"{p}/api/v2"
+    r.add_get(f"{v2}/status", get_status)
+    r.add_get(f"{v2}/receivers", get_receivers)
+    r.add_get(f"{v2}/alerts", get_alerts)
+    r.add_post(f"{v2}/alerts", post_alerts)
+    r.add_get(f"{v2}/alerts/groups", get_alert_groups)
+    r.add_get(f"{v2}/silences", get_silences)
+    r.add_post(f"{v2}/silences", post_silences)
+    r.add_get(f"{v2}/silence/{_UUID}", get_silence)
+    r.add_delete(f"{v2}/silence/{_UUID}", delete_silence)
+    r.add_get(f"{v2}/openapi.yaml", openapi)
+    r.add_get(f"{p}/", index)
+    if p:
+
+        async def to_prefix(request: web.Request) -> web.Response:
+            raise web.HTTPFound(p)
+
+        r.add_get("/", to_prefix)
+    return app

@@ -1,0 +1,307 @@
+"""The ``ampp`` command: ``serve`` takes Alertmanager's flags, spelled the same."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from . import __version__
+from .config.errors import ConfigError
+from .model.timefmt import DurationError, parse_duration
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except DurationError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the engine (accepts Alertmanager's flags)")
+    a = p.add_argument
+    a(
+        "--config.file",
+        dest="config_file",
+        default="alertmanager.yml",
+        help="Alertmanager configuration file name.",
+    )
+    a("--storage.path", dest="storage_path", default="data/", help="Base path for data storage (SQLite).")
+    a(
+        "--storage.url",
+        dest="storage_url",
+        default=None,
+        help="A PostgreSQL URL; SQLite under --storage.path when unset.",
+    )
+    a("--cache.url", dest="cache_url", default=None, help="A Redis URL for the shared cache (optional).")
+    a(
+        "--data.retention",
+        dest="retention",
+        type=_duration,
+        default=120 * 3600,
+        help="How long to keep data for.",
+    )
+    a(
+        "--alerts.gc-interval",
+        dest="alerts_gc_interval",
+        type=_duration,
+        default=30 * 60,
+        help="Interval between alert GC.",
+    )
+    a(
+        "--web.listen-address",
+        dest="listen_address",
+        default=":9093",
+        help="Address to listen on for the web interface and API.",
+    )
+    a(
+        "--web.external-url",
+        dest="external_url",
+        default="",
+        help="The URL under which Alertmanager is externally reachable.",
+    )
+    a(
+        "--web.route-prefix",
+        dest="route_prefix",
+        default="",
+        help="Prefix for the internal routes of web endpoints.",
+    )
+    a("--web.get-concurrency", dest="get_concurrency", type=int, default=0)
+    a("--web.timeout", dest="web_timeout", type=_duration, default=0)
+    a("--web.config.file", dest="web_config_file", default="")
+    a(
+        "--cluster.listen-address",
+        dest="cluster_listen",
+        default="0.0.0.0:9094",
+        help="Listen address for cluster; empty disables HA mode.",
+    )
+    a("--cluster.advertise-address", dest="cluster_advertise", default="")
+    a(
+        "--cluster.peer",
+        dest="cluster_peers",
+        action="append",
+        default=[],
+        help="Initial peers (may be repeated).",
+    )
+    a("--cluster.settle-timeout", dest="settle_timeout", type=_duration, default=60)
+    for flag in (
+        "peer-timeout",
+        "gossip-interval",
+        "pushpull-interval",
+        "tcp-timeout",
+        "probe-timeout",
+        "probe-interval",
+        "reconnect-interval",
+        "reconnect-timeout",
+    ):
+        a(f"--cluster.{flag}", dest=flag.replace("-", "_"), type=_duration, default=None)
+    a("--cluster.label", dest="cluster_label", default="")
+    a("--cluster.allow-insecure-public-advertise-address-discovery", dest="insecure_adv", action="store_true")
+    a("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
+    a("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
+
+
+def _external_url(listen: str, external: str) -> str:
+    if not external:
+        host = socket.gethostname()
+        port = listen.rsplit(":", 1)[-1] if ":" in listen else "80"
+        external = f"http://{host}:{port}/"
+    parts = urlsplit(external)
+    path = parts.path.rstrip("/")
+    if path and not path.startswith("/"):
+        path = "/" + path
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from aiohttp import web
+
+    from .api.app import ApiSettings, create_app
+    from .engine import Engine, EngineOptions
+    from .store.sqlite import SQLiteStorage
+
+    log = logging.getLogger("ampp")
+    external = _external_url(args.listen_address, args.external_url)
+    prefix = args.route_prefix or urlsplit(external).path
+    prefix = "/" + prefix.strip("/")
+    storage = SQLiteStorage(args.storage_path)
+    engine = Engine(
+        EngineOptions(
+            config_file=args.config_file,
+            storage=storage,
+            external_url=external,
+            retention_s=args.retention,
+            alerts_gc_interval_s=args.alerts_gc_interval,
+            cluster_peers=args.cluster_peers,
+        )
+    )
+    try:
+        await engine.start()
+    except ConfigError as e:
+        log.error("Loading configuration file failed: %s", e)
+        return 1
+    cluster = args.cluster_advertise or args.cluster_listen
+    app = create_app(engine, ApiSettings(prefix, cluster))
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    host, _, port = args.listen_address.rpartition(":")
+    site = web.TCPSite(runner, host or None, int(port), reuse_address=True, backlog=1024)
+    await site.start()
+    log.info("Listening address=%s", args.listen_address)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    pending: set[asyncio.Task[None]] = set()
+
+    def on_hup() -> None:
+        async def go() -> None:
+            try:
+                await engine.reload()
+            except ConfigError as e:
+                log.error("Loading configuration file failed: %s", e)
+
+        task = loop.create_task(go())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+    log.info("Received shutdown signal, exiting gracefully")
+    await runner.cleanup()
+    await engine.stop()
+    return 0
+
+
+def _check_config(files: Sequence[str]) -> int:
+    from .config.loader import load_file
+    from .notify.pipeline import unsupported_integrations
+
+    failed = 0
+    for f in files:
+        print(f"Checking '{f}'", end="")
+        try:
+            cfg = load_file(f)
+        except ConfigError as e:
+            print(f"  FAILED: {e}\n")
+            failed += 1
+            continue
+        print("  SUCCESS")
+        a = cfg.alerting
+        print("Found:")
+        print(" - global config")
+        print(" - route")
+        print(f" - {len(a.inhibit_rules)} inhibit rules")
+        print(f" - {len(a.receivers)} receivers")
+        print(f" - {len(a.templates)} templates")
+        for issue in unsupported_integrations(cfg):
+            print(f"  NOTE: {issue.message}")
+        print()
+    if failed:
+        print(f"amtool: error: failed to validate {failed} file(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _routes_test(args: argparse.Namespace) -> int:
+    from .config.loader import load_file
+    from .dispatch.route import build_route
+
+    try:
+        cfg = load_file(args.config_file)
+    except ConfigError as e:
+        print(f"amtool: error: {e}", file=sys.stderr)
+        return 1
+    labels: dict[str, str] = {}
+    for item in args.labels:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(
+                f"amtool: error: Failed to parse labels: invalid label {item!r}: expected name=value",
+                file=sys.stderr,
+            )
+            return 1
+        labels[name] = value.strip('"')
+    route = build_route(cfg.route)
+    receivers: list[str] = []
+    for r in route.match(labels):
+        if r.opts.receiver not in receivers:
+            receivers.append(r.opts.receiver)
+    slug = ",".join(receivers)
+    print(slug)
+    if args.verify_receivers and args.verify_receivers != slug:
+        print("WARNING: Expected receivers did not match resolved receivers.")
+        return 1
+    return 0
+
+
+def _routes_show(args: argparse.Namespace) -> int:
+    from .config.loader import load_file
+    from .dispatch.route import Route, build_route
+
+    try:
+        cfg = load_file(args.config_file)
+    except ConfigError as e:
+        print(f"amtool: error: {e}", file=sys.stderr)
+        return 1
+
+    def show(r: Route, depth: int) -> None:
+        matchers = "{" + ", ".join(str(m) for m in r.matchers) + "}" if r.matchers else "default-route"
+        print("  " * depth + f"└── {matchers}  receiver: {r.opts.receiver}")
+        for c in r.routes:
+            show(c, depth + 1)
+
+    print("Routing tree:")
+    show(build_route(cfg.route), 0)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ampp", description="Alertmanager++: a drop-in replacement for Prometheus Alertmanager."
+    )
+    parser.add_argument("--version", action="version", version=f"ampp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    cc = sub.add_parser("check-config", help="validate config files, as amtool check-config does")
+    cc.add_argument("files", nargs="+")
+    config = sub.add_parser("config", help="inspect a config file")
+    csub = config.add_subparsers(dest="config_command", required=True)
+    routes = csub.add_parser("routes", help="show the routing tree or test it")
+    rsub = routes.add_subparsers(dest="routes_command")
+    test = rsub.add_parser("test", help="print the receivers an alert with the given labels goes to")
+    for p in (routes, test):
+        p.add_argument("--config.file", dest="config_file", default="alertmanager.yml")
+    test.add_argument("--verify.receivers", dest="verify_receivers", default="")
+    test.add_argument("labels", nargs="*")
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        from . import logs
+
+        logs.setup(args.log_level, args.log_format)
+        try:
+            return asyncio.run(_serve(args))
+        except KeyboardInterrupt:
+            return 0
+    if args.command == "check-config":
+        return _check_config(args.files)
+    if args.command == "config":
+        if getattr(args, "routes_command", None) == "test":
+            return _routes_test(args)
+        return _routes_show(args)
+    parser.error("unknown command")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Load alertmanager.yml or the extended config.yaml into one validated Config.
+
+The same function serves the file, SIGHUP, POST /-/reload and the operator (which hands in a
+document it assembled from custom resources), so every path validates identically.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import pydantic
+import yaml
+
+from ..model.labels import go_quote
+from .errors import ConfigError, ConfigIssue
+from .model import AlertingConfig, RouteConfig
+from .receivers import apply_global_defaults
+from .settings import (
+    EXTENDED_SECTIONS,
+    AISettings,
+    CacheSettings,
+    LoggingSettings,
+    MetricsSettings,
+    ServerSettings,
+    StorageSettings,
+    TracingSettings,
+)
+from .yamlsource import Path, line_for, load_yaml
+
+_TIMER_KEYS = ("group_wait", "group_interval", "repeat_interval")
+
+
+@dataclass
+class Config:
+    """One validated configuration: the alerting part plus the engine's own settings."""
+
+    alerting: AlertingConfig
+    original: str
+    source: str
+    extended: bool = False
+    server: ServerSettings = field(default_factory=ServerSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    ai: AISettings = field(default_factory=AISettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    template_files: list[str] = field(default_factory=list)
+
+    @property
+    def route(self) -> RouteConfig:
+        assert self.alerting.route is not None  # guaranteed by validation
+        return self.alerting.route
+
+
+def load_file(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a config file; raise ConfigError naming file, line and field."""
+    source = str(path)
+    try:
+        text = FsPath(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([ConfigIssue(source, (), f"cannot read config file: {e.strerror or e}")]) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError([ConfigIssue(source, (), f"config file is not UTF-8: {e.reason}")]) from None
+    return load_text(text, source, base_dir=str(FsPath(path).parent))
+
+
+def is_extended(data: Any) -> bool:
+    return isinstance(data, dict) and "alerting" in data and all(k in EXTENDED_SECTIONS for k in data)
+
+
+def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Config:
+    """Validate a config document given as text (alertmanager.yml or config.yaml)."""
+    probe, _ = load_yaml(text, source)
+    extended = is_extended(probe)
+    data, lines = load_yaml(text, source, env=extended)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(source, (), "the config must be a YAML mapping", 1)])
+
+    sections: dict[str, Any] = {}
+    prefix: Path = ()
+    alerting_data: Any = data
+    if extended:
+        alerting_data = data.get("alerting") or {}
+        prefix = ("alerting",)
+        if not isinstance(alerting_data, dict):
+            raise ConfigError([ConfigIssue(source, prefix, "must be a mapping", line_for(lines, prefix))])
+        # The extended form allows the group timers next to the route as defaults for it.
+        alerting_data = dict(alerting_data)
+        timers = {k: alerting_data.pop(k) for k in _TIMER_KEYS if k in alerting_data}
+        if timers and isinstance(alerting_data.get("route"), dict):
+            alerting_data["route"] = {**timers, **alerting_data["route"]}
+        sections = {k: v for k, v in data.items() if k != "alerting"}
+
+    issues: list[ConfigIssue] = []
+    alerting = _validate(AlertingConfig, alerting_data, source, prefix, lines, issues)
+    settings: dict[str, Any] = {}
+    for name, model in (
+        ("server", ServerSettings),
+        ("storage", StorageSettings),
+        ("cache", CacheSettings),
+        ("ai", AISettings),
+        ("metrics", MetricsSettings),
+        ("logging", LoggingSettings),
+        ("tracing", TracingSettings),
+    ):
+        value = sections.get(name)
+        settings[name] = _validate(model, value or {}, source, (name,), lines, issues) or model()
+    if alerting is None or issues:
+        raise ConfigError(issues)
+
+    for path, message in _cross_check(alerting):
+        full = (*prefix, *path)
+        issues.append(ConfigIssue(source, full, message, line_for(lines, full)))
+    if issues:
+        raise ConfigError(issues)
+
+    templates = _resolve_templates(alerting.templates, base_dir, source, prefix, lines)
+    return Config(
+        alerting=alerting,
+        original=text,
+        source=source,
+        extended=extended,
+        template_files=templates,
+        **settings,
+    )
+
+
+def _validate(
+    model: type[Any], data: Any, source: str, prefix: Path, lines: dict[Path, int], issues: list[ConfigIssue]
+) -> Any:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as e:
+        for err in e.errors(include_url=False):
+            loc: Path = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+            full = (*prefix, *_yaml_loc(loc))
+            issues.append(ConfigIssue(source, full, _message(err), line_for(lines, full)))
+        return None
+
+
+def _yaml_loc(loc: Path) -> Path:
+    return tuple("global" if x == "global_" else "continue" if x == "continue_" else x for x in loc)
+
+
+def _message(err: Any) -> str:
+    kind = err.get("type")
+    msg = str(err.get("msg", ""))
+    if kind == "extra_forbidden":
+        return "unknown field (not part of Alertmanager's config)"
+    if kind == "missing":
+        return "required field is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if msg.startswith("Assertion failed, "):
+        msg = msg[len("Assertion failed, ") :]
+    return msg
+
+
+def _cross_check(cfg: AlertingConfig) -> list[tuple[Path, str]]:
+    """The checks of Config.UnmarshalYAML and config.Load that span several blocks."""
+    errors: list[tuple[Path, str]] = list(apply_global_defaults(cfg.receivers, cfg.global_))
+    if errors:
+        return errors
+    route = cfg.route
+    if route is None:
+        return [((), "no route provided in config")]
+    if not route.receiver:
+        return [(("route",), "root route must specify a default receiver")]
+    if route.has_matchers():
+        return [(("route",), "root route must not have any matchers")]
+    if route.mute_time_intervals:
+        return [(("route", "mute_time_intervals"), "root route must not have any mute time intervals")]
+    if route.active_time_intervals:
+        return [(("route", "active_time_intervals"), "root route must not have any active time intervals")]
+    names: set[str] = set()
+    for key in ("mute_time_intervals", "time_intervals"):
+        for i, ti in enumerate(getattr(cfg, key)):
+            if not ti.name:
+                what = "mute time interval" if key == "mute_time_intervals" else "time interval"
+                return [((key, i), f"missing name in {what}")]
+            if ti.name in names:
+                what = "mute time interval" if key == "mute_time_intervals" else "time interval"
+                return [((key, i, "name"), f"{what} {go_quote(ti.name)} is not unique")]
+            names.add(ti.name)
+    receivers = {r.name for r in cfg.receivers}
+    undefined = _check_route(route, ("route",), receivers, names)
+    if undefined:
+        return [undefined]
+    if route.continue_:
+        return [(("route", "continue"), "cannot have continue in root route")]
+    return []
+
+
+def _check_route(
+    route: RouteConfig, path: Path, receivers: set[str], intervals: set[str]
+) -> tuple[Path, str] | None:
+    if route.receiver and route.receiver not in receivers:
+        return ((*path, "receiver"), f"undefined receiver {go_quote(route.receiver)} used in route")
+    for key in ("active_time_intervals", "mute_time_intervals"):
+        for name in getattr(route, key) or []:
+            if name not in intervals:
+                return ((*path, key), f"undefined time interval {go_quote(name)} used in route")
+    for i, child in enumerate(route.routes or []):
+        found = _check_route(child, (*path, "routes", i), receivers, intervals)
+        if found:
+            return found
+    return None
+
+
+def _resolve_templates(
+    patterns: list[str], base_dir: str, source: str, prefix: Path, lines: dict[Path, int]
+) -> list[str]:
+    files: list[str] = []
+    for i, pattern in enumerate(patterns):
+        full = pattern if os.path.isabs(pattern) else os.path.join(base_dir, pattern)
+        try:
+            matched = sorted(glob.glob(full))
+        except re_error as e:  # pragma: no cover - glob rarely raises
+            path = (*prefix, "templates", i)
+            raise ConfigError(
+                [ConfigIssue(source, path, f"invalid template glob: {e}", line_for(lines, path))]
+            ) from None
+        files.extend(m for m in matched if os.path.isfile(m))
+    return files
+
+
+re_error = (ValueError, OSError)
+
+
+def dump_yaml(cfg: Config) -> str:
+    """The effective alerting config as YAML with secrets hidden (GET /api/v2/status)."""
+    data = cfg.alerting.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,193 @@
+"""The dispatcher: routes every alert into aggregation groups and flushes them on their timers.
+
+Timing follows Alertmanager's aggrGroup exactly: the first flush after group_wait (at once when
+an alert arrives whose group_wait is already over), then every group_interval; a flush that is
+still running when the next one is due delays it, never overlaps it. After a successful flush
+resolved alerts that did not change meanwhile leave the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..model.alert import Alert, sort_alerts
+from ..model.fingerprint import fingerprint
+from ..model.labels import labelset_before, labelset_string
+from ..model.timefmt import NS, ZERO, now_ns
+from ..notify.stage import FlushContext, Stage
+from .route import Route
+
+log = logging.getLogger("ampp.dispatch")
+
+MIN_TIMEOUT = 10.0  # notify.MinTimeout: the least time a flush gets to finish
+
+
+class AggregationGroup:
+    def __init__(
+        self, route: Route, labels: dict[str, str], pipeline: Stage, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.route = route
+        self.labels = labels
+        self.group_key = f"{route.key()}:{labelset_string(labels)}"
+        self.alerts: dict[int, Alert] = {}
+        self.pipeline = pipeline
+        self.loop = loop
+        self.has_flushed = False
+        self.flushing = False
+        self.due = False
+        self.stopped = False
+        self._handle: asyncio.TimerHandle | None = loop.call_later(route.opts.group_wait, self._fire)
+        self._task: asyncio.Task[None] | None = None
+
+    def insert(self, alert: Alert) -> None:
+        self.alerts[alert.fingerprint] = alert
+        if not self.has_flushed and alert.starts_at + int(self.route.opts.group_wait * NS) < now_ns():
+            self._reset(0)
+
+    def _reset(self, delay: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self.loop.call_later(delay, self._fire) if not self.stopped else None
+
+    def _fire(self) -> None:
+        self._handle = None
+        if self.stopped:
+            return
+        if self.flushing:
+            self.due = True  # Go's timer channel holds one tick: flush right after this one
+            return
+        self._start_flush()
+
+    def _start_flush(self) -> None:
+        self.due = False
+        self.has_flushed = True
+        self._reset(self.route.opts.group_interval)
+        self.flushing = True
+        self._task = self.loop.create_task(self._flush(now_ns()), name=f"flush {self.group_key}")
+
+    async def _flush(self, now: int) -> None:
+        try:
+            if not self.alerts:
+                return
+            alerts = []
+            for a in self.alerts.values():
+                c = a.copy()
+                if not c.resolved_at(now):
+                    c.ends_at = ZERO  # an alert must not resolve by time passing in flight
+                alerts.append(c)
+            alerts = sort_alerts(alerts)
+            opts = self.route.opts
+            ctx = FlushContext(
+                group_key=self.group_key,
+                group_labels=self.labels,
+                receiver=opts.receiver,
+                repeat_interval=opts.repeat_interval,
+                now=now,
+                mute_time_intervals=opts.mute_time_intervals,
+                active_time_intervals=opts.active_time_intervals,
+            )
+            timeout = max(opts.group_interval, MIN_TIMEOUT)
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.pipeline.exec(ctx, alerts)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a failed flush is retried at the next interval
+                log.error("Notify for alerts failed num_alerts=%d err=%s", len(alerts), e or type(e).__name__)
+                return
+            check = now_ns()
+            for a in alerts:
+                got = self.alerts.get(a.fingerprint)
+                if got is not None and a.resolved_at(check) and got.updated_at == a.updated_at:
+                    del self.alerts[a.fingerprint]
+        finally:
+            self.flushing = False
+            if self.due and not self.stopped:
+                self._start_flush()
+
+    def empty(self) -> bool:
+        return not self.alerts
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+
+@dataclass
+class AlertGroupView:
+    labels: dict[str, str]
+    receiver: str
+    alerts: list[Alert]
+
+
+class Dispatcher:
+    def __init__(self, route: Route, pipeline: Stage) -> None:
+        self.route = route
+        self.pipeline = pipeline
+        self.groups: dict[tuple[int, int], AggregationGroup] = {}
+        self.loop = asyncio.get_running_loop()
+        self._maintenance: asyncio.Task[None] | None = None
+
+    def start(self, maintenance_interval: float = 30.0) -> None:
+        self._maintenance = self.loop.create_task(self._maintain(maintenance_interval))
+
+    def process(self, alert: Alert) -> None:
+        """Route one alert (the alert store's subscriber callback)."""
+        for route in self.route.match(alert.labels):
+            labels = route.group_labels(alert.labels)
+            key = (id(route), fingerprint(labels))
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = AggregationGroup(route, labels, self.pipeline, self.loop)
+            group.insert(alert)
+
+    async def _maintain(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for key in [k for k, g in self.groups.items() if g.empty() and not g.flushing]:
+                self.groups.pop(key).stop()
+
+    def stop(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+        for g in self.groups.values():
+            g.stop()
+        self.groups.clear()
+
+    def alert_groups(
+        self, route_filter: Callable[[Route], bool], alert_filter: Callable[[Alert, int], bool]
+    ) -> tuple[list[AlertGroupView], dict[int, list[str]]]:
+        """Dispatcher.Groups: the groups and, per alert, every receiver it is grouped for."""
+        now = now_ns()
+        views: list[AlertGroupView] = []
+        receivers: dict[int, list[str]] = {}
+        for g in self.groups.values():
+            if not route_filter(g.route):
+                continue
+            receiver = g.route.opts.receiver
+            alerts = [a for a in g.alerts.values() if alert_filter(a, now)]
+            for a in alerts:
+                receivers.setdefault(a.fingerprint, []).append(receiver)
+            if alerts:
+                views.append(AlertGroupView(g.labels, receiver, sort_alerts(alerts)))
+        import functools
+
+        def cmp(x: AlertGroupView, y: AlertGroupView) -> int:
+            if x.labels == y.labels:
+                return (x.receiver > y.receiver) - (x.receiver < y.receiver)
+            return -1 if labelset_before(x.labels, y.labels) else 1
+
+        views.sort(key=functools.cmp_to_key(cmp))
+        for r in receivers.values():
+            r.sort()
+        return views, receivers
+
+
+NotifyFunc = Callable[[FlushContext, list[Alert]], Awaitable[None]]

@@ -1,0 +1,213 @@
+"""The engine: storage, alert store, silences, notification log, and the config-driven parts
+(routes, inhibition, pipeline, dispatcher) that a reload swaps atomically.
+
+Nothing here knows about HTTP or Kubernetes; the API and the operator drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .config.errors import ConfigError
+from .config.loader import Config, load_file
+from .dispatch.dispatcher import Dispatcher
+from .dispatch.route import Route, build_route
+from .ingest.alertstore import AlertStore
+from .metrics import Metrics
+from .model.alert import Alert
+from .model.silence import Silence
+from .mute.inhibit import Inhibitor, InhibitRule
+from .mute.marker import Marker
+from .mute.silencer import Silencer
+from .mute.silences import Silences
+from .notify.nflog import NotificationLog
+from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
+from .notify.stages import Integration
+from .store.base import Storage
+from .store.writebehind import AlertWriteBehind
+
+log = logging.getLogger("ampp.engine")
+
+
+@dataclass
+class EngineOptions:
+    config_file: str
+    storage: Storage
+    external_url: str = "http://localhost:9093"
+    retention_s: float = 120 * 3600
+    alerts_gc_interval_s: float = 30 * 60
+    maintenance_interval_s: float = 15 * 60
+    cluster_peers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    """Everything built from one config; replaced as a whole on reload."""
+
+    config: Config
+    route: Route
+    inhibitor: Inhibitor
+    silencer: Silencer
+    dispatcher: Dispatcher
+    integrations: dict[str, list[Integration]]
+
+
+class Engine:
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self.storage = options.storage
+        self.metrics = Metrics()
+        self.marker = Marker()
+        self.alerts = AlertStore()
+        self.silences = Silences(options.retention_s)
+        self.nflog = NotificationLog(options.storage, options.retention_s)
+        self.writer = AlertWriteBehind(options.storage)
+        self.runtime: Runtime | None = None
+        self.started_at = time.time()
+        self._reload_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open storage, restore state, apply the config; raises ConfigError if it is bad."""
+        cfg = load_file(self.options.config_file)
+        self._refuse_unsupported(cfg)
+        await self.storage.open()
+        self.silences.load(await self.storage.load_silences())
+        self.nflog.load(await self.storage.load_nflog())
+        self.alerts.load(await self.storage.load_alerts())
+        self.silences.listeners.append(self._persist_silence)
+        self.alerts.persist = self.writer.queue
+        self.alerts.on_delete.append(self.marker.delete)
+        self.writer.start()
+        await self.apply(cfg)
+        self._tasks.append(asyncio.create_task(self._alert_gc_loop(), name="alert-gc"))
+        self._tasks.append(asyncio.create_task(self._maintenance_loop(), name="maintenance"))
+        self.metrics.build_info.labels(_version(), "", "", "python").set(1)
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        for t in self._tasks:
+            t.cancel()
+        if self.runtime is not None:
+            self.runtime.dispatcher.stop()
+            await close_integrations(self.runtime.integrations)
+        await self.writer.stop()
+        await self.storage.close()
+
+    # -- configuration -------------------------------------------------------------------
+    def _refuse_unsupported(self, cfg: Config) -> None:
+        issues = unsupported_integrations(cfg)
+        if issues:
+            raise ConfigError(issues)
+
+    async def reload(self) -> None:
+        """Re-read the config file; on any error keep the running config and raise."""
+        try:
+            cfg = load_file(self.options.config_file)
+            self._refuse_unsupported(cfg)
+            await self.apply(cfg)
+        except ConfigError:
+            self.metrics.config_last_reload_successful.set(0)
+            raise
+
+    async def apply(self, cfg: Config) -> None:
+        """Build every config-driven part, then swap them in at once; alert state is kept."""
+        async with self._reload_lock:
+            route = build_route(cfg.route)
+            rules = [InhibitRule(r.source(), r.target(), r.equal or []) for r in cfg.alerting.inhibit_rules]
+            inhibitor = Inhibitor(rules, self.marker)
+            silencer = Silencer(self.silences, self.marker)
+            integrations = build_integrations(cfg, self.options.external_url)
+            pipeline = build_pipeline(
+                integrations, inhibitor, silencer, cfg.alerting.all_time_intervals(), self.nflog, self.metrics
+            )
+            old = self.runtime
+            if old is not None:
+                self.alerts.unsubscribe(old.inhibitor.observe)
+                self.alerts.unsubscribe(old.dispatcher.process)
+                old.dispatcher.stop()
+            dispatcher = Dispatcher(route, pipeline)
+            self.alerts.subscribe(inhibitor.observe)
+            self.alerts.subscribe(dispatcher.process)
+            dispatcher.start()
+            self.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
+            if old is not None:
+                await close_integrations(old.integrations)
+            self.metrics.config_last_reload_successful.set(1)
+            self.metrics.config_last_reload_success_timestamp.set(time.time())
+            self.metrics.config_hash.set(int(hashlib.sha256(cfg.original.encode()).hexdigest()[:12], 16))
+            log.info("Completed loading of configuration file file=%s", cfg.source)
+
+    @property
+    def config(self) -> Config:
+        assert self.runtime is not None
+        return self.runtime.config
+
+    # -- alerts --------------------------------------------------------------------------
+    async def put_alerts(self, alerts: Iterable[Alert]) -> None:
+        """Store alerts (merging with what is known) and return once they are durable."""
+        self.alerts.put(alerts)
+        await self.writer.durable()
+
+    def set_alert_status(self, alert: Alert) -> None:
+        """What the API does before reporting an alert: ask both muters, which mark it."""
+        rt = self.runtime
+        assert rt is not None
+        rt.inhibitor.mutes(alert.labels, alert.fingerprint)
+        rt.silencer.mutes(alert.labels, alert.fingerprint)
+
+    async def _persist_silence(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        await self.storage.save_silence(sil)
+
+    # -- background ----------------------------------------------------------------------
+    async def _alert_gc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.alerts_gc_interval_s)
+            gone = self.alerts.gc()
+            if self.runtime is not None:
+                for fp in gone:
+                    self.runtime.inhibitor.forget(fp)
+
+    async def _maintenance_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.maintenance_interval_s)
+            try:
+                gone = self.silences.gc()
+                if gone:
+                    await self.storage.delete_silences(gone)
+                await self.nflog.gc()
+            except Exception:
+                log.exception("maintenance failed")
+
+    def update_gauges(self) -> None:
+        now = time.time_ns()
+        counts = {"active": 0, "suppressed": 0, "unprocessed": 0}
+        for a in self.alerts.alerts.values():
+            if a.resolved_at(now):
+                continue
+            counts[self.marker.status(a.fingerprint).state] += 1
+        for state, n in counts.items():
+            self.metrics.alerts.labels(state).set(n)
+        sil = {"active": 0, "pending": 0, "expired": 0}
+        for s in self.silences.all():
+            sil[s.state(now)] += 1
+        for state, n in sil.items():
+            self.metrics.silences.labels(state).set(n)
+        self.metrics.nflog_entries.set(len(self.nflog))
+        self.metrics.storage_up.set(1 if self.writer.healthy else 0)
+        if self.runtime is not None:
+            self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__

@@ -1,0 +1,82 @@
+"""POST /api/v2/alerts bodies into alerts, with Alertmanager's defaults and validation.
+
+A batch is taken alert by alert: the valid ones are kept, each refused one is reported with its
+position and labels so the sender can tell which it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.alert import Alert
+from ..model.labels import labelset_string
+from ..model.timefmt import ZERO, TimestampError, parse_rfc3339
+
+
+@dataclass
+class ParsedBatch:
+    alerts: list[Alert] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    firing: int = 0
+    resolved: int = 0
+
+
+def _strings(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError(f"{what} must be an object of string values")
+    return value
+
+
+def _time(value: Any, what: str) -> int:
+    if value is None or value == "":
+        return ZERO
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be an RFC 3339 date-time string")
+    try:
+        return parse_rfc3339(value)
+    except TimestampError as e:
+        raise ValueError(f"{what}: {e}") from None
+
+
+def parse_postable_alerts(data: Any, now: int, resolve_timeout_ns: int) -> ParsedBatch:
+    """The body must be a JSON array; raises ValueError if it is not."""
+    if not isinstance(data, list):
+        raise ValueError("the body must be a JSON array of alerts")
+    out = ParsedBatch()
+    total = len(data)
+    for i, item in enumerate(data):
+        try:
+            if not isinstance(item, dict):
+                raise ValueError("must be a JSON object")
+            if "labels" not in item:
+                raise ValueError("labels in body is required")
+            labels = {k: v for k, v in _strings(item["labels"], "labels").items() if v != ""}
+            annotations = _strings(item.get("annotations"), "annotations")
+            starts = _time(item.get("startsAt"), "startsAt")
+            ends = _time(item.get("endsAt"), "endsAt")
+            url = item.get("generatorURL") or ""
+            if not isinstance(url, str):
+                raise ValueError("generatorURL must be a string")
+        except ValueError as e:
+            out.errors.append(f"alert {i + 1} of {total}: {e}")
+            continue
+        timeout = False
+        if starts == ZERO:
+            starts = now if ends == ZERO else ends
+        if ends == ZERO:
+            timeout = True
+            ends = now + resolve_timeout_ns
+        if ends > now:
+            out.firing += 1
+        else:
+            out.resolved += 1
+        alert = Alert(labels, annotations, starts, ends, url, now, timeout)
+        problem = alert.validate()
+        if problem:
+            out.errors.append(f"{problem} (alert {i + 1} of {total} {labelset_string(labels)})")
+            continue
+        out.alerts.append(alert)
+    return out

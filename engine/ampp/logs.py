@@ -1,0 +1,46 @@
+"""Logging in Alertmanager's formats: logfmt (default) or JSON, at --log.level."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+
+
+def _ts(record: logging.LogRecord) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+
+
+class LogfmtFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        if record.exc_info:
+            msg += " " + self.formatException(record.exc_info).replace("\n", " | ")
+        level = record.levelname.lower().replace("warning", "warn")
+        return f"ts={_ts(record)} caller={record.name} level={level} msg={json.dumps(msg)}"
+
+
+class JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        if record.exc_info:
+            msg += "\n" + self.formatException(record.exc_info)
+        level = record.levelname.lower().replace("warning", "warn")
+        return json.dumps({"ts": _ts(record), "caller": record.name, "level": level, "msg": msg})
+
+
+def setup(level: str = "info", fmt: str = "logfmt") -> None:
+    if level not in _LEVELS:
+        raise ValueError(f"--log.level must be one of debug, info, warn, error (got {level!r})")
+    if fmt not in ("logfmt", "json"):
+        raise ValueError(f"--log.format must be logfmt or json (got {fmt!r})")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogfmtFormatter() if fmt == "logfmt" else JSONFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(_LEVELS[level])
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,88 @@
+"""Prometheus metrics under Alertmanager's names, in a registry per engine."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.alerts_received = Counter(
+            "alertmanager_alerts_received", "The total number of received alerts.", ["status"], registry=r
+        )
+        self.alerts_invalid = Counter(
+            "alertmanager_alerts_invalid",
+            "The total number of received alerts that were invalid.",
+            registry=r,
+        )
+        self.alerts = Gauge("alertmanager_alerts", "How many alerts by state.", ["state"], registry=r)
+        self.notifications = Counter(
+            "alertmanager_notifications",
+            "The total number of attempted notifications.",
+            ["integration"],
+            registry=r,
+        )
+        self.notifications_failed = Counter(
+            "alertmanager_notifications_failed",
+            "The total number of failed notifications.",
+            ["integration"],
+            registry=r,
+        )
+        self.notification_latency = Histogram(
+            "alertmanager_notification_latency_seconds",
+            "The latency of notifications in seconds.",
+            ["integration"],
+            buckets=(1, 5, 10, 15, 20),
+            registry=r,
+        )
+        self.silences = Gauge("alertmanager_silences", "How many silences by state.", ["state"], registry=r)
+        self.nflog_queries = Counter(
+            "alertmanager_nflog_queries", "Number of notification log queries were received.", registry=r
+        )
+        self.nflog_gc_duration = Histogram(
+            "alertmanager_nflog_gc_duration_seconds",
+            "Duration of the last notification log garbage collection cycle.",
+            registry=r,
+        )
+        self.nflog_entries = Gauge(
+            "alertmanager_nflog_entries", "Number of notification log entries held.", registry=r
+        )
+        self.config_last_reload_successful = Gauge(
+            "alertmanager_config_last_reload_successful",
+            "Whether the last configuration reload attempt was successful.",
+            registry=r,
+        )
+        self.config_last_reload_success_timestamp = Gauge(
+            "alertmanager_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            registry=r,
+        )
+        self.config_hash = Gauge(
+            "alertmanager_config_hash", "Hash of the currently loaded alertmanager configuration.", registry=r
+        )
+        self.dispatcher_aggregation_groups = Gauge(
+            "alertmanager_dispatcher_aggregation_groups", "Number of active aggregation groups", registry=r
+        )
+        self.build_info = Gauge(
+            "alertmanager_build_info",
+            "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which alertmanager was built.",
+            ["version", "revision", "branch", "goversion"],
+            registry=r,
+        )
+        self.http_request_duration = Histogram(
+            "alertmanager_http_request_duration_seconds",
+            "Histogram of latencies for HTTP requests.",
+            ["handler", "method"],
+            registry=r,
+        )
+        self.cluster_enabled = Gauge(
+            "alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.", registry=r
+        )
+        self.storage_up = Gauge("ampp_storage_up", "Whether the last write to storage succeeded.", registry=r)
+        for state in ("active", "suppressed", "unprocessed"):
+            self.alerts.labels(state)
+        for state in ("active", "pending", "expired"):
+            self.silences.labels(state)
+        for status in ("firing", "resolved"):
+            self.alerts_received.labels(status)

@@ -1,0 +1,130 @@
+"""Timestamps as integer nanoseconds since the Unix epoch, formatted the way Go prints them.
+
+Alertmanager keeps nanosecond timestamps and compares them exactly (merge rules, dedup), so the
+engine does too; Go's zero time (0001-01-01T00:00:00Z) is a real value here, not None.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+NS = 1_000_000_000
+ZERO = -62135596800 * NS  # Go's time.Time{} in Unix nanoseconds
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$"
+)
+
+
+class TimestampError(ValueError):
+    """A timestamp that is not RFC 3339."""
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def parse_rfc3339(text: str) -> int:
+    """Parse an RFC 3339 timestamp (any fraction up to nanoseconds, any offset) to nanoseconds."""
+    m = _RFC3339.match(text)
+    if not m:
+        raise TimestampError(f"invalid RFC 3339 timestamp {text!r}")
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except ValueError as e:
+        raise TimestampError(f"invalid RFC 3339 timestamp {text!r}: {e}") from None
+    offset = 0
+    if tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        offset = sign * (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60)
+    whole = (dt - _EPOCH) // timedelta(seconds=1) - offset
+    nanos = int(frac.ljust(9, "0")) if frac else 0
+    return whole * NS + nanos
+
+
+def _split(ns: int) -> tuple[datetime, int]:
+    seconds, nanos = divmod(ns, NS)
+    return _EPOCH + timedelta(seconds=seconds), nanos
+
+
+def format_rfc3339nano(ns: int) -> str:
+    """Go's time.RFC3339Nano in UTC: trailing zeros of the fraction are dropped."""
+    dt, nanos = _split(ns)
+    base = (
+        dt.strftime("%Y-%m-%dT%H:%M:%S")
+        if dt.year >= 1000
+        else f"{dt.year:04d}" + dt.strftime("-%m-%dT%H:%M:%S")
+    )
+    if nanos:
+        return f"{base}.{nanos:09d}".rstrip("0") + "Z"
+    return base + "Z"
+
+
+def format_rfc3339millis(ns: int) -> str:
+    """go-openapi's strfmt.DateTime: always three fraction digits (what the v2 API returns)."""
+    dt, nanos = _split(ns)
+    base = (
+        dt.strftime("%Y-%m-%dT%H:%M:%S")
+        if dt.year >= 1000
+        else f"{dt.year:04d}" + dt.strftime("-%m-%dT%H:%M:%S")
+    )
+    return f"{base}.{nanos // 1_000_000:03d}Z"
+
+
+def to_datetime(ns: int) -> datetime:
+    dt, nanos = _split(ns)
+    return dt + timedelta(microseconds=nanos // 1000)
+
+
+def from_datetime(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
+
+
+_DURATION_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+
+
+class DurationError(ValueError):
+    """A duration that is not in Prometheus' syntax."""
+
+
+def parse_duration(text: str) -> float:
+    """Parse a Prometheus duration (``1h30m``, ``5m``, ``0s``, ``1w``) into seconds."""
+    if text == "0":
+        return 0.0
+    m = _DURATION.match(text)
+    if not m or not text:
+        raise DurationError(f'not a valid duration string: "{text}"')
+    total = 0.0
+    for value, unit in zip(m.groups(), ("y", "w", "d", "h", "m", "s", "ms"), strict=True):
+        if value:
+            total += int(value) * _DURATION_UNITS[unit]
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """Prometheus' model.Duration String(): ``1h30m``, ``5m``, ``0s``."""
+    ms = round(seconds * 1000)
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit, size in (
+        ("y", 365 * 86400000),
+        ("w", 7 * 86400000),
+        ("d", 86400000),
+        ("h", 3600000),
+        ("m", 60000),
+        ("s", 1000),
+        ("ms", 1),
+    ):
+        if ms >= size:
+            out.append(f"{ms // size}{unit}")
+            ms %= size
+    return "".join(out)

@@ -1,0 +1,82 @@
+"""Inhibition: an alert matching a rule's target is muted while a source alert fires.
+
+Alertmanager's rules (inhibit/inhibit.go): the source and target must agree on the ``equal``
+labels (a label missing on both counts as equal, being empty), an alert that matches both sides
+of a rule is never inhibited by itself, and resolved sources do not inhibit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..config.matchers import Matcher
+from ..model.alert import Alert
+from ..model.fingerprint import fingerprint
+from ..model.timefmt import now_ns
+from .marker import Marker
+
+
+def _matches(matchers: list[Matcher], labels: dict[str, str]) -> bool:
+    for m in matchers:
+        if not m.matches(labels.get(m.name, "")):
+            return False
+    return True
+
+
+class InhibitRule:
+    def __init__(self, source: list[Matcher], target: list[Matcher], equal: Iterable[str]) -> None:
+        self.source = source
+        self.target = target
+        self.equal = list(equal)
+        self.scache: dict[int, Alert] = {}
+
+    def observe(self, alert: Alert) -> None:
+        if _matches(self.source, alert.labels):
+            self.scache[alert.fingerprint] = alert
+
+    def forget(self, fp: int) -> None:
+        self.scache.pop(fp, None)
+
+    def has_equal(self, labels: dict[str, str], exclude_two_sided: bool, now: int) -> int | None:
+        for fp, a in self.scache.items():
+            if a.resolved_at(now):
+                continue
+            if any(a.labels.get(n, "") != labels.get(n, "") for n in self.equal):
+                continue
+            if exclude_two_sided and _matches(self.target, a.labels):
+                continue
+            return fp
+        return None
+
+
+class Inhibitor:
+    def __init__(self, rules: list[InhibitRule], marker: Marker) -> None:
+        self.rules = rules
+        self.marker = marker
+
+    def observe(self, alert: Alert) -> None:
+        for r in self.rules:
+            r.observe(alert)
+
+    def forget(self, fp: int) -> None:
+        for r in self.rules:
+            r.forget(fp)
+
+    def mutes(self, labels: dict[str, str], fp: int | None = None) -> bool:
+        fp = fingerprint(labels) if fp is None else fp
+        now = now_ns()
+        for r in self.rules:
+            if not _matches(r.target, labels):
+                continue
+            source = r.has_equal(labels, _matches(r.source, labels), now)
+            if source is not None:
+                self.marker.set_inhibited(fp, [f"{source:016x}"])
+                return True
+        self.marker.set_inhibited(fp, [])
+        return False
+
+    def gc(self) -> None:
+        now = now_ns()
+        for r in self.rules:
+            for fp in [fp for fp, a in r.scache.items() if a.resolved_at(now)]:
+                del r.scache[fp]

@@ -1,0 +1,168 @@
+"""Silences: create, update in place or replace, expire, garbage-collect, and persist.
+
+The rules are Alertmanager's (silence/silence.go): a change that rewrites history (other
+matchers, an earlier start of an active silence, ...) expires the old silence and creates a new
+one with a new id; anything else updates in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from ..config.matchers import Matcher, MatchType
+from ..model.labels import go_quote, is_valid_label_name
+from ..model.silence import Silence
+from ..model.timefmt import NS, now_ns
+
+
+class SilenceNotFound(LookupError):
+    def __str__(self) -> str:
+        return "not found"
+
+
+class SilenceInvalid(ValueError):
+    pass
+
+
+def _matches_empty(m: Matcher) -> bool:
+    if m.type in (MatchType.EQUAL, MatchType.REGEX):
+        return m.matches("")
+    return False
+
+
+def validate_silence(s: Silence) -> None:
+    """silence.validateSilence, with its messages."""
+    problem: str | None = None
+    if not s.id:
+        problem = "ID missing"
+    elif not s.matchers:
+        problem = "at least one matcher required"
+    else:
+        for i, m in enumerate(s.matchers):
+            if not is_valid_label_name(m.name):
+                problem = f"invalid label matcher {i}: invalid label name {go_quote(m.name)}"
+                break
+        if problem is None and all(_matches_empty(m) for m in s.matchers):
+            problem = "at least one matcher must not match the empty string"
+        if problem is None and s.ends_at < s.starts_at:
+            problem = "end time must not be before start time"
+    if problem:
+        raise SilenceInvalid(f"silence invalid: {problem}")
+
+
+def _can_update(prev: Silence, new: Silence, now: int) -> bool:
+    if [(m.name, m.type, m.value) for m in prev.matchers] != [
+        (m.name, m.type, m.value) for m in new.matchers
+    ]:
+        return False
+    state = prev.state(now)
+    if state == "active":
+        return new.starts_at == prev.starts_at and new.ends_at >= now
+    if state == "pending":
+        return new.starts_at >= now
+    return False
+
+
+SilenceListener = Callable[[str, Silence, Silence | None], Awaitable[None]]
+"""Called after every change with (event, silence, previous): created, updated, expired."""
+
+
+@dataclass
+class SilenceChange:
+    event: str
+    silence: Silence
+
+
+class Silences:
+    """The silence store; ``version`` moves on every change so muters can cache decisions."""
+
+    def __init__(self, retention_s: float = 120 * 3600, now: Callable[[], int] = now_ns) -> None:
+        self._by_id: dict[str, Silence] = {}
+        self.retention_ns = int(retention_s * NS)
+        self.version = 0
+        self._now = now
+        self.listeners: list[SilenceListener] = []
+
+    def load(self, silences: Iterable[Silence]) -> None:
+        for s in silences:
+            self._by_id[s.id] = s
+        self.version += 1
+
+    def get(self, sid: str) -> Silence | None:
+        return self._by_id.get(sid)
+
+    def all(self) -> list[Silence]:
+        return list(self._by_id.values())
+
+    def active_or_pending(self) -> list[Silence]:
+        now = self._now()
+        return [s for s in self._by_id.values() if s.state(now) != "expired"]
+
+    async def _store(self, event: str, sil: Silence, prev: Silence | None, now: int) -> None:
+        sil.updated_at = now
+        validate_silence(sil)
+        self._by_id[sil.id] = sil
+        self.version += 1
+        for listener in self.listeners:
+            await listener(event, sil, prev)
+
+    async def set(self, sil: Silence) -> str:
+        """Create or update; return the id (new when the change had to replace the silence)."""
+        now = self._now()
+        prev = self._by_id.get(sil.id) if sil.id else None
+        if sil.id and prev is None:
+            raise SilenceNotFound()
+        if prev is not None:
+            if _can_update(prev, sil, now):
+                await self._store("updated", sil, prev, now)
+                return sil.id
+            if prev.state(now) != "expired":
+                await self._expire(prev, now)
+        new = sil.clone()
+        new.id = str(uuid.uuid4())
+        if new.starts_at < now:
+            new.starts_at = now
+        await self._store("created", new, prev, now)
+        return new.id
+
+    async def expire(self, sid: str) -> None:
+        sil = self._by_id.get(sid)
+        if sil is None:
+            raise SilenceNotFound()
+        await self._expire(sil, self._now())
+
+    async def _expire(self, sil: Silence, now: int) -> None:
+        new = sil.clone()
+        state = new.state(now)
+        if state == "expired":
+            raise SilenceInvalid(f"silence {sil.id} already expired")
+        if state == "active":
+            new.ends_at = now
+        else:
+            new.starts_at = now
+            new.ends_at = now
+        await self._store("expired", new, sil, now)
+
+    def gc(self) -> list[str]:
+        """Drop silences whose end lies more than the retention in the past."""
+        now = self._now()
+        gone = [sid for sid, s in self._by_id.items() if s.ends_at + self.retention_ns <= now]
+        for sid in gone:
+            del self._by_id[sid]
+        if gone:
+            self.version += 1
+        return gone
+
+    def matching(self, labels: dict[str, str]) -> tuple[list[str], list[str]]:
+        """Ids of the active and of the pending silences that match ``labels``."""
+        now = self._now()
+        active: list[str] = []
+        pending: list[str] = []
+        for s in self._by_id.values():
+            state = s.state(now)
+            if state == "expired" or not s.matches(labels):
+                continue
+            (active if state == "active" else pending).append(s.id)
+        return active, pending

@@ -1,0 +1,146 @@
+"""The one HTTP sender every integration posts through: auth, TLS, proxy, timeouts, redaction.
+
+Built from an http_config block (prometheus/common's HTTPClientConfig). Credentials files are
+read at send time so a rotated secret is picked up without a reload, as Prometheus does.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from .stage import NotifyError
+
+USER_AGENT = f"Alertmanager/{__version__}"
+
+
+def _read(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text().strip()
+    except OSError as e:
+        raise NotifyError(f"unable to read {path}: {e.strerror}", retry=False) from None
+
+
+def _ssl_context(tls: Any) -> ssl.SSLContext | bool:
+    if tls is None:
+        return True
+    if getattr(tls, "insecure_skip_verify", False):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
+        ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
+    cert, key = getattr(tls, "cert_file", None), getattr(tls, "key_file", None)
+    if cert:
+        ctx.load_cert_chain(cert, key or None)
+    return ctx
+
+
+class HTTPSender:
+    def __init__(self, http_config: Any = None, timeout: float | None = None) -> None:
+        self.config = http_config
+        tls = getattr(http_config, "tls_config", None)
+        self.server_name = getattr(tls, "server_name", None) if tls else None
+        proxy = getattr(http_config, "proxy_url", None) if http_config else None
+        follow = getattr(http_config, "follow_redirects", True) if http_config else True
+        self.client = httpx.AsyncClient(
+            verify=_ssl_context(tls),
+            proxy=str(proxy) if proxy else None,
+            follow_redirects=bool(follow),
+            timeout=httpx.Timeout(timeout) if timeout else httpx.Timeout(None),
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._oauth_token: tuple[str, float] | None = None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _auth_headers(self) -> dict[str, str]:
+        c = self.config
+        if c is None:
+            return {}
+        basic = getattr(c, "basic_auth", None)
+        if basic is not None:
+            user = getattr(basic, "username", None) or _read(getattr(basic, "username_file", None)) or ""
+            password = getattr(basic, "password", None) or _read(getattr(basic, "password_file", None)) or ""
+            return {"Authorization": httpx.BasicAuth(str(user), str(password))._auth_header}
+        authz = getattr(c, "authorization", None)
+        if authz is not None:
+            cred = (
+                getattr(authz, "credentials", None) or _read(getattr(authz, "credentials_file", None)) or ""
+            )
+            return {"Authorization": f"{getattr(authz, 'type', None) or 'Bearer'} {cred}"}
+        bearer = getattr(c, "bearer_token", None) or _read(getattr(c, "bearer_token_file", None))
+        if bearer:
+            return {"Authorization": f"Bearer {bearer}"}
+        oauth = getattr(c, "oauth2", None)
+        if oauth is not None:
+            return {"Authorization": f"Bearer {await self._oauth2(oauth)}"}
+        return {}
+
+    async def _oauth2(self, oauth: Any) -> str:
+        if self._oauth_token and self._oauth_token[1] > time.monotonic():
+            return self._oauth_token[0]
+        secret = (
+            getattr(oauth, "client_secret", None) or _read(getattr(oauth, "client_secret_file", None)) or ""
+        )
+        data = {"grant_type": "client_credentials", **(getattr(oauth, "endpoint_params", None) or {})}
+        scopes = getattr(oauth, "scopes", None)
+        if scopes:
+            data["scope"] = " ".join(scopes)
+        try:
+            resp = await self.client.post(
+                str(oauth.token_url), data=data, auth=(str(oauth.client_id), str(secret))
+            )
+            resp.raise_for_status()
+            body = resp.json()
+        except (httpx.HTTPError, ValueError) as e:
+            raise NotifyError(f"oauth2 token request failed: {_redact(str(e))}") from None
+        token = str(body["access_token"])
+        self._oauth_token = (token, time.monotonic() + float(body.get("expires_in", 3600)) * 0.9)
+        return token
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST; connection errors become retryable NotifyErrors with the URL's secrets hidden."""
+        h = {"Content-Type": content_type, **(await self._auth_headers()), **(headers or {})}
+        extensions = {"sni_hostname": self.server_name} if self.server_name else None
+        try:
+            return await self.client.post(url, content=body, headers=h, extensions=extensions)
+        except httpx.HTTPError as e:
+            raise NotifyError(f"Post {_redact_url(url)}: {_redact(str(e)) or type(e).__name__}") from None
+
+
+def _redact_url(url: str) -> str:
+    u = httpx.URL(url)
+    if u.userinfo:
+        u = u.copy_with(username="<redacted>", password=None)
+    return str(u.copy_with(query=None)) if u.query else str(u)
+
+
+def _redact(text: str) -> str:
+    return text
+
+
+def check_status(resp: httpx.Response, retry_codes: frozenset[int] = frozenset()) -> None:
+    """notify.Retrier.Check: 2xx is success, 5xx (and the given codes) retry, the rest fail."""
+    code = resp.status_code
+    if code // 100 == 2:
+        return
+    retry = code // 100 == 5 or code in retry_codes
+    detail = resp.text[:1024].strip() if resp.content else ""
+    message = f"unexpected status code {code}" + (f": {detail}" if detail else "")
+    raise NotifyError(message, retry=retry)

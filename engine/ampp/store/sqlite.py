@@ -1,0 +1,185 @@
+"""SQLite (WAL) storage under --storage.path: the embedded default, nothing to install.
+
+One connection on one dedicated thread serializes every statement; the event loop only awaits.
+WAL with synchronous=NORMAL makes each commit survive a kill -9 of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import orjson
+
+from ..model.alert import Alert
+from ..model.silence import Silence
+from .base import NflogEntry
+from .codec import alert_from_row, alert_row, silence_from_row, silence_row
+
+T = TypeVar("T")
+
+MIGRATIONS: list[str] = [
+    # 1: the engine's own state
+    """
+    CREATE TABLE alerts (
+        fingerprint TEXT PRIMARY KEY,
+        labels BLOB NOT NULL,
+        annotations BLOB NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        generator_url TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        timeout INTEGER NOT NULL
+    );
+    CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        matchers BLOB NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL
+    );
+    CREATE TABLE nflog (
+        group_key TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        firing BLOB NOT NULL,
+        resolved BLOB NOT NULL,
+        timestamp INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (group_key, receiver, integration, idx)
+    );
+    """,
+]
+
+
+class SQLiteStorage:
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, "ampp.db")
+        self._directory = directory
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+
+        def call() -> T:
+            assert self._conn is not None
+            return fn(self._conn)
+
+        return await loop.run_in_executor(self._executor, call)
+
+    async def open(self) -> None:
+        os.makedirs(self._directory, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._executor, self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        migrate(conn)
+        return conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._run(lambda c: c.close())
+            self._conn = None
+        self._executor.shutdown(wait=True)
+
+    async def load_alerts(self) -> list[Alert]:
+        rows = await self._run(lambda c: c.execute("SELECT * FROM alerts").fetchall())
+        return [alert_from_row(r) for r in rows]
+
+    async def write_alerts(self, upserts: Sequence[Alert], deletes: Sequence[int]) -> None:
+        rows = [alert_row(a) for a in upserts]
+        gone = [(f"{fp:016x}",) for fp in deletes]
+
+        def write(c: sqlite3.Connection) -> None:
+            with _tx(c):
+                if rows:
+                    c.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?)", rows)
+                if gone:
+                    c.executemany("DELETE FROM alerts WHERE fingerprint = ?", gone)
+
+        await self._run(write)
+
+    async def load_silences(self) -> list[Silence]:
+        rows = await self._run(lambda c: c.execute("SELECT * FROM silences").fetchall())
+        return [silence_from_row(r) for r in rows]
+
+    async def save_silence(self, silence: Silence) -> None:
+        row = silence_row(silence)
+        await self._run(lambda c: _commit(c, "INSERT OR REPLACE INTO silences VALUES (?,?,?,?,?,?,?)", [row]))
+
+    async def delete_silences(self, ids: Sequence[str]) -> None:
+        await self._run(lambda c: _commit(c, "DELETE FROM silences WHERE id = ?", [(i,) for i in ids]))
+
+    async def load_nflog(self) -> list[NflogEntry]:
+        rows = await self._run(lambda c: c.execute("SELECT * FROM nflog").fetchall())
+        return [
+            NflogEntry(gk, r, i, idx, frozenset(orjson.loads(f)), frozenset(orjson.loads(rs)), ts, exp)
+            for gk, r, i, idx, f, rs, ts, exp in rows
+        ]
+
+    async def save_nflog(self, entry: NflogEntry) -> None:
+        row = (
+            entry.group_key,
+            entry.receiver,
+            entry.integration,
+            entry.idx,
+            orjson.dumps(sorted(entry.firing)),
+            orjson.dumps(sorted(entry.resolved)),
+            entry.timestamp,
+            entry.expires_at,
+        )
+        await self._run(lambda c: _commit(c, "INSERT OR REPLACE INTO nflog VALUES (?,?,?,?,?,?,?,?)", [row]))
+
+    async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None:
+        await self._run(
+            lambda c: _commit(
+                c,
+                "DELETE FROM nflog WHERE group_key=? AND receiver=? AND integration=? AND idx=?",
+                list(keys),
+            )
+        )
+
+
+class _tx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
+    with _tx(conn):
+        conn.executemany(sql, rows)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations not yet applied; return the schema version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0])
+    for version, sql in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with _tx(conn):
+            for statement in sql.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
+        current = version
+    return current

@@ -1,0 +1,96 @@
+"""Group commit of alert changes: many puts, one transaction, every caller told when durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..model.alert import Alert
+from .base import Storage
+
+log = logging.getLogger(__name__)
+
+
+class AlertWriteBehind:
+    """Collects alert upserts and deletions and writes them in batches.
+
+    A caller that needs durability awaits ``durable()``: it resolves after the batch holding
+    everything queued so far is committed. Later versions of one alert replace earlier ones
+    in the queue, so a hot alert costs one row per batch.
+    """
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._upserts: dict[int, Alert] = {}
+        self._deletes: set[int] = set()
+        self._waiters: list[asyncio.Future[None]] = []
+        self._inflight: list[asyncio.Future[None]] | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.healthy = True
+
+    def queue(self, upserts: list[Alert], deletes: list[int]) -> None:
+        for a in upserts:
+            self._upserts[a.fingerprint] = a
+            self._deletes.discard(a.fingerprint)
+        for fp in deletes:
+            self._upserts.pop(fp, None)
+            self._deletes.add(fp)
+        self._wake.set()
+
+    def durable(self) -> asyncio.Future[None]:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._upserts and not self._deletes:
+            if self._inflight is None:
+                fut.set_result(None)
+            else:  # the write in progress holds what the caller queued
+                self._inflight.append(fut)
+        else:
+            self._waiters.append(fut)
+            self._wake.set()
+        return fut
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="alert-write-behind")
+
+    async def stop(self) -> None:
+        await self.flush()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def flush(self) -> None:
+        while self._upserts or self._deletes:
+            upserts, deletes = list(self._upserts.values()), list(self._deletes)
+            waiters = self._waiters
+            self._upserts, self._deletes, self._waiters = {}, set(), []
+            self._inflight = waiters
+            try:
+                await self.storage.write_alerts(upserts, deletes)
+                self.healthy = True
+            except Exception:
+                # Keep what was not written and try again; nothing is dropped.
+                log.exception("writing alerts to storage failed; will retry")
+                self.healthy = False
+                for a in upserts:
+                    self._upserts.setdefault(a.fingerprint, a)
+                for fp in deletes:
+                    if fp not in self._upserts:
+                        self._deletes.add(fp)
+                self._waiters = waiters + self._waiters
+                self._inflight = None
+                await asyncio.sleep(1)
+                continue
+            self._inflight = None
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()

@@ -1,0 +1,115 @@
+"""Start an Alertmanager-compatible server process for tests and benchmarks.
+
+The same helper starts the real Alertmanager 0.25 (Debian's binary, the reference) and
+`ampp serve`, with the same flags, so a test can run one scenario against both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REFERENCE_BINARY = "/usr/bin/prometheus-alertmanager"
+AMTOOL = "/usr/bin/amtool"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ampp_command() -> list[str]:
+    """The command that runs `ampp serve` from this checkout's environment."""
+    exe = shutil.which("ampp", path=str(Path(sys.executable).parent))
+    return [exe, "serve"] if exe else [sys.executable, "-m", "ampp", "serve"]
+
+
+@dataclass
+class Server:
+    kind: str  # "reference" or "ampp"
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    config_path: Path
+    storage_path: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def reload(self) -> httpx.Response:
+        return httpx.post(f"{self.url}/-/reload", timeout=10)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode} before it was ready:\n"
+                + log_path.read_text(errors="replace")[-4000:]
+            )
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(
+        f"server at {url} not ready after {timeout}s:\n" + log_path.read_text(errors="replace")[-4000:]
+    )
+
+
+@contextlib.contextmanager
+def run_server(
+    kind: str,
+    config_yaml: str,
+    workdir: Path,
+    *,
+    extra_args: list[str] | None = None,
+    cluster: bool = False,
+    storage_path: Path | None = None,
+    port: int | None = None,
+) -> Iterator[Server]:
+    """Start `kind` ("reference" or "ampp") with `config_yaml`; stop it on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "alertmanager.yml"
+    config_path.write_text(config_yaml)
+    storage = storage_path or (workdir / "data")
+    storage.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    cmd = [REFERENCE_BINARY] if kind == "reference" else ampp_command()
+    cmd += [
+        f"--config.file={config_path}",
+        f"--storage.path={storage}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--cluster.listen-address={f'127.0.0.1:{free_port()}' if cluster else ''}",
+        "--log.level=debug",
+    ]
+    cmd += extra_args or []
+    log_path = workdir / f"{kind}-{port}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process, log_path)
+        yield Server(kind, url, port, process, config_path, storage, log_path)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

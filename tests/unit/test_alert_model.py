@@ -1,0 +1,68 @@
+"""Alert merge rules, validation and ordering, as Alertmanager's types package defines them."""
+
+from __future__ import annotations
+
+import pytest
+from ampp.model.alert import Alert, sort_alerts
+from ampp.model.timefmt import NS, ZERO, format_rfc3339millis, format_rfc3339nano, now_ns, parse_rfc3339
+
+pytestmark = pytest.mark.unit
+
+
+def a(labels: dict[str, str], starts: int, ends: int, updated: int, timeout: bool = False) -> Alert:
+    return Alert(dict(labels), {}, starts, ends, "", updated, timeout)
+
+
+def test_merge_younger_wins_but_earliest_start_kept() -> None:
+    now = now_ns()
+    old = a({"x": "1"}, now - 100 * NS, now + 300 * NS, now - 50 * NS)
+    new = a({"x": "1"}, now - 10 * NS, now + 200 * NS, now)
+    m = old.merge(new)
+    assert m.starts_at == old.starts_at
+    assert m.updated_at == new.updated_at
+
+
+def test_merge_later_explicit_end_beats_timeout_end() -> None:
+    now = now_ns()
+    explicit = a({"x": "1"}, now - 100 * NS, now + 900 * NS, now - 50 * NS, timeout=False)
+    timed = a({"x": "1"}, now - 100 * NS, now + 300 * NS, now, timeout=True)
+    assert explicit.merge(timed).ends_at == explicit.ends_at
+    timed_old = a({"x": "1"}, now - 100 * NS, now + 900 * NS, now - 50 * NS, timeout=True)
+    assert timed_old.merge(timed).ends_at == timed.ends_at
+
+
+def test_merge_resolved_keeps_latest_resolution() -> None:
+    now = now_ns()
+    r1 = a({"x": "1"}, now - 100 * NS, now - 5 * NS, now - 50 * NS)
+    r2 = a({"x": "1"}, now - 100 * NS, now - 20 * NS, now)
+    assert r1.merge(r2).ends_at == r1.ends_at
+
+
+@pytest.mark.parametrize(
+    ("labels", "starts", "ends", "message"),
+    [
+        ({"a": "b"}, ZERO, ZERO, "start time missing"),
+        ({"a": "b"}, 10, 5, "start time must be before end time"),
+        ({}, 10, 20, "at least one label pair required"),
+        ({"0a": "b"}, 10, 20, 'invalid label set: invalid name "0a"'),
+    ],
+)
+def test_validate(labels: dict[str, str], starts: int, ends: int, message: str) -> None:
+    assert a(labels, starts, ends, 1).validate() == message
+
+
+def test_sort_by_job_instance_then_labels() -> None:
+    x = a({"job": "b", "z": "1"}, 1, 2, 1)
+    y = a({"job": "a", "z": "2"}, 1, 2, 1)
+    z = a({"z": "0"}, 1, 2, 1)
+    w = a({"instance": "i", "job": "a"}, 1, 2, 1)
+    # Alerts with a job come first, ordered by it; among equal jobs one with an instance first.
+    assert sort_alerts([x, z, y, w]) == [w, y, x, z]
+
+
+def test_time_formats_match_go() -> None:
+    ns = parse_rfc3339("2024-01-02T03:04:05.120000000Z")
+    assert format_rfc3339nano(ns) == "2024-01-02T03:04:05.12Z"
+    assert format_rfc3339millis(ns) == "2024-01-02T03:04:05.120Z"
+    assert format_rfc3339nano(ZERO) == "0001-01-01T00:00:00Z"
+    assert parse_rfc3339("2024-01-02T05:04:05+02:00") == parse_rfc3339("2024-01-02T03:04:05Z")
