@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -265,6 +266,23 @@ def _routes_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_plugins(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Any]:
+    """Subcommands contributed by other packages (``ampp operator``), via entry points.
+
+    The engine never imports the operator: the operator registers itself here.
+    """
+    from importlib.metadata import entry_points
+
+    found: dict[str, Any] = {}
+    for ep in entry_points(group="ampp.commands"):
+        try:
+            register = ep.load()
+        except ImportError:  # the operator's extras (kopf) are not installed
+            continue
+        found[ep.name] = register(sub)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ampp", description="Alertmanager++: a drop-in replacement for Prometheus Alertmanager."
@@ -283,7 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--config.file", dest="config_file", default="alertmanager.yml")
     test.add_argument("--verify.receivers", dest="verify_receivers", default="")
     test.add_argument("labels", nargs="*")
+    plugins = _load_plugins(sub)
     args = parser.parse_args(argv)
+    if args.command in plugins:
+        return int(plugins[args.command](args))
 
     if args.command == "serve":
         from . import logs

@@ -73,6 +73,12 @@ def is_extended(data: Any) -> bool:
     return isinstance(data, dict) and "alerting" in data and all(k in EXTENDED_SECTIONS for k in data)
 
 
+def load_document(data: dict[str, Any], source: str, *, base_dir: str = ".") -> Config:
+    """Validate a config given as data (the operator assembles one from custom resources)."""
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return load_text(text, source, base_dir=base_dir)
+
+
 def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Config:
     """Validate a config document given as text (alertmanager.yml or config.yaml)."""
     probe, _ = load_yaml(text, source)

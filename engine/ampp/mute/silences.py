@@ -127,6 +127,23 @@ class Silences:
         await self._store("created", new, prev, now)
         return new.id
 
+    async def set_with_id(self, sil: Silence) -> str:
+        """Create or update a silence whose id the caller owns (e.g. derived from a resource).
+
+        Updates follow the same rules as ``set``; a change that cannot be made in place expires
+        the old silence and re-creates it under the same id, so the owner's reference stays valid.
+        """
+        now = self._now()
+        prev = self._by_id.get(sil.id)
+        if prev is not None and _can_update(prev, sil, now):
+            await self._store("updated", sil, prev, now)
+            return sil.id
+        new = sil.clone()
+        if new.starts_at < now:
+            new.starts_at = now
+        await self._store("created" if prev is None else "replaced", new, prev, now)
+        return new.id
+
     async def expire(self, sid: str) -> None:
         sil = self._by_id.get(sid)
         if sil is None:
