@@ -210,7 +210,7 @@ async def get_alerts(request: web.Request) -> web.Response:
     assert route is not None
     now = now_ns()
     out = []
-    for a in engine.alerts.list():
+    for a in engine.alerts.snapshot():
         receivers = [r.opts.receiver for r in route.match(a.labels)]
         if receiver_re is not None and not any(receiver_re.match(r) for r in receivers):
             continue

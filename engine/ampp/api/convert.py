@@ -75,12 +75,12 @@ def parse_postable_silence(body: Any) -> Silence:
     comment = _required(body, "comment", str)
     created_by = _required(body, "createdBy", str)
     times = {}
-    for name in ("startsAt", "endsAt"):
-        value = _required(body, name, str)
+    for field in ("startsAt", "endsAt"):
+        raw = _required(body, field, str)
         try:
-            times[name] = parse_rfc3339(value)
+            times[field] = parse_rfc3339(raw)
         except TimestampError:
-            raise BadSilence(f"{name} in body must be of type date-time: {value!r}") from None
+            raise BadSilence(f"{field} in body must be of type date-time: {raw!r}") from None
     if not raw_matchers:
         raise BadSilence("matchers in body should have at least 1 items")
     matchers: list[Matcher] = []
@@ -90,7 +90,7 @@ def parse_postable_silence(body: Any) -> Silence:
         name = m.get("name")
         value = m.get("value")
         is_regex = m.get("isRegex")
-        is_equal = m.get("isEqual", True)
+        is_equal: Any = m.get("isEqual", True)
         if not isinstance(name, str):
             raise BadSilence(f"matchers.{i}.name in body is required")
         if not isinstance(value, str):

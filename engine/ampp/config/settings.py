@@ -6,6 +6,8 @@ command-line flags override what a file sets.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from .base import Duration, SecretStr, StrictModel
@@ -71,7 +73,7 @@ class LoggingSettings(StrictModel):
 class TracingSettings(StrictModel):
     enabled: bool = False
     endpoint: str | None = None
-    sample_rate: float = Field(0.1, ge=0, le=1)
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
 
 
 EXTENDED_SECTIONS = ("server", "storage", "cache", "ai", "alerting", "metrics", "logging", "tracing")

@@ -28,7 +28,7 @@ class AlertStore:
     def get(self, fp: int) -> Alert | None:
         return self.alerts.get(fp)
 
-    def list(self) -> list[Alert]:
+    def snapshot(self) -> list[Alert]:
         return list(self.alerts.values())
 
     def load(self, alerts: Iterable[Alert]) -> None:
