@@ -7,7 +7,7 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -183,6 +183,15 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where installed: it halves the per-request overhead of the event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def _check_config(files: Sequence[str]) -> int:
     from .config.loader import load_file
     from .notify.pipeline import unsupported_integrations
@@ -311,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logs.setup(args.log_level, args.log_format)
         try:
-            return asyncio.run(_serve(args))
+            return _run(_serve(args))
         except KeyboardInterrupt:
             return 0
     if args.command == "check-config":

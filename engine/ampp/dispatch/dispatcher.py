@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..model.alert import Alert, sort_alerts
-from ..model.fingerprint import fingerprint
 from ..model.labels import labelset_before, labelset_string
 from ..model.timefmt import NS, ZERO, now_ns
 from ..notify.stage import FlushContext, Stage
@@ -131,7 +130,7 @@ class Dispatcher:
     def __init__(self, route: Route, pipeline: Stage) -> None:
         self.route = route
         self.pipeline = pipeline
-        self.groups: dict[tuple[int, int], AggregationGroup] = {}
+        self.groups: dict[tuple[int, frozenset[tuple[str, str]]], AggregationGroup] = {}
         self.loop = asyncio.get_running_loop()
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -142,7 +141,7 @@ class Dispatcher:
         """Route one alert (the alert store's subscriber callback)."""
         for route in self.route.match(alert.labels):
             labels = route.group_labels(alert.labels)
-            key = (id(route), fingerprint(labels))
+            key = (id(route), frozenset(labels.items()))
             group = self.groups.get(key)
             if group is None:
                 group = self.groups[key] = AggregationGroup(route, labels, self.pipeline, self.loop)

@@ -22,12 +22,19 @@ class ParsedBatch:
     resolved: int = 0
 
 
-def _strings(value: Any, what: str) -> dict[str, str]:
+def _strings(value: Any, what: str, drop_empty: bool = False) -> dict[str, str]:
+    """A JSON object of strings; with ``drop_empty`` empty values go (removeEmptyLabels)."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+    if type(value) is not dict:
         raise ValueError(f"{what} must be an object of string values")
-    return value
+    out = {}
+    for k, v in value.items():
+        if type(v) is not str:
+            raise ValueError(f"{what} must be an object of string values")
+        if v or not drop_empty:
+            out[k] = v
+    return out
 
 
 def _time(value: Any, what: str) -> int:
@@ -53,7 +60,7 @@ def parse_postable_alerts(data: Any, now: int, resolve_timeout_ns: int) -> Parse
                 raise ValueError("must be a JSON object")
             if "labels" not in item:
                 raise ValueError("labels in body is required")
-            labels = {k: v for k, v in _strings(item["labels"], "labels").items() if v != ""}
+            labels = _strings(item["labels"], "labels", drop_empty=True)
             annotations = _strings(item.get("annotations"), "annotations")
             starts = _time(item.get("startsAt"), "startsAt")
             ends = _time(item.get("endsAt"), "endsAt")

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 try:
-    from fnv_c import fnv1a_64 as _fnv1a_64
+    from fnv_c import lib as _fnv_lib
+
+    def _fnv1a_64(data: bytes) -> int:
+        return int(_fnv_lib.fnv1a_64(data, len(data)))
+
 except ImportError:  # pragma: no cover - the pure-Python fallback keeps the engine importable
     _OFFSET = 0xCBF29CE484222325
     _PRIME = 0x100000001B3
@@ -29,13 +33,9 @@ def fingerprint(labels: Mapping[str, str]) -> int:
     """The 64-bit fingerprint of a label set, equal to Alertmanager's."""
     if not labels:
         return _EMPTY
-    parts: list[bytes] = []
-    for name in sorted(labels):
-        parts.append(name.encode())
-        parts.append(b"\xff")
-        parts.append(labels[name].encode())
-        parts.append(b"\xff")
-    return int(_fnv1a_64(b"".join(parts)))
+    # One encode for the whole set: U+DCFF with surrogateescape becomes the single byte 0xff.
+    text = "".join([f"{name}\udcff{labels[name]}\udcff" for name in sorted(labels)])
+    return _fnv1a_64(text.encode("utf-8", "surrogateescape"))
 
 
 def fingerprint_hex(labels: Mapping[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 
@@ -59,11 +60,20 @@ def labelset_before(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
     return False
 
 
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_known_valid: set[str] = set()
+
+
 def is_valid_label_name(name: str) -> bool:
-    """Prometheus' classic label-name rule, which Alertmanager 0.25 enforces on alerts."""
-    if not name:
+    """Prometheus' classic label-name rule, which Alertmanager 0.25 enforces on alerts.
+
+    Label names repeat across alerts, so valid ones are remembered (up to a bound) to keep the
+    check off the ingest path's profile.
+    """
+    if name in _known_valid:
+        return True
+    if _LABEL_NAME.fullmatch(name) is None or not name.isascii():
         return False
-    for i, c in enumerate(name):
-        if not (("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or ("0" <= c <= "9" and i > 0)):
-            return False
+    if len(_known_valid) < 10_000:
+        _known_valid.add(name)
     return True
