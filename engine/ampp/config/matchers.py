@@ -90,9 +90,7 @@ class Matcher:
     name: str
     type: MatchType
     value: str
-    _regex: re.Pattern[str] | None = field(
-        default=None, init=False, compare=False, repr=False, hash=False
-    )
+    _regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.type in (MatchType.REGEX, MatchType.NOT_REGEX):
@@ -314,7 +312,6 @@ def parse_classic_matchers(text: str) -> list[Matcher]:
 
 
 class _Tok(enum.Enum):
-    EOF = "EOF"
     OPEN_BRACE = "OpenBrace"
     CLOSE_BRACE = "CloseBrace"
     COMMA = "Comma"
@@ -395,7 +392,7 @@ def _lex(text: str) -> tuple[list[_Token], MatcherParseError | None]:
                     closed = True
                     break
             if not closed:
-                return tokens, MatcherParseError(f"{start}:{n}: {text[start:n]}: missing end \"")
+                return tokens, MatcherParseError(f'{start}:{n}: {text[start:n]}: missing end "')
             tokens.append(_Token(_Tok.QUOTED, text[i:j], i, j))
             i = j
         elif not _is_reserved(c):
@@ -536,9 +533,7 @@ class _Utf8Parser:
             if t is None or t.kind is _Tok.CLOSE_BRACE:
                 return self.parse_close_brace(has_open)
             self.take()  # the comma
-            t = self.expect_peek(
-                _EXPECTED_MATCHER_OR_CLOSE, _Tok.CLOSE_BRACE, _Tok.UNQUOTED, _Tok.QUOTED
-            )
+            t = self.expect_peek(_EXPECTED_MATCHER_OR_CLOSE, _Tok.CLOSE_BRACE, _Tok.UNQUOTED, _Tok.QUOTED)
             if t is None or t.kind is _Tok.CLOSE_BRACE:
                 return self.parse_close_brace(has_open)
 
@@ -797,9 +792,7 @@ def _class_source(ranges: Ranges) -> str:
         return "[^\\x00-\\U0010ffff]"  # matches nothing, as Go's empty class
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return re.escape(chr(ranges[0][0]))
-    parts = [
-        _esc_rune(lo) if lo == hi else f"{_esc_rune(lo)}-{_esc_rune(hi)}" for lo, hi in ranges
-    ]
+    parts = [_esc_rune(lo) if lo == hi else f"{_esc_rune(lo)}-{_esc_rune(hi)}" for lo, hi in ranges]
     return "[" + "".join(parts) + "]"
 
 

@@ -261,9 +261,7 @@ def _parse_times(values: object) -> tuple[TimeRange, ...]:
     out: list[TimeRange] = []
     for item in values:
         if not isinstance(item, Mapping):
-            raise TimeIntervalError(
-                f"times: expected entries with start_time and end_time, got {item!r}"
-            )
+            raise TimeIntervalError(f"times: expected entries with start_time and end_time, got {item!r}")
         for key in item:
             if key not in ("start_time", "end_time"):
                 raise TimeIntervalError(f'times: unknown field "{key}"')
@@ -273,9 +271,7 @@ def _parse_times(values: object) -> tuple[TimeRange, ...]:
         start_minute = _parse_minutes("start_time", start)
         end_minute = _parse_minutes("end_time", end)
         if start_minute >= end_minute:
-            raise _err(
-                "times", f"{start}-{end}", "start time cannot be equal or greater than end time"
-            )
+            raise _err("times", f"{start}-{end}", "start time cannot be equal or greater than end time")
         out.append(TimeRange(start_minute, end_minute))
     return tuple(out)
 
@@ -298,6 +294,8 @@ def load_location(name: str) -> ZoneInfo:
                 return ZoneInfo.from_file(f, key="Local")
         except (OSError, ValueError):
             return ZoneInfo("UTC")
+    if ".." in name or name[0] in "/\\":
+        raise TimeIntervalError(f'location "{name}": time: invalid location name')
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):  # not found, not a valid key, not a TZif file
@@ -311,19 +309,18 @@ def parse_time_interval_spec(data: Mapping[str, Any]) -> TimeIntervalSpec:
     for key in data:
         if key not in _FIELDS:
             raise TimeIntervalError(f'time interval: unknown field "{key}"')
-    ranges: dict[str, tuple[InclusiveRange, ...] | None] = {}
-    for name in _RANGE_FIELDS:
-        value = data.get(name)
-        ranges[name] = None if value is None else _parse_ranges(name, value)
-    times = data.get("times")
-    location = data.get("location")
-    if location is not None and not isinstance(location, str):
-        raise TimeIntervalError(f"location: expected a string, got {type(location).__name__}")
-    return TimeIntervalSpec(
-        times=None if times is None else _parse_times(times),
-        weekdays=ranges["weekdays"],
-        days_of_month=ranges["days_of_month"],
-        months=ranges["months"],
-        years=ranges["years"],
-        location=None if location is None else load_location(location),
-    )
+    # Fields are validated in document order, as Go's YAML decoder does: the first error
+    # reported is the same.
+    parsed: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if key == "times":
+            parsed[key] = _parse_times(value)
+        elif key == "location":
+            if not isinstance(value, str):
+                raise TimeIntervalError(f"location: expected a string, got {type(value).__name__}")
+            parsed[key] = load_location(value)
+        else:
+            parsed[key] = _parse_ranges(key, value)
+    return TimeIntervalSpec(**parsed)

@@ -103,7 +103,7 @@ class HTTPSender:
             resp.raise_for_status()
             body = resp.json()
         except (httpx.HTTPError, ValueError) as e:
-            raise NotifyError(f"oauth2 token request failed: {_redact(str(e))}") from None
+            raise NotifyError(f"oauth2 token request failed: {e}") from None
         token = str(body["access_token"])
         self._oauth_token = (token, time.monotonic() + float(body.get("expires_in", 3600)) * 0.9)
         return token
@@ -114,6 +114,7 @@ class HTTPSender:
         body: bytes,
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
+        secret_url: bool = False,
     ) -> httpx.Response:
         """POST; connection errors become retryable NotifyErrors with the URL's secrets hidden."""
         h = {"Content-Type": content_type, **(await self._auth_headers()), **(headers or {})}
@@ -121,7 +122,8 @@ class HTTPSender:
         try:
             return await self.client.post(url, content=body, headers=h, extensions=extensions)
         except httpx.HTTPError as e:
-            raise NotifyError(f"Post {_redact_url(url)}: {_redact(str(e)) or type(e).__name__}") from None
+            shown = "<redacted>" if secret_url else _redact_url(url)
+            raise NotifyError(f'Post "{shown}": {str(e) or type(e).__name__}') from None
 
 
 def _redact_url(url: str) -> str:
@@ -129,10 +131,6 @@ def _redact_url(url: str) -> str:
     if u.userinfo:
         u = u.copy_with(username="<redacted>", password=None)
     return str(u.copy_with(query=None)) if u.query else str(u)
-
-
-def _redact(text: str) -> str:
-    return text
 
 
 def check_status(resp: httpx.Response, retry_codes: frozenset[int] = frozenset()) -> None:

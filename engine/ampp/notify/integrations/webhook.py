@@ -45,7 +45,7 @@ class WebhookIntegration:
             alerts = alerts[:max_alerts]
         payload = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
         payload.update({"version": "4", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
-        resp = await self.sender.post(self._url(), go_json(payload))
+        resp = await self.sender.post(self._url(), go_json(payload), secret_url=True)
         check_status(resp)
 
     async def close(self) -> None:
