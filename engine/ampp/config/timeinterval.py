@@ -262,9 +262,6 @@ def _parse_times(values: object) -> tuple[TimeRange, ...]:
     for item in values:
         if not isinstance(item, Mapping):
             raise TimeIntervalError(f"times: expected entries with start_time and end_time, got {item!r}")
-        for key in item:
-            if key not in ("start_time", "end_time"):
-                raise TimeIntervalError(f'times: unknown field "{key}"')
         start, end = item.get("start_time"), item.get("end_time")
         if start in (None, "") or end in (None, ""):
             raise TimeIntervalError("times: both start and end times must be provided")
@@ -272,6 +269,9 @@ def _parse_times(values: object) -> tuple[TimeRange, ...]:
         end_minute = _parse_minutes("end_time", end)
         if start_minute >= end_minute:
             raise _err("times", f"{start}-{end}", "start time cannot be equal or greater than end time")
+        for key in item:
+            if key not in ("start_time", "end_time"):
+                raise TimeIntervalError(f'times: unknown field "{key}"')
         out.append(TimeRange(start_minute, end_minute))
     return tuple(out)
 
@@ -306,14 +306,12 @@ def parse_time_interval_spec(data: Mapping[str, Any]) -> TimeIntervalSpec:
     """One ``time_intervals`` entry in its YAML form, validated as Alertmanager does."""
     if not isinstance(data, Mapping):
         raise TimeIntervalError(f"time interval: expected a mapping, got {type(data).__name__}")
-    for key in data:
-        if key not in _FIELDS:
-            raise TimeIntervalError(f'time interval: unknown field "{key}"')
-    # Fields are validated in document order, as Go's YAML decoder does: the first error
-    # reported is the same.
+    # Fields are validated in document order, as Go's YAML decoder does, and unknown fields
+    # are reported after the values (its strict mode collects them): the first error is the same.
     parsed: dict[str, Any] = {}
+    unknown = [key for key in data if key not in _FIELDS]
     for key, value in data.items():
-        if value is None:
+        if value is None or key in unknown:
             continue
         if key == "times":
             parsed[key] = _parse_times(value)
@@ -323,4 +321,6 @@ def parse_time_interval_spec(data: Mapping[str, Any]) -> TimeIntervalSpec:
             parsed[key] = load_location(value)
         else:
             parsed[key] = _parse_ranges(key, value)
+    if unknown:
+        raise TimeIntervalError(f'time interval: unknown field "{unknown[0]}"')
     return TimeIntervalSpec(**parsed)
