@@ -1,0 +1,119 @@
+"""Silence states and Alertmanager's rules for updating in place versus replacing."""
+
+from __future__ import annotations
+
+import pytest
+from ampp.config.matchers import MatchType, new_matcher
+from ampp.model.silence import Silence
+from ampp.model.timefmt import NS
+from ampp.mute.marker import Marker
+from ampp.mute.silencer import Silencer
+from ampp.mute.silences import SilenceInvalid, SilenceNotFound, Silences
+
+pytestmark = pytest.mark.unit
+
+T0 = 1_700_000_000 * NS
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def sil(start: int, end: int, value: str = "a", sid: str = "") -> Silence:
+    return Silence(sid, [new_matcher("alertname", MatchType.EQUAL, value)], start, end, 0, "me", "why")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(clock: Clock) -> Silences:
+    return Silences(retention_s=3600, now=clock)
+
+
+async def test_states(store: Silences, clock: Clock) -> None:
+    sid = await store.set(sil(T0 + 10 * NS, T0 + 20 * NS))
+    s = store.get(sid)
+    assert s is not None and s.state(clock()) == "pending"
+    assert s.state(T0 + 15 * NS) == "active"
+    assert s.state(T0 + 21 * NS) == "expired"
+
+
+async def test_start_in_the_past_is_moved_to_now(store: Silences) -> None:
+    sid = await store.set(sil(T0 - 100 * NS, T0 + 100 * NS))
+    assert store.get(sid).starts_at == T0  # type: ignore[union-attr]
+
+
+async def test_extending_an_active_silence_updates_in_place(store: Silences, clock: Clock) -> None:
+    sid = await store.set(sil(T0, T0 + 100 * NS))
+    clock.now += 10 * NS
+    same = await store.set(sil(T0, T0 + 500 * NS, sid=sid))
+    assert same == sid and store.get(sid).ends_at == T0 + 500 * NS  # type: ignore[union-attr]
+
+
+async def test_changing_matchers_replaces_and_expires_the_old(store: Silences, clock: Clock) -> None:
+    sid = await store.set(sil(T0, T0 + 100 * NS))
+    clock.now += 10 * NS
+    new = await store.set(sil(T0, T0 + 100 * NS, value="b", sid=sid))
+    assert new != sid
+    clock.now += 1  # an end time equal to now still counts as active, as upstream's getState
+    assert store.get(sid).state(clock()) == "expired"  # type: ignore[union-attr]
+    assert store.get(new).state(clock()) == "active"  # type: ignore[union-attr]
+
+
+async def test_moving_the_start_of_an_active_silence_replaces_it(store: Silences, clock: Clock) -> None:
+    sid = await store.set(sil(T0, T0 + 100 * NS))
+    clock.now += 10 * NS
+    assert await store.set(sil(T0 + 5 * NS, T0 + 100 * NS, sid=sid)) != sid
+
+
+async def test_expire(store: Silences, clock: Clock) -> None:
+    active = await store.set(sil(T0, T0 + 100 * NS))
+    pending = await store.set(sil(T0 + 50 * NS, T0 + 100 * NS, value="p"))
+    clock.now += NS
+    await store.expire(active)
+    await store.expire(pending)
+    assert store.get(active).ends_at == clock.now  # type: ignore[union-attr]
+    assert store.get(pending).starts_at == store.get(pending).ends_at == clock.now  # type: ignore[union-attr]
+    clock.now += NS
+    with pytest.raises(SilenceInvalid, match="already expired"):
+        await store.expire(active)
+    with pytest.raises(SilenceNotFound):
+        await store.expire("nope")
+    with pytest.raises(SilenceNotFound):
+        await store.set(sil(T0, T0 + NS, sid="nope"))
+
+
+async def test_validation(store: Silences) -> None:
+    empty = Silence("", [new_matcher("a", MatchType.REGEX, ".*")], T0, T0 + NS)
+    with pytest.raises(SilenceInvalid, match="at least one matcher must not match the empty string"):
+        await store.set(empty)
+
+
+async def test_gc_after_retention(store: Silences, clock: Clock) -> None:
+    sid = await store.set(sil(T0, T0 + NS))
+    clock.now = T0 + NS + 3600 * NS
+    assert store.gc() == [sid] and store.get(sid) is None
+
+
+async def test_silencer_marks_and_follows_the_clock(store: Silences, clock: Clock) -> None:
+    marker = Marker()
+    silencer = Silencer(store, marker)
+    sid = await store.set(sil(T0 + 10 * NS, T0 + 20 * NS))
+    labels = {"alertname": "a"}
+    assert not silencer.mutes(labels)
+    assert marker.status(0).state == "unprocessed"
+    clock.now = T0 + 15 * NS  # no silence changed: the cached pending id becomes active
+    assert silencer.mutes(labels)
+    from ampp.model.fingerprint import fingerprint
+
+    status = marker.status(fingerprint(labels))
+    assert status.silenced_by == [sid] and status.state == "suppressed"
+    clock.now = T0 + 30 * NS
+    assert not silencer.mutes(labels)
