@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .. import __version__
+from .. import ALERTMANAGER_VERSION, __version__
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
 from ..config.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
@@ -163,12 +163,12 @@ async def get_status(request: web.Request) -> web.Response:
             "config": {"original": dump_yaml(engine.config)},
             "uptime": format_rfc3339millis(int(engine.started_at * NS)),
             "versionInfo": {
-                "branch": "",
+                "branch": "alertmanager-plusplus",
                 "buildDate": "",
                 "buildUser": "",
                 "goVersion": "python",
-                "revision": "",
-                "version": __version__,
+                "revision": f"ampp-{__version__}",
+                "version": ALERTMANAGER_VERSION,
             },
         }
     )
@@ -315,8 +315,8 @@ async def post_silences(request: web.Request) -> web.Response:
         return _error("Failed to create silence: end time can't be in the past")
     try:
         sid = await engine.silences.set(sil)
-    except SilenceNotFound:
-        return _error("not found", 404)
+    except SilenceNotFound as e:
+        return _error(str(e), 404)
     except SilenceInvalid as e:
         return _error(str(e))
     return _json({"silenceID": sid})
@@ -324,7 +324,7 @@ async def post_silences(request: web.Request) -> web.Response:
 
 async def get_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    sil = engine.silences.get(request.match_info["id"])
+    sil = engine.silences.get(_silence_id(request))
     if sil is None:
         return web.Response(status=404)
     return _json(silence_json(sil, now_ns()))
@@ -333,9 +333,9 @@ async def get_silence(request: web.Request) -> web.Response:
 async def delete_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
-        await engine.silences.expire(request.match_info["id"])
-    except SilenceNotFound:
-        return _error("not found", 404)
+        await engine.silences.expire(_silence_id(request))
+    except SilenceNotFound as e:
+        return _error(str(e), 500)  # Alertmanager 0.25's answer, which amtool expects
     except SilenceInvalid as e:
         return _error(str(e), 500)
     return web.Response(status=200)
@@ -356,7 +356,18 @@ async def index(request: web.Request) -> web.Response:
     )
 
 
-_UUID = r"{id:[0-9a-fA-F-]+}"
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _silence_id(request: web.Request) -> str:
+    """The path's silence id, which the API contract types as a UUID (422 otherwise)."""
+    sid = request.match_info["id"]
+    if not _UUID_RE.match(sid):
+        raise web.HTTPUnprocessableEntity(
+            body=orjson.dumps({"code": 605, "message": f'silenceID in path must be of type uuid: "{sid}"'}),
+            content_type="application/json",
+        )
+    return sid
 
 
 @web.middleware
@@ -391,8 +402,8 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     r.add_get(f"{v2}/alerts/groups", get_alert_groups)
     r.add_get(f"{v2}/silences", get_silences)
     r.add_post(f"{v2}/silences", post_silences)
-    r.add_get(f"{v2}/silence/{_UUID}", get_silence)
-    r.add_delete(f"{v2}/silence/{_UUID}", delete_silence)
+    r.add_get(f"{v2}/silence/{{id}}", get_silence)
+    r.add_delete(f"{v2}/silence/{{id}}", delete_silence)
     r.add_get(f"{v2}/openapi.yaml", openapi)
     r.add_get(f"{p}/", index)
     if p:

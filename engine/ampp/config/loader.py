@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import pydantic
 import yaml
@@ -241,6 +242,43 @@ re_error = (ValueError, OSError)
 
 
 def dump_yaml(cfg: Config) -> str:
-    """The effective alerting config as YAML with secrets hidden (GET /api/v2/status)."""
-    data = cfg.alerting.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """The alerting config as GET /api/v2/status reports it (config.original).
+
+    Only what the file set is printed, so the document stays loadable by the Alertmanager
+    version it was written for (amtool parses it); secrets print as ``<secret>``. Webhook URLs
+    are plain URLs in Alertmanager 0.25 and are shown unless they carry credentials.
+    """
+    a = cfg.alerting
+    data = a.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    full_global = a.global_.model_dump(mode="json", by_alias=True)
+    data["global"] = {
+        **{k: full_global[k] for k in _GLOBAL_DEFAULTS_SHOWN if full_global.get(k) is not None},
+        **data.get("global", {}),
+    }
+    data = {"global": data.pop("global"), **data}
+    for i, receiver in enumerate(a.receivers):
+        for kind, j, conf in receiver.integrations():
+            out = data["receivers"][i][f"{kind}_configs"][j]
+            out.setdefault("send_resolved", conf.send_resolved)
+            if kind == "webhook":
+                out.setdefault("max_alerts", getattr(conf, "max_alerts", 0))
+                url = str(getattr(conf, "url", "") or "")
+                parts = urlsplit(url)
+                if url and not parts.username and not parts.password and not parts.query:
+                    out["url"] = url
+    data.setdefault("templates", [])
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# What Alertmanager 0.25 prints of the global block when the file leaves it out.
+_GLOBAL_DEFAULTS_SHOWN = (
+    "resolve_timeout",
+    "smtp_hello",
+    "smtp_require_tls",
+    "pagerduty_url",
+    "opsgenie_api_url",
+    "wechat_api_url",
+    "victorops_api_url",
+    "telegram_api_url",
+    "webex_api_url",
+)

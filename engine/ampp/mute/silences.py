@@ -19,7 +19,7 @@ from ..model.timefmt import NS, now_ns
 
 class SilenceNotFound(LookupError):
     def __str__(self) -> str:
-        return "not found"
+        return "silence not found"
 
 
 class SilenceInvalid(ValueError):
@@ -59,7 +59,8 @@ def _can_update(prev: Silence, new: Silence, now: int) -> bool:
         return False
     state = prev.state(now)
     if state == "active":
-        return new.starts_at == prev.starts_at and new.ends_at >= now
+        # whole seconds, as upstream: the API round-trips times with millisecond precision
+        return new.starts_at // NS == prev.starts_at // NS and new.ends_at >= now
     if state == "pending":
         return new.starts_at >= now
     return False
@@ -154,7 +155,7 @@ class Silences:
         new = sil.clone()
         state = new.state(now)
         if state == "expired":
-            raise SilenceInvalid(f"silence {sil.id} already expired")
+            return  # expiring twice is not an error, as upstream
         if state == "active":
             new.ends_at = now
         else:

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
+from .. import ALERTMANAGER_VERSION
 from .stage import NotifyError
 
-USER_AGENT = f"Alertmanager/{__version__}"
+USER_AGENT = f"Alertmanager/{ALERTMANAGER_VERSION}"
 
 
 def _read(path: str | None) -> str | None:
