@@ -57,6 +57,9 @@ CONFIGS = {
         "receiver: api-dev", "receiver: api-dev\n          mute_time_intervals: [weekends]"
     )
     + "time_intervals:\n  - name: weekends\n    time_intervals: [{weekdays: ['saturday:sunday']}]\n",
+    # unquoted times: Go's YAML keeps 09:00 a string where PyYAML's default reads base 60
+    "unquoted_times": BASE
+    + "time_intervals:\n  - name: w\n    time_intervals: [{times: [{start_time: 09:00, end_time: 17:00}], days_of_month: [1:15]}]\n",
     "bad_weekday": BASE + "time_intervals:\n  - name: w\n    time_intervals: [{weekdays: ['funday']}]\n",
     "inhibit_legacy": BASE
     + "inhibit_rules:\n  - source_match: {severity: critical}\n    target_match_re: {severity: 'warn.*'}\n    equal: [alertname]\n",
