@@ -1254,7 +1254,14 @@ def translate_go_regexp(pattern: str) -> str:
     """
     if _has_surrogate(pattern):
         raise RegexpError(_E_UTF8, pattern)
-    return _GoRegexpTranslator(pattern).translate()
+    try:
+        return _GoRegexpTranslator(pattern).translate()
+    except RecursionError:
+        raise _too_deep(pattern) from None
+
+
+def _too_deep(pattern: str) -> UnsupportedRegexpError:
+    return UnsupportedRegexpError(f"unsupported regexp: `{pattern}` nests too deeply for Python's re")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1264,8 +1271,6 @@ def compile_go_regexp(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(source)
     except RecursionError:
-        raise UnsupportedRegexpError(
-            f"unsupported regexp: `{pattern}` nests too deeply for Python's re"
-        ) from None
+        raise _too_deep(pattern) from None
     except (re.error, OverflowError) as e:  # pragma: no cover - a translation bug
         raise UnsupportedRegexpError(f"unsupported regexp: `{pattern}`: {e}") from None
