@@ -35,9 +35,7 @@ SKIP_AMPP_REASON = (
     "ampp is not importable yet (importlib.util.find_spec('ampp.cli') found nothing); "
     "run with PYTHONPATH=engine once `ampp serve` exists"
 )
-SKIP_REFERENCE_REASON = (
-    f"{REFERENCE_BINARY} or {AMTOOL} missing (apt-get install prometheus-alertmanager)"
-)
+SKIP_REFERENCE_REASON = f"{REFERENCE_BINARY} or {AMTOOL} missing (apt-get install prometheus-alertmanager)"
 
 
 def selected_servers() -> list[str]:
@@ -73,7 +71,5 @@ def capture() -> Iterator[CaptureServer]:
 
 
 @pytest.fixture(scope="module")
-def module_workdir(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Path:
+def module_workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])

@@ -244,41 +244,94 @@ re_error = (ValueError, OSError)
 def dump_yaml(cfg: Config) -> str:
     """The alerting config as GET /api/v2/status reports it (config.original).
 
-    Only what the file set is printed, so the document stays loadable by the Alertmanager
-    version it was written for (amtool parses it); secrets print as ``<secret>``. Webhook URLs
-    are plain URLs in Alertmanager 0.25 and are shown unless they carry credentials.
+    Printed the way Alertmanager 0.25 marshals its loaded config (Go's yaml with omitempty):
+    empty values left out, the handful of non-omitempty fields always shown, the global block
+    limited to 0.25's fields, so amtool 0.25 can load the document back. Secrets print as
+    ``<secret>``; webhook URLs are plain URLs in 0.25 and are shown unless they carry
+    credentials.
     """
     a = cfg.alerting
-    data = a.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    full_global = a.global_.model_dump(mode="json", by_alias=True)
-    data["global"] = {
-        **{k: full_global[k] for k in _GLOBAL_DEFAULTS_SHOWN if full_global.get(k) is not None},
-        **data.get("global", {}),
-    }
-    data = {"global": data.pop("global"), **data}
+    data = a.model_dump(mode="json", by_alias=True)
+    data["global"] = {k: v for k, v in data["global"].items() if k in _GLOBAL_FIELDS_025}
+    data["global"]["http_config"] = _go_http_config(data["global"].get("http_config"))
     for i, receiver in enumerate(a.receivers):
+        data["receivers"][i].pop("labels", None)  # a later Alertmanager's field; 0.25 refuses it
         for kind, j, conf in receiver.integrations():
             out = data["receivers"][i][f"{kind}_configs"][j]
-            out.setdefault("send_resolved", conf.send_resolved)
+            if "http_config" in out:
+                out["http_config"] = _go_http_config(out["http_config"])
             if kind == "webhook":
-                out.setdefault("max_alerts", getattr(conf, "max_alerts", 0))
                 url = str(getattr(conf, "url", "") or "")
                 parts = urlsplit(url)
                 if url and not parts.username and not parts.password and not parts.query:
                     out["url"] = url
-    data.setdefault("templates", [])
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    cleaned = _omitempty(data)
+    cleaned["templates"] = data.get("templates") or []
+    return yaml.safe_dump(cleaned, sort_keys=False, allow_unicode=True)
 
 
-# What Alertmanager 0.25 prints of the global block when the file leaves it out.
-_GLOBAL_DEFAULTS_SHOWN = (
+_GLOBAL_FIELDS_025 = (
     "resolve_timeout",
+    "http_config",
+    "smtp_from",
     "smtp_hello",
+    "smtp_smarthost",
+    "smtp_auth_username",
+    "smtp_auth_password",
+    "smtp_auth_password_file",
+    "smtp_auth_secret",
+    "smtp_auth_identity",
     "smtp_require_tls",
+    "slack_api_url",
+    "slack_api_url_file",
     "pagerduty_url",
     "opsgenie_api_url",
+    "opsgenie_api_key",
+    "opsgenie_api_key_file",
     "wechat_api_url",
+    "wechat_api_secret",
+    "wechat_api_corp_id",
     "victorops_api_url",
+    "victorops_api_key",
+    "victorops_api_key_file",
     "telegram_api_url",
     "webex_api_url",
 )
+# Fields Go marshals even when zero (no omitempty in Alertmanager 0.25's structs).
+_ALWAYS = frozenset(
+    {"continue", "send_resolved", "follow_redirects", "enable_http2", "smtp_require_tls", "max_alerts"}
+)
+_HTTP_FIELDS_025 = (
+    "basic_auth",
+    "authorization",
+    "oauth2",
+    "bearer_token",
+    "bearer_token_file",
+    "tls_config",
+    "proxy_url",
+    "follow_redirects",
+    "enable_http2",
+)
+
+
+def _go_http_config(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {k: value[k] for k in _HTTP_FIELDS_025 if k in value}
+
+
+def _omitempty(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _omitempty(v)
+            if k in _ALWAYS or not _is_zero(v):
+                out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_omitempty(v) for v in value]
+    return value
+
+
+def _is_zero(v: Any) -> bool:
+    return v is None or v is False or v == 0 or v in ("", "0s") or v == [] or v == {}

@@ -1,0 +1,652 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: the real Alertmanager 0.25 (reference) and `ampp serve`.
+
+    python benchmarks/bench.py [--quick] [--servers reference,ampp] [--connections 8]
+
+Runs each server in turn on this machine, with the same config and the same load, and prints
+one table with both and the ratio ampp/reference:
+
+- alerts/s posted in batches of 100 (distinct alerts, then the same batches again: updates),
+  and the p50/p99 latency of one such POST, over several concurrent connections;
+- single-alert POSTs per second and their p50/p99 latency;
+- resident memory (VmRSS, process and its children) while holding the alerts of the batch
+  run (100,000 distinct active alerts in a full run), after a settle;
+- POST -> webhook latency with group_wait 0 (median, p99), measured by a capture server.
+
+Each measurement starts a fresh server. The load generator runs in a separate process (this
+same file with --loadgen) with pre-serialised payloads, so its CPU does not share a Python
+interpreter with anything else; its CPU time and the server's are printed, to show which side
+was the bottleneck. Every load is bounded by a request count and a time cap; only 127.0.0.1 is
+ever contacted. If `ampp` is not importable, the reference runs alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT, ROOT / "engine"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from tests.support.capture import CaptureServer  # noqa: E402
+from tests.support.servers import REFERENCE_BINARY, ampp_command, free_port, wait_ready  # noqa: E402
+
+BATCH = 100
+
+CONFIG = """\
+global:
+  resolve_timeout: 1h
+route:
+  receiver: blackhole
+  group_by: [alertname, team]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - matchers: ['bench="latency"']
+      receiver: hook
+      group_by: [bench_group]
+      group_wait: 0s
+      group_interval: 1m
+receivers:
+  - name: blackhole
+  - name: hook
+    webhook_configs:
+      - url: {hook}/latency
+"""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    batch_alerts: int  # distinct alerts posted in batches of 100 (then held for the RSS reading)
+    single_requests: int
+    latency_alerts: int
+    settle_s: float
+    time_cap_s: float  # per load run
+
+
+FULL = Sizes(batch_alerts=100_000, single_requests=20_000, latency_alerts=50, settle_s=10, time_cap_s=120)
+QUICK = Sizes(batch_alerts=5_000, single_requests=2_000, latency_alerts=10, settle_s=2, time_cap_s=15)
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+
+def _ts(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def make_alert(n: int, starts: str, ends: str, **extra_labels: str) -> dict[str, Any]:
+    """A realistic alert: 7 labels, 2 annotations (node-exporter style)."""
+    return {
+        "labels": {
+            "alertname": f"BenchAlert{n % 100}",
+            "instance": f"host-{n}.example.internal:9100",
+            "job": "node",
+            "severity": "critical" if n % 7 == 0 else "warning",
+            "env": "prod",
+            "team": f"team-{n % 10}",
+            "region": f"region-{n % 3}",
+            **extra_labels,
+        },
+        "annotations": {
+            "summary": f"Instance host-{n} is under pressure",
+            "description": f"host-{n}.example.internal:9100 has been above the threshold for 5m.",
+        },
+        "startsAt": starts,
+        "endsAt": ends,
+        "generatorURL": f"http://prometheus.example.internal:9090/graph?g0.expr=up%7Bn%3D{n}%7D",
+    }
+
+
+def payloads(kind: str, count: int, offset: int) -> list[bytes]:
+    now = datetime.now(UTC)
+    starts, ends = _ts(now), _ts(now + timedelta(hours=2))
+    if kind == "batch":
+        return [
+            json.dumps([make_alert(offset + b * BATCH + i, starts, ends) for i in range(BATCH)]).encode()
+            for b in range(count // BATCH)
+        ]
+    return [json.dumps([make_alert(offset + i, starts, ends)]).encode() for i in range(count)]
+
+
+# --- load generator (child process) ----------------------------------------------------------
+
+
+async def _load(url: str, bodies: list[bytes], connections: int, time_cap: float) -> dict[str, Any]:
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    next_index = 0
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    headers = {"Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        # Warm up every connection (not counted).
+        async def warm() -> None:
+            async with session.get(url.rsplit("/api/", 1)[0] + "/-/ready") as r:
+                await r.read()
+
+        await asyncio.gather(*(warm() for _ in range(connections)))
+        deadline = time.perf_counter() + time_cap
+
+        async def worker() -> None:
+            nonlocal next_index
+            while next_index < len(bodies) and time.perf_counter() < deadline:
+                body = bodies[next_index]
+                next_index += 1
+                t = time.perf_counter()
+                async with session.post(url, data=body) as r:
+                    await r.read()
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+                latencies.append(time.perf_counter() - t)
+
+        start, cpu0 = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    return {
+        "loadgen_cpu": cpu,  # the load itself, without the start of the interpreter
+        "requests": len(latencies),
+        "elapsed": elapsed,
+        "ok": statuses.get(200, 0),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
+
+
+def loadgen_main(spec: dict[str, Any]) -> None:
+    bodies = Path(spec["bodies"]).read_bytes().splitlines()
+    ready = sys.stdin.readline()  # wait until the parent has read the CPU counters
+    assert ready.strip() == "go"
+    result = asyncio.run(_load(spec["url"], bodies, spec["connections"], spec["time_cap"]))
+    print(json.dumps(result))
+
+
+# --- wrk (C, far lighter than any Python client: preferred when installed) ------------------
+
+WRK_SCRIPT = """\
+-- Posts each line of the bodies file once (cycling if wrk asks for more), then says so.
+function init(args)
+  bodies = {}
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  idx, done_count = 0, 0
+  headers = {["Content-Type"] = "application/json"}
+end
+function request()
+  idx = idx % #bodies + 1
+  return wrk.format("POST", "/api/v2/alerts", headers, bodies[idx])
+end
+function response(status, hdrs, body)
+  done_count = done_count + 1
+  if done_count == #bodies then
+    -- wrk itself only stops at -d; the parent sends SIGINT on this line.
+    io.write("WRKDONE\\n"); io.flush(); wrk.thread:stop()
+  end
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "elapsed_us": %d, "non2xx": %d, "socket_errors": %d, '
+    .. '"p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _wrk(url: str, bodies_file: Path, connections: int, time_cap: float) -> list[str]:
+    script = bodies_file.with_suffix(".lua")
+    script.write_text(WRK_SCRIPT)
+    return ["wrk", "-t1", f"-c{connections}", f"-d{int(time_cap)}s", "--timeout", "10s",
+            "-s", str(script), url, "--", str(bodies_file)]  # fmt: skip
+
+
+def _parse_wrk(out: str) -> dict[str, Any]:
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    w = json.loads(line.removeprefix("WRKJSON "))
+    ok = w["requests"] - w["non2xx"] - w["socket_errors"]
+    return {
+        "requests": w["requests"],
+        "elapsed": w["elapsed_us"] / 1e6,
+        "ok": ok,
+        "statuses": {"2xx": ok, "non-2xx": w["non2xx"], "socket errors": w["socket_errors"]},
+        "p50_ms": w["p50_us"] / 1000,
+        "p99_ms": w["p99_us"] / 1000,
+    }
+
+
+# --- server handling -------------------------------------------------------------------------
+
+
+def process_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB, summed over the process and its descendants."""
+    rss = hwm = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm += int(line.split()[1])
+    return rss, hwm
+
+
+def cpu_seconds(pid: int) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+@dataclass
+class Running:
+    kind: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def start_server(kind: str, config: str, workdir: Path) -> Iterator[Running]:
+    """Like tests.support.servers.run_server, but logging at info (debug logs every alert)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "alertmanager.yml").write_text(config)
+    (workdir / "data").mkdir(exist_ok=True)
+    port = free_port()
+    cmd = [REFERENCE_BINARY] if kind == "reference" else ampp_command()
+    cmd += [
+        f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        "--log.level=info",
+    ]
+    log_path = workdir / f"{kind}.log"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "engine"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, log_path)
+        yield Running(kind, url, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time spent by the whole machine (all processes), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(
+    server: Running, bodies: list[bytes], connections: int, time_cap: float, tool: str
+) -> dict[str, Any]:
+    """Post every body once over `connections` connections, in a separate process."""
+    url = f"{server.url}/api/v2/alerts"
+    with tempfile.TemporaryDirectory(prefix="ampp-load-") as tmp:
+        bodies_file = Path(tmp) / "bodies.jsonl"
+        bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+        if tool == "wrk":
+            cmd = _wrk(url, bodies_file, connections, time_cap)
+        else:
+            spec = {"url": url, "bodies": str(bodies_file), "connections": connections,
+                    "time_cap": time_cap}  # fmt: skip
+            cmd = [sys.executable, __file__, "--loadgen", json.dumps(spec)]
+        child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if tool != "wrk":  # the Python child reads its bodies first; then we start counting
+            time.sleep(0.5)
+        children0 = os.times()
+        server0, busy0, wall0 = cpu_seconds(server.process.pid), busy_cpu_seconds(), time.time()
+        assert child.stdin is not None
+        if tool != "wrk":
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        if tool == "wrk":
+            assert child.stdout is not None
+            lines = []
+            for line in child.stdout:
+                lines.append(line)
+                if line.startswith("WRKDONE"):
+                    child.send_signal(signal.SIGINT)  # wrk then prints its summary and exits
+            child.wait(timeout=time_cap + 120)
+            out = "".join(lines)
+        else:
+            out, _ = child.communicate(timeout=time_cap + 120)
+        if child.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} exited with {child.returncode}: {out[-2000:]}")
+        children1 = os.times()
+    result: dict[str, Any] = _parse_wrk(out) if tool == "wrk" else json.loads(out)
+    result["server_cpu"] = cpu_seconds(server.process.pid) - server0
+    result.setdefault(
+        "loadgen_cpu",
+        (children1.children_user + children1.children_system)
+        - (children0.children_user + children0.children_system),
+    )
+    result["other_cpu"] = max(0.0, busy_cpu_seconds() - busy0 - result["server_cpu"] - result["loadgen_cpu"])
+    result["window"] = time.time() - wall0  # the span over which the CPU times were taken
+    result["tool"] = tool
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))]
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+
+def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    batches = payloads("batch", sizes.batch_alerts, 0)
+    singles = payloads("single", sizes.single_requests, 0)
+    with CaptureServer() as capture:
+        config = CONFIG.format(hook=capture.url)
+
+        # 1. Batches of 100 distinct alerts; hold them (RSS); the same batches again (updates).
+        with start_server(kind, config, workdir / f"{kind}-batch") as srv:
+            r = run_load(srv, batches, connections, sizes.time_cap_s, tool)
+            res["batch_alerts_per_s"] = r["ok"] * BATCH / r["elapsed"]
+            res["batch_p50_ms"], res["batch_p99_ms"] = r["p50_ms"], r["p99_ms"]
+            res["batch_detail"] = _detail(r, BATCH)
+            _note_disturbance(res, r)
+            time.sleep(sizes.settle_s)
+            # Before any GET: rendering 100,000 alerts as JSON grows a Go heap by hundreds of MiB.
+            rss, hwm = rss_kib(srv.process.pid)
+            res["rss_mib"], res["peak_rss_mib"] = rss / 1024, hwm / 1024
+            res["rss_detail"] = _heap_detail(srv)
+            r = run_load(srv, batches, connections, sizes.time_cap_s, tool)
+            res["resend_alerts_per_s"] = r["ok"] * BATCH / r["elapsed"]
+            res["resend_p50_ms"], res["resend_p99_ms"] = r["p50_ms"], r["p99_ms"]
+            res["resend_detail"] = _detail(r, BATCH)
+            _note_disturbance(res, r)
+            res["held_alerts"] = len(_get_json(f"{srv.url}/api/v2/alerts"))
+
+        # 2. Single-alert requests (distinct alerts).
+        with start_server(kind, config, workdir / f"{kind}-single") as srv:
+            r = run_load(srv, singles, connections, sizes.time_cap_s, tool)
+            res["single_req_per_s"] = r["ok"] / r["elapsed"]
+            res["single_p50_ms"], res["single_p99_ms"] = r["p50_ms"], r["p99_ms"]
+            res["single_detail"] = _detail(r, 1)
+            _note_disturbance(res, r)
+
+        # 3. POST -> webhook with group_wait 0, one new group per alert.
+        with start_server(kind, config, workdir / f"{kind}-latency") as srv:
+            res.update(_latency(srv, capture, sizes.latency_alerts))
+    return res
+
+
+def _note_disturbance(res: dict[str, Any], r: dict[str, Any]) -> None:
+    """Keep the worst share of the machine that other processes took during a load run."""
+    share = r["other_cpu"] / max(r["window"] * (os.cpu_count() or 1), 1e-9)
+    res["other_cpu_share"] = max(res.get("other_cpu_share", 0.0), share)
+
+
+def _detail(r: dict[str, Any], per_request: int) -> str:
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+    return (
+        f"{r['requests']} requests x {per_request} alert(s) in {r['elapsed']:.2f}s ({statuses}) "
+        f"by {r['tool']}; CPU seconds: server {r['server_cpu']:.1f}, "
+        f"load generator {r['loadgen_cpu']:.1f}, other processes {r['other_cpu']:.1f} "
+        f"(over {r['window']:.1f}s)"
+    )
+
+
+def _heap_detail(srv: Running) -> str:
+    """What the server's own /metrics says about its memory, where it says it."""
+    import httpx
+
+    try:
+        text = httpx.get(f"{srv.url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return "no /metrics"
+    wanted = ("go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes",
+              "process_resident_memory_bytes")  # fmt: skip
+    found = []
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            found.append(f"{name} {float(value) / 2**20:.0f} MiB")
+    return "; ".join(found) or "no memory metrics"
+
+
+def _get_json(url: str) -> Any:
+    import httpx
+
+    return httpx.get(url, timeout=120).json()
+
+
+def _latency(srv: Running, capture: CaptureServer, count: int) -> dict[str, Any]:
+    import httpx
+
+    capture.requests.clear()
+    sent: dict[str, float] = {}
+    now = datetime.now(UTC)
+    with httpx.Client(timeout=10) as client:
+        client.get(f"{srv.url}/-/ready")
+        for i in range(count):
+            group = f"g{i}"
+            body = json.dumps(
+                [make_alert(i, _ts(now), _ts(now + timedelta(hours=1)), bench="latency", bench_group=group)]
+            ).encode()
+            sent[group] = time.time()
+            r = client.post(
+                f"{srv.url}/api/v2/alerts", content=body, headers={"Content-Type": "application/json"}
+            )
+            r.raise_for_status()
+            capture.wait_for(i + 1, timeout=30)
+            time.sleep(0.05)
+    lat = []
+    for req in capture.requests:
+        body = req.json()
+        group = body["groupLabels"]["bench_group"]
+        lat.append((req.received_at - sent[group]) * 1000)
+    return {
+        "webhook_p50_ms": statistics.median(lat),
+        "webhook_p99_ms": percentile(lat, 99),
+        "webhook_detail": f"{len(lat)} alerts, each a new group; max {max(lat):.1f} ms",
+    }
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each number over the runs; the details of every run; the worst disturbance."""
+    out: dict[str, Any] = {"runs": runs}
+    for key, value in runs[0].items():
+        if key == "other_cpu_share":
+            out[key] = max(r[key] for r in runs)
+        elif isinstance(value, int | float):
+            out[key] = statistics.median(r[key] for r in runs)
+        else:
+            out[key] = [r[key] for r in runs]
+    return out
+
+
+# --- report ----------------------------------------------------------------------------------
+
+ROWS = [
+    ("batch_alerts_per_s", "alerts/s, batches of 100 (new alerts)", "{:,.0f}"),
+    ("resend_alerts_per_s", "alerts/s, batches of 100 (re-sent)", "{:,.0f}"),
+    ("batch_p50_ms", "POST batch of 100, p50 ms", "{:.1f}"),
+    ("batch_p99_ms", "POST batch of 100, p99 ms", "{:.1f}"),
+    ("resend_p99_ms", "POST batch of 100 (re-sent), p99 ms", "{:.1f}"),
+    ("single_req_per_s", "single-alert requests/s", "{:,.0f}"),
+    ("single_p50_ms", "POST single alert, p50 ms", "{:.2f}"),
+    ("single_p99_ms", "POST single alert, p99 ms", "{:.2f}"),
+    ("rss_mib", "RSS holding the new alerts, MiB", "{:.0f}"),
+    ("peak_rss_mib", "peak RSS (VmHWM) by then, MiB", "{:.0f}"),
+    ("held_alerts", "alerts held at the end (GET /api/v2/alerts)", "{:,.0f}"),
+    ("webhook_p50_ms", "POST -> webhook, group_wait 0, p50 ms", "{:.1f}"),
+    ("webhook_p99_ms", "POST -> webhook, group_wait 0, p99 ms", "{:.1f}"),
+]
+
+
+def machine_facts() -> list[str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.1f} GiB RAM"
+    ref_version = subprocess.run([REFERENCE_BINARY, "--version"], capture_output=True, text=True)
+    return [
+        f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}",
+        f"machine: nproc={os.cpu_count()}, CPU: {cpu}{mem}, {platform.system()} {platform.release()}",
+        f"python {platform.python_version()}; reference: "
+        + (ref_version.stdout or ref_version.stderr).splitlines()[0],
+    ]
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    kinds = list(results)
+    header = ["metric", *kinds] + (["ampp/reference"] if len(kinds) == 2 else [])
+    lines = []
+    for key, label, fmt in ROWS:
+        row = [label]
+        for k in kinds:
+            v = results[k].get(key)
+            row.append(fmt.format(v) if v is not None else "-")
+        if len(kinds) == 2:
+            a, b = results["ampp"].get(key), results["reference"].get(key)
+            row.append(f"{a / b:.2f}" if a is not None and b else "-")
+        lines.append(row)
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    fmt_row = lambda r: "  ".join(  # noqa: E731
+        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+    )
+    print(fmt_row(header))
+    print("  ".join("-" * w for w in widths))
+    for r in lines:
+        print(fmt_row(r))
+    for k in kinds:
+        share = results[k].get("other_cpu_share", 0.0)
+        if share > 0.15:
+            print(
+                f"\nWARNING: during the {k} runs other processes took up to {share:.0%} of the "
+                "machine's CPU: its numbers are disturbed; rerun on a quiet machine."
+            )
+    for k in kinds:
+        print(f"\n{k}:")
+        for d in ("batch_detail", "resend_detail", "rss_detail", "single_detail", "webhook_detail"):
+            for n, text in enumerate(results[k][d], 1):
+                run = f" (run {n})" if len(results[k][d]) > 1 else ""
+                print(f"  {d.removesuffix('_detail')}{run}: {text}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run (< 1 minute)")
+    parser.add_argument("--servers", default="reference,ampp", help="comma-separated: reference,ampp")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument(
+        "--loadgen-tool",
+        choices=["auto", "wrk", "aiohttp"],
+        default="auto",
+        help="wrk when installed (auto), else an aiohttp client in a separate process",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per server; the table shows their median")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    parser.add_argument("--loadgen", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loadgen:
+        loadgen_main(json.loads(args.loadgen))
+        return 0
+
+    sizes = QUICK if args.quick else FULL
+    kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
+    for line in machine_facts():
+        print(line)
+    print(
+        f"sizes: {sizes.batch_alerts:,} alerts in batches of {BATCH}, {sizes.single_requests:,} "
+        f"single-alert requests, {args.connections} connections, {sizes.latency_alerts} latency "
+        f"samples, settle {sizes.settle_s:g}s, cap {sizes.time_cap_s:g}s per load, "
+        f"{args.repeat} run(s) per server (median)"
+    )
+    if "ampp" in kinds:
+        try:
+            available = importlib.util.find_spec("ampp.cli") is not None
+        except ImportError:
+            available = False
+        if not available:
+            print("ampp is not importable (ampp.cli not found): running the reference only")
+            kinds.remove("ampp")
+    tool = args.loadgen_tool
+    if tool == "auto":
+        tool = "wrk" if shutil.which("wrk") else "aiohttp"
+    print(f"load generator: {tool}, separate process", flush=True)
+    print(flush=True)
+
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="ampp-bench-") as tmp:
+        for kind in kinds:
+            runs = []
+            for i in range(args.repeat):
+                print(f"running {kind} ({i + 1}/{args.repeat}) ...", flush=True)
+                runs.append(measure(kind, sizes, args.connections, tool, Path(tmp) / str(i)))
+            results[kind] = combine(runs)
+    print()
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
