@@ -125,14 +125,19 @@ async def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from .api.app import ApiSettings, create_app
+    from .config.loader import load_file
     from .engine import Engine, EngineOptions
-    from .store.sqlite import SQLiteStorage
+    from .store.factory import open_storage
 
     log = logging.getLogger("ampp")
     external = _external_url(args.listen_address, args.external_url)
     prefix = args.route_prefix or urlsplit(external).path
     prefix = "/" + prefix.strip("/")
-    storage = SQLiteStorage(args.storage_path)
+    try:
+        settings = load_file(args.config_file).storage
+    except ConfigError:
+        settings = None  # engine.start() reports the config error itself
+    storage = open_storage(args.storage_url, args.storage_path, settings)
     engine = Engine(
         EngineOptions(
             config_file=args.config_file,
@@ -147,6 +152,9 @@ async def _serve(args: argparse.Namespace) -> int:
         await engine.start()
     except ConfigError as e:
         log.error("Loading configuration file failed: %s", e)
+        return 1
+    except Exception as e:  # storage unreachable or refusing: say so, no traceback
+        log.error("Opening storage failed: %s: %s", type(e).__name__, e)
         return 1
     cluster = args.cluster_advertise or args.cluster_listen
     app = create_app(engine, ApiSettings(prefix, cluster))
@@ -190,6 +198,26 @@ def _run(main: Coroutine[Any, Any, int]) -> int:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .config.loader import load_file
+    from .store.factory import migrate
+
+    settings = None
+    if args.config_file:
+        try:
+            settings = load_file(args.config_file).storage
+        except ConfigError as e:
+            print(f"ampp: error: {e}", file=sys.stderr)
+            return 1
+    try:
+        version = _run(migrate(args.storage_url, args.storage_path, settings))
+    except Exception as e:
+        print(f"ampp: error: migrating storage failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(f"storage schema at version {version}")
+    return 0
 
 
 def _check_config(files: Sequence[str]) -> int:
@@ -299,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"ampp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    mig = sub.add_parser("migrate", help="apply the storage schema migrations and exit")
+    mig.add_argument("--storage.path", dest="storage_path", default="data/")
+    mig.add_argument("--storage.url", dest="storage_url", default=None)
+    mig.add_argument("--config.file", dest="config_file", default=None)
     cc = sub.add_parser("check-config", help="validate config files, as amtool check-config does")
     cc.add_argument("files", nargs="+")
     config = sub.add_parser("config", help="inspect a config file")
@@ -323,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_serve(args))
         except KeyboardInterrupt:
             return 0
+    if args.command == "migrate":
+        return _migrate(args)
     if args.command == "check-config":
         return _check_config(args.files)
     if args.command == "config":

@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.services import (
+    Services,
+    ServicesUnavailable,
+    create_database,
+    drop_database,
+    start_services,
+)
 from tests.support.capture import CaptureServer
 from tests.support.servers import AMTOOL, REFERENCE_BINARY
 
@@ -73,3 +80,21 @@ def capture() -> Iterator[CaptureServer]:
 @pytest.fixture(scope="module")
 def module_workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
+# -- PostgreSQL and Redis (scripts/services.sh) -----------------------------------------------
+@pytest.fixture(scope="session")
+def services() -> Services:
+    """PostgreSQL and Redis for the session; skips (with the script's error) where they cannot run."""
+    try:
+        return start_services()
+    except ServicesUnavailable as e:
+        pytest.skip(f"PostgreSQL/Redis unavailable: {e}")
+
+
+@pytest.fixture
+def pg_url(services: Services) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped (connections and all) afterwards."""
+    url = create_database(services.pg_url)
+    yield url
+    drop_database(services.pg_url, url)

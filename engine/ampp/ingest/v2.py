@@ -32,6 +32,8 @@ def _strings(value: Any, what: str, drop_empty: bool = False) -> dict[str, str]:
     for k, v in value.items():
         if type(v) is not str:
             raise ValueError(f"{what} must be an object of string values")
+        if "\x00" in v or "\x00" in k:
+            raise ValueError(f"{what} must not contain NUL characters")
         if v or not drop_empty:
             out[k] = v
     return out

@@ -10,16 +10,29 @@ from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
 from ..model.silence import Silence
 
+_INT64 = (-(2**63), 2**63 - 1)
 
-def alert_row(a: Alert) -> tuple[str, bytes, bytes, int, int, str, int, int]:
+
+def ts(ns: int) -> int | str:
+    """A nanosecond time as SQLite stores it: an integer, or text beyond int64 (Go's zero time,
+    dates after 2262), so no value a client can send makes a write fail."""
+    # The prefix keeps SQLite's INTEGER affinity from turning the text into a lossy REAL.
+    return ns if _INT64[0] <= ns <= _INT64[1] else f"ns:{ns}"
+
+
+def from_ts(value: int | str) -> int:
+    return value if isinstance(value, int) else int(str(value).removeprefix("ns:"))
+
+
+def alert_row(a: Alert) -> tuple[str, bytes, bytes, int | str, int | str, str, int | str, int]:
     return (
         f"{a.fingerprint:016x}",
         orjson.dumps(a.labels),
         orjson.dumps(a.annotations),
-        a.starts_at,
-        a.ends_at,
+        ts(a.starts_at),
+        ts(a.ends_at),
         a.generator_url,
-        a.updated_at,
+        ts(a.updated_at),
         int(a.timeout),
     )
 
@@ -29,21 +42,22 @@ def alert_from_row(row: Any) -> Alert:
     return Alert(
         orjson.loads(labels),
         orjson.loads(annotations),
-        starts,
-        ends,
+        from_ts(starts),
+        from_ts(ends),
         url,
-        updated,
+        from_ts(updated),
         bool(timeout),
         int(fp, 16),
     )
 
 
-def silence_row(s: Silence) -> tuple[str, bytes, int, int, int, str, str]:
+def silence_row(s: Silence) -> tuple[str, bytes, int | str, int | str, int | str, str, str]:
     matchers = [[m.name, m.type.value, m.value] for m in s.matchers]
-    return (s.id, orjson.dumps(matchers), s.starts_at, s.ends_at, s.updated_at, s.created_by, s.comment)
+    times = (ts(s.starts_at), ts(s.ends_at), ts(s.updated_at))
+    return (s.id, orjson.dumps(matchers), *times, s.created_by, s.comment)
 
 
 def silence_from_row(row: Any) -> Silence:
     sid, matchers, starts, ends, updated, created_by, comment = row
     ms = [new_matcher(n, MatchType(t), v) for n, t, v in orjson.loads(matchers)]
-    return Silence(sid, ms, starts, ends, updated, created_by, comment)
+    return Silence(sid, ms, from_ts(starts), from_ts(ends), from_ts(updated), created_by, comment)

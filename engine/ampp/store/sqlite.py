@@ -56,6 +56,59 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (group_key, receiver, integration, idx)
     );
     """,
+    # 2: append-only history and the durable delivery queue (same tables as PostgreSQL's).
+    # Times are Unix nanoseconds. JSON columns hold TEXT (bind str, not bytes) so SQLite's
+    # json_extract and json_each work on them. No semicolons inside: migrate() splits on them.
+    """
+    CREATE TABLE history_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        fingerprint TEXT,
+        labels TEXT NOT NULL DEFAULT '{}',
+        annotations TEXT NOT NULL DEFAULT '{}',
+        group_key TEXT,
+        receiver TEXT,
+        integration TEXT,
+        outcome TEXT,
+        latency_ms REAL,
+        error TEXT,
+        silence_id TEXT,
+        actor TEXT,
+        comment TEXT,
+        replica TEXT,
+        details TEXT
+    );
+    CREATE INDEX history_events_at ON history_events (at, id);
+    CREATE INDEX history_events_kind_at ON history_events (kind, at);
+    CREATE INDEX history_events_fingerprint_at ON history_events (fingerprint, at)
+        WHERE fingerprint IS NOT NULL;
+    CREATE INDEX history_events_receiver_at ON history_events (receiver, at)
+        WHERE receiver IS NOT NULL;
+    CREATE INDEX history_events_silence_at ON history_events (silence_id, at)
+        WHERE silence_id IS NOT NULL;
+    CREATE INDEX history_events_alertname_at ON history_events (json_extract(labels, '$.alertname'), at);
+    CREATE TABLE delivery_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'inflight', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claimed_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX delivery_queue_live_key ON delivery_queue (key)
+        WHERE state IN ('pending', 'inflight');
+    CREATE INDEX delivery_queue_due ON delivery_queue (next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX delivery_queue_lease ON delivery_queue (claimed_until) WHERE state = 'inflight';
+    CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
+        WHERE state IN ('done', 'dead');
+    """,
 ]
 
 
@@ -171,12 +224,14 @@ def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations not yet applied; return the schema version."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
-    current = int(row[0])
+    current = 0
     for version, sql in enumerate(MIGRATIONS, start=1):
-        if version <= current:
-            continue
         with _tx(conn):
+            # Read inside the write lock: another process may have just applied it.
+            row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+            current = int(row[0])
+            if version <= current:
+                continue
             for statement in sql.split(";"):
                 if statement.strip():
                     conn.execute(statement)

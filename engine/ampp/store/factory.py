@@ -1,0 +1,109 @@
+"""Choose the store from the flags and config.yaml: SQLite unless PostgreSQL is asked for.
+
+Flags win over the file (``--storage.url`` over ``storage.url`` over ``storage.backend:
+postgres`` with host/port/...); SQLite lives under ``--storage.path``, else ``storage.path``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..config.settings import StorageSettings
+from .base import Storage
+
+DEFAULT_PATH = "data/"
+POSTGRES_SCHEMES = ("postgres", "postgresql")
+
+
+class StorageConfigError(ValueError):
+    """A storage URL or backend this build cannot use."""
+
+
+@dataclass
+class _Target:
+    sqlite_path: str | None = None
+    dsn: str | None = None
+    connect: dict[str, Any] = field(default_factory=dict)
+    max_connections: int = 10
+    max_idle: int = 2
+
+
+def _target(url: str | None, path: str | None, settings: StorageSettings | None) -> _Target:
+    s = settings or StorageSettings()
+    url = url or (str(s.url) if s.url else None)
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme in POSTGRES_SCHEMES:
+            return _Target(dsn=url, max_connections=s.max_connections, max_idle=s.max_idle)
+        if parts.scheme == "sqlite":  # sqlite:///var/lib/ampp (a folder, like --storage.path)
+            return _Target(sqlite_path=unquote(parts.netloc + parts.path) or DEFAULT_PATH)
+        raise StorageConfigError(
+            f"unsupported storage URL scheme {parts.scheme!r} (postgres://, postgresql:// or sqlite://)"
+        )
+    if s.backend == "postgres":
+        connect: dict[str, Any] = {"host": s.host, "port": s.port, "database": s.database, "user": s.user}
+        if s.password is not None:
+            connect["password"] = str(s.password)
+        return _Target(connect=connect, max_connections=s.max_connections, max_idle=s.max_idle)
+    if s.backend != "sqlite":
+        raise StorageConfigError(f"unknown storage backend {s.backend!r} (sqlite or postgres)")
+    return _Target(sqlite_path=path or s.path or DEFAULT_PATH)
+
+
+def open_storage(url: str | None, path: str | None, settings: StorageSettings | None = None) -> Storage:
+    """Build the configured store, not yet connected: Engine.start() calls its open().
+
+    asyncpg is imported only when PostgreSQL is chosen, so the embedded default needs nothing
+    beyond the standard library.
+    """
+    t = _target(url, path, settings)
+    if t.sqlite_path is not None:
+        from .sqlite import SQLiteStorage
+
+        return SQLiteStorage(t.sqlite_path)
+    from .postgres import PostgresStorage
+
+    return PostgresStorage(t.dsn, max_connections=t.max_connections, max_idle=t.max_idle, **t.connect)
+
+
+async def migrate(url: str | None, path: str | None, settings: StorageSettings | None = None) -> int:
+    """Bring the store's schema up to date and return its version (what ``ampp migrate`` runs).
+
+    Safe while engines run against the same database: the same lock as their own start-up
+    migration serializes it, and migrations only add. Run it as a Helm pre-upgrade hook or a
+    Job to keep schema changes out of the replicas' start-up.
+    """
+    t = _target(url, path, settings)
+    if t.sqlite_path is not None:
+        from .sqlite import migrate as migrate_sqlite
+
+        directory = t.sqlite_path
+
+        def run() -> int:
+            os.makedirs(directory, exist_ok=True)
+            conn = sqlite3.connect(os.path.join(directory, "ampp.db"), isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA busy_timeout=5000")
+                return migrate_sqlite(conn)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
+
+    import asyncpg
+
+    from .postgres import migrate as migrate_pg
+
+    conn = await asyncpg.connect(
+        t.dsn, timeout=10, server_settings={"application_name": "ampp-migrate"}, **t.connect
+    )
+    try:
+        return await migrate_pg(conn)
+    finally:
+        await conn.close()
