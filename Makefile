@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 9093
 
-.PHONY: k8s-bin run test unit integration conformance e2e bench setup deps check clean
+.PHONY: crds kind image k8s-bin run test unit integration conformance e2e bench setup deps check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,22 @@ bench: $(STAMP) deps
 	$(PY) benchmarks/bench.py
 
 check: $(STAMP)
-	$(VENV)/bin/ruff check engine tests
+	$(VENV)/bin/ruff check engine operator tests e2e
 	$(VENV)/bin/mypy
+	$(PY) -m ampp_operator.crds --check crds/
+	scripts/sync-chart-crds.sh --check
+
+# Regenerate the CRDs from the config models and copy them into the chart.
+crds: $(STAMP)
+	$(PY) -m ampp_operator.crds crds/
+	scripts/sync-chart-crds.sh
+
+# For people with Docker: a kind cluster, the image, helm install, the e2e tests against it.
+kind: $(STAMP)
+	e2e/kind/run.sh
+
+image:
+	docker build -t alertmanager-plusplus:dev .
 
 test: $(STAMP) deps k8s-bin
 	$(PY) -m pytest -m "unit or integration or e2e" -q

@@ -6,6 +6,7 @@ controlplane/README.md). Tests share it, so each test works in its own namespace
 (``namespace`` fixture) and never relies on cluster-wide state another test made.
 
 Environment:
+  AMPP_E2E_KUBECONFIG  run against this existing cluster (kind) instead of starting one
   AMPP_K8S_BIN_DIR   use the binaries in this directory instead of running build.sh
   AMPP_K8S_CACHE     where build.sh caches binaries (default ~/.cache/ampp/k8s)
   AMPP_ENVTEST_KEEP=1  keep the control plane's temp dir (certs, logs) after the run
@@ -13,6 +14,8 @@ Environment:
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +31,22 @@ def k8s_bin_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def controlplane(k8s_bin_dir: Path) -> Iterator[ControlPlane]:
+def controlplane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
     """A running etcd + kube-apiserver. Use ``.kubeconfig`` (admin), ``.server``,
     ``.kubectl(...)``, ``.helm(...)``, ``.helm_bin``, ``.env()`` and
-    ``.kubeconfig_for_service_account(ns, name)``."""
-    with ControlPlane(k8s_bin_dir) as cp:
+    ``.kubeconfig_for_service_account(ns, name)``.
+
+    With AMPP_E2E_KUBECONFIG set (e2e/kind/run.sh), the tests use that running cluster instead,
+    with kubectl and helm from PATH, and nothing is built."""
+    kubeconfig = os.environ.get("AMPP_E2E_KUBECONFIG")
+    if kubeconfig:
+        sys.path.insert(0, str(Path(__file__).parent / "kind"))
+        from existing_cluster import ExistingCluster
+
+        with ExistingCluster(Path(kubeconfig)) as cluster:
+            yield cluster  # type: ignore[misc]
+        return
+    with ControlPlane(request.getfixturevalue("k8s_bin_dir")) as cp:
         yield cp
 
 
@@ -44,3 +58,29 @@ def namespace(controlplane: ControlPlane, request: pytest.FixtureRequest) -> str
     name = f"{base}-{uuid.uuid4().hex[:6]}"
     controlplane.kubectl("create", "namespace", name)
     return name
+
+
+# ---------------------------------------------------------------------------------------
+# Alertmanager++ custom resources (crds/), shared by test_crds.py and test_operator.py
+
+REPO = Path(__file__).resolve().parent.parent
+CRD_DIR = REPO / "crds"
+
+
+@pytest.fixture(scope="session")
+def ampp_crds(controlplane: ControlPlane) -> list[str]:
+    """The CRDs in crds/, installed once (server-side apply: the Receiver CRD is larger
+    than client-side apply's last-applied annotation allows comfortably) and Established.
+    Returns their names."""
+    import yaml
+
+    names = [
+        yaml.safe_load(p.read_text())["metadata"]["name"] for p in sorted(CRD_DIR.glob("*.yaml"))
+    ]
+    controlplane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=ampp-e2e", "-f", str(CRD_DIR)
+    )
+    controlplane.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names]
+    )
+    return names

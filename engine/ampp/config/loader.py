@@ -51,6 +51,9 @@ class Config:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
     template_files: list[str] = field(default_factory=list)
+    reveal_webhook_urls: bool = True
+    """Print webhook URLs in the status API, as Alertmanager 0.25 does (amtool re-reads them).
+    The operator turns this off: its URLs come from Kubernetes Secrets."""
 
     @property
     def route(self) -> RouteConfig:
@@ -260,7 +263,7 @@ def dump_yaml(cfg: Config) -> str:
             out = data["receivers"][i][f"{kind}_configs"][j]
             if "http_config" in out:
                 out["http_config"] = _go_http_config(out["http_config"])
-            if kind == "webhook":
+            if kind == "webhook" and cfg.reveal_webhook_urls:
                 url = str(getattr(conf, "url", "") or "")
                 parts = urlsplit(url)
                 if url and not parts.username and not parts.password and not parts.query:

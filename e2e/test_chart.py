@@ -1,0 +1,952 @@
+"""The Helm chart (charts/alertmanager-plusplus) against a real kube-apiserver.
+
+Helm lints and renders it; values.schema.json and the chart's own checks refuse bad values
+with a clear message; every rendered manifest passes a server-side dry run in a namespace that
+enforces the "restricted" Pod Security Standard; and the operator's RBAC, installed for real,
+lets its ServiceAccount (a real token) do exactly what the operator needs, and nothing more.
+
+There is no kubelet here (see controlplane/README.md): nothing runs, so `helm test` and the
+probes are checked as rendered. e2e/kind/run.sh runs the chart for real on a kind cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from envtest import ControlPlane, free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART = ROOT / "charts" / "alertmanager-plusplus"
+CRDS = ROOT / "crds"
+CHART_CRDS = CHART / "crds"
+SYNC_SCRIPT = ROOT / "scripts" / "sync-chart-crds.sh"
+OPERATOR_RBAC = ROOT / "operator" / "ampp_operator" / "rbac.yaml"
+
+GROUP = "alerting.ampp.io"
+PLURALS = ("alertroutes", "receivers", "inhibitrules", "silences", "timeintervals")
+RELEASE = "ampp"
+FULLNAME = "ampp-alertmanager-plusplus"
+STANDARD_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
+
+EXTERNAL = {
+    "postgresql": {"enabled": False},
+    "externalPostgresql": {"url": "postgresql://ampp:s3cret@db.example.invalid:5432/ampp?sslmode=require"},
+    "redis": {"enabled": False},
+    "externalRedis": {"url": "rediss://:s3cret@cache.example.invalid:6380/0"},
+}
+# Value sets that exercise every branch of the templates.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "external": EXTERNAL,
+    "external-secrets": {
+        "postgresql": {"enabled": False},
+        "externalPostgresql": {"existingSecret": "db-url", "existingSecretKey": "dsn"},
+        "redis": {"enabled": False},
+        "externalRedis": {"existingSecret": "cache-url"},
+    },
+    "namespaced": {"operator": {"clusterWide": False, "namespaceEnforcement": False}},
+    "sqlite": {
+        "replicaCount": 1,
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": False},
+        "persistence": {"enabled": True, "size": "2Gi", "storageClass": "-"},
+    },
+    "serve-only": {"operator": {"enabled": False}, "replicaCount": 1, "postgresql": {"enabled": False}},
+    "everything": {
+        "replicaCount": 3,
+        "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+        "web": {"externalUrl": "https://alerts.example.invalid/am/"},
+        "postgresql": {"auth": {"existingSecret": "pg", "existingSecretKey": "pw"}},
+        "podDisruptionBudget": {"maxUnavailable": None, "minAvailable": 2},
+        "service": {"type": "NodePort", "nodePort": 30093},
+        "extraArgs": ["--alerts.gc-interval=10m"],
+        "commonLabels": {"team": "sre"},
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def write_values(tmp_path: Path, values: Mapping[str, Any]) -> Path:
+    path = tmp_path / f"values-{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(yaml.safe_dump(dict(values)))
+    return path
+
+
+def render(
+    cp: ControlPlane,
+    tmp_path: Path,
+    values: Mapping[str, Any] | None = None,
+    *,
+    namespace: str = "monitoring",
+) -> list[dict[str, Any]]:
+    """`helm template` the chart; the rendered documents (hooks included, CRDs not)."""
+    out = cp.helm(
+        "template", RELEASE, str(CHART), "--namespace", namespace,
+        "--values", str(write_values(tmp_path, values or {})),
+    ).stdout  # fmt: skip
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def helm_fails(cp: ControlPlane, tmp_path: Path, values: Mapping[str, Any], *cmd: str) -> str:
+    """Run `helm <cmd> CHART -f values`, expect it to fail, return what it said."""
+    proc = cp.helm(*cmd, str(CHART), "--values", str(write_values(tmp_path, values)), check=False)
+    assert proc.returncode != 0, f"helm {' '.join(cmd)} accepted {values}:\n{proc.stdout}"
+    return proc.stdout + proc.stderr
+
+
+def one(docs: Iterable[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def kinds(docs: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted(d["kind"] for d in docs)
+
+
+def engine_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    deployment = one(docs, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+def crd_docs(directory: Path) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for f in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        docs += [d for d in yaml.safe_load_all(f.read_text()) if d]
+    return docs
+
+
+def has_resource(cp: ControlPlane, group_version: str, plural: str) -> bool:
+    status, body = cp.get(f"/apis/{group_version}")
+    return status == 200 and any(r["name"] == plural for r in json.loads(body)["resources"])
+
+
+def dry_run_apply(cp: ControlPlane, docs: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    return cp.kubectl(
+        "apply", "--server-side", "--dry-run=server", "--field-manager=ampp-chart-test",
+        "-f", "-", input=yaml.safe_dump_all(docs),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# CRDs
+
+
+def test_chart_crds_are_a_copy_of_crds_folder() -> None:
+    """charts/.../crds/ is what Helm installs; crds/ is the source (scripts/sync-chart-crds.sh)."""
+    source = {p.name: p.read_bytes() for p in CRDS.glob("*.y*ml")}
+    copied = {p.name: p.read_bytes() for p in CHART_CRDS.glob("*.y*ml")}
+    stale = sorted(n for n in source.keys() | copied.keys() if source.get(n) != copied.get(n))
+    assert not stale, (
+        f"chart CRDs differ from crds/ ({', '.join(stale)}): run {SYNC_SCRIPT.relative_to(ROOT)}"
+    )
+    check = subprocess.run(["bash", str(SYNC_SCRIPT), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_chart_rbac_names_the_crds_it_ships() -> None:
+    """The RBAC rules name the five plurals; the CRDs must serve exactly those."""
+    crds = [d for d in crd_docs(CHART_CRDS) if d.get("kind") == "CustomResourceDefinition"]
+    if not crds:
+        pytest.skip("crds/ holds no CustomResourceDefinitions yet")
+    served = {(d["spec"]["group"], d["spec"]["names"]["plural"]) for d in crds}
+    assert served == {(GROUP, p) for p in PLURALS}
+    for d in crds:
+        assert d["spec"]["scope"] == "Namespaced", d["metadata"]["name"]
+        assert any(v["name"] == "v1alpha1" and v["served"] for v in d["spec"]["versions"])
+        assert all("status" in v.get("subresources", {}) for v in d["spec"]["versions"])
+
+
+@pytest.fixture(scope="module")
+def chart_crds(controlplane: ControlPlane) -> list[str]:
+    """The chart's CRDs, applied for real (dry runs of custom resources need them)."""
+    docs = crd_docs(CHART_CRDS)
+    if not docs:
+        return []
+    controlplane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=ampp-e2e",
+        "-f", str(CHART_CRDS),
+    )  # fmt: skip
+    names = [d["metadata"]["name"] for d in docs]
+    controlplane.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s",
+        *[f"customresourcedefinition/{n}" for n in names],
+    )  # fmt: skip
+    return names
+
+
+# ---------------------------------------------------------------------------------------
+# lint and schema
+
+
+@pytest.mark.parametrize("variant", ["default", "external", "namespaced", "sqlite", "everything"])
+@pytest.mark.parametrize("strict", [False, True], ids=["lint", "lint-strict"])
+def test_helm_lint(controlplane: ControlPlane, tmp_path: Path, variant: str, strict: bool) -> None:
+    args = ["lint", str(CHART), "--values", str(write_values(tmp_path, VARIANTS[variant]))]
+    proc = controlplane.helm(*args, *(["--strict"] if strict else []), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 chart(s) failed" in proc.stdout
+    assert "[WARNING]" not in proc.stdout and "[ERROR]" not in proc.stdout, proc.stdout
+
+
+def test_values_schema_is_draft_07_and_strict() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.Draft7Validator(schema).validate(yaml.safe_load((CHART / "values.yaml").read_text()))
+
+    def loose(node: dict[str, Any], path: str) -> Iterator[str]:
+        """Objects with declared properties that say nothing about undeclared ones (`config`,
+        any Alertmanager configuration, allows them on purpose)."""
+        if "properties" in node and "additionalProperties" not in node:
+            yield path
+        for key, child in node.get("properties", {}).items():
+            yield from loose(child, f"{path}.{key}")
+        for key, child in node.get("definitions", {}).items():
+            yield from loose(child, f"#{key}")
+
+    assert list(loose(schema, "")) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"replicaCount": "two"}, r"replicaCount.*(got string, want integer|Expected: integer)"),
+        ({"replicas": 2}, r"additional propert.*replicas"),
+        ({"log": {"level": "verbose"}}, r"/log/level|log\.level"),
+        ({"image": {"pullPolicy": "Sometimes"}}, r"/image/pullPolicy|image\.pullPolicy"),
+        ({"image": {"digest": "latest"}}, r"/image/digest|image\.digest"),
+        ({"retention": "5 days"}, r"/retention|retention"),
+        ({"operator": {"watchNamespaces": ["Not_A_Namespace"]}}, r"watchNamespaces"),
+        ({"externalPostgresql": {"url": "mysql://db"}}, r"externalPostgresql/url|externalPostgresql\.url"),
+        ({"resources": {"limits": {"memory": "lots"}}}, r"resources/limits/memory|memory"),
+        ({"service": {"port": 70000}}, r"/service/port|service\.port"),
+    ],
+    ids=[
+        "replicaCount-string", "unknown-key", "log-level", "pull-policy", "digest", "retention",
+        "namespace-name", "postgres-url", "quantity", "port",
+    ],
+)  # fmt: skip
+def test_schema_rejects_bad_values(
+    controlplane: ControlPlane, tmp_path: Path, values: dict[str, Any], expected: str
+) -> None:
+    for cmd in (("template", RELEASE), ("lint",)):
+        said = helm_fails(controlplane, tmp_path, values, *cmd)
+        assert "values don't meet the specifications of the schema" in said, said
+        assert re.search(expected, said), f"{expected!r} not in:\n{said}"
+
+
+def test_schema_error_for_replicas_as_string_is_readable(controlplane: ControlPlane, tmp_path: Path) -> None:
+    said = helm_fails(controlplane, tmp_path, {"replicaCount": "two"}, "template", RELEASE)
+    # e.g. "- at '/replicaCount': got string, want integer"
+    line = next(ln for ln in said.splitlines() if "replicaCount" in ln)
+    assert "string" in line and "integer" in line, said
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"externalPostgresql": {"url": "postgresql://db/ampp"}},
+            "postgresql.enabled and externalPostgresql are exclusive",
+        ),
+        (
+            {"redis": {"enabled": True}, "externalRedis": {"url": "redis://cache:6379"}},
+            "redis.enabled and externalRedis are exclusive",
+        ),
+        ({"postgresql": {"enabled": False}}, "replicaCount > 1 needs PostgreSQL"),
+        ({"podDisruptionBudget": {"minAvailable": 1}}, "only one of minAvailable and maxUnavailable"),
+        (
+            {"serviceAccount": {"create": False}},
+            "rbac.create with serviceAccount.create=false needs serviceAccount.name",
+        ),
+    ],
+    ids=["two-postgresqls", "two-redises", "replicas-on-sqlite", "pdb-both", "default-sa"],
+)
+def test_chart_refuses_inconsistent_values(
+    controlplane: ControlPlane, tmp_path: Path, values: dict[str, Any], expected: str
+) -> None:
+    said = helm_fails(controlplane, tmp_path, values, "template", RELEASE)
+    assert expected in said, said
+
+
+# ---------------------------------------------------------------------------------------
+# rendering
+
+
+def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
+    docs = render(controlplane, tmp_path)
+    assert kinds(docs) == sorted(
+        ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap",
+         "Deployment", "PodDisruptionBudget", "Pod", "Role", "RoleBinding", "Secret", "Secret",
+         "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "StatefulSet",
+         "StatefulSet"]
+    )  # fmt: skip
+    for d in docs:
+        labels = d["metadata"].get("labels", {})
+        missing = [k for k in STANDARD_LABELS if k not in labels]
+        assert not missing, f"{d['kind']}/{d['metadata']['name']} lacks labels {missing}"
+        assert labels["app.kubernetes.io/version"] == "0.1.0"
+        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+            assert d["metadata"]["namespace"] == "monitoring", d["metadata"]["name"]
+
+    deployment = one(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == FULLNAME
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65532
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    c = engine_container(docs)
+    assert c["image"] == "alertmanager-plusplus:0.1.0"
+    assert c["args"][0] == "operator"
+    for flag in (
+        "--config.file=/etc/ampp/alertmanager.yml",
+        "--storage.path=/data",
+        "--web.listen-address=:9093",
+        "--cluster.listen-address=",
+        "--storage.url=$(AMPP_STORAGE_URL)",
+        "--cache.url=$(AMPP_CACHE_URL)",
+    ):
+        assert flag in c["args"], flag
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False
+    assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": "http"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http"}
+    assert c["ports"] == [{"name": "http", "containerPort": 9093, "protocol": "TCP"}]
+    assert c["resources"]["requests"] and c["resources"]["limits"]
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    assert mounts == {"/etc/ampp": "config", "/data": "data", "/tmp": "tmp"}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes["data"] and "emptyDir" in volumes["tmp"]
+    env = env_of(c)
+    assert env["AMPP_NAMESPACE_ENFORCEMENT"] == "true"
+    assert env["AMPP_WATCH_NAMESPACES"] == ""
+    assert env["AMPP_STORAGE_URL"] == (
+        f"postgresql://ampp:$(AMPP_POSTGRES_PASSWORD)@{FULLNAME}-postgresql:5432/ampp"
+    )
+    assert env["AMPP_POSTGRES_PASSWORD"] == {
+        "secretKeyRef": {"name": f"{FULLNAME}-postgresql", "key": "password"}
+    }
+    assert env["AMPP_CACHE_URL"] == f"redis://:$(AMPP_REDIS_PASSWORD)@{FULLNAME}-redis:6379/0"
+
+    config = one(docs, "ConfigMap")["data"]["alertmanager.yml"]
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert yaml.safe_load(config) == values["config"]
+    assert pod["volumes"][0]["configMap"]["name"] == one(docs, "ConfigMap")["metadata"]["name"]
+
+    service = one(docs, "Service", FULLNAME)
+    assert service["spec"]["ports"][0]["port"] == 9093
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["selector"] == selector
+    assert one(docs, "PodDisruptionBudget")["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": selector},
+    }
+
+    for name, image, mount in (
+        ("postgresql", "postgres:16", "/var/lib/postgresql/data"),
+        ("redis", "redis:7", "/data"),
+    ):
+        sts = one(docs, "StatefulSet", f"{FULLNAME}-{name}")
+        (container,) = sts["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == image
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        (claim,) = sts["spec"]["volumeClaimTemplates"]
+        assert claim["metadata"]["name"] == "data"
+        assert {"name": "data", "mountPath": mount} in container["volumeMounts"]
+        assert sts["spec"]["serviceName"] == f"{FULLNAME}-{name}-hl"
+        assert one(docs, "Service", f"{FULLNAME}-{name}-hl")["spec"]["clusterIP"] == "None"
+        secret = one(docs, "Secret", f"{FULLNAME}-{name}")
+        assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert len(secret["data"]["password"]) > 40  # base64 of 32 random characters
+
+    test_pod = one(docs, "Pod")
+    assert test_pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert test_pod["spec"]["containers"][0]["command"][-1] == (
+        f"http://{FULLNAME}.monitoring.svc:9093/-/ready"
+    )
+    assert not [d for d in docs if d["kind"] == "ServiceMonitor"]
+
+
+def test_external_databases_render(controlplane: ControlPlane, tmp_path: Path) -> None:
+    docs = render(controlplane, tmp_path, EXTERNAL)
+    assert "StatefulSet" not in kinds(docs)
+    secret = one(docs, "Secret")
+    assert secret["metadata"]["name"] == f"{FULLNAME}-external"
+    assert set(secret["data"]) == {"storage-url", "cache-url"}
+    env = env_of(engine_container(docs))
+    assert env["AMPP_STORAGE_URL"] == {"secretKeyRef": {"name": f"{FULLNAME}-external", "key": "storage-url"}}
+    assert env["AMPP_CACHE_URL"] == {"secretKeyRef": {"name": f"{FULLNAME}-external", "key": "cache-url"}}
+    assert "AMPP_POSTGRES_PASSWORD" not in env
+
+    docs = render(controlplane, tmp_path, VARIANTS["external-secrets"])
+    assert "Secret" not in kinds(docs)
+    env = env_of(engine_container(docs))
+    assert env["AMPP_STORAGE_URL"] == {"secretKeyRef": {"name": "db-url", "key": "dsn"}}
+    assert env["AMPP_CACHE_URL"] == {"secretKeyRef": {"name": "cache-url", "key": "url"}}
+
+
+def test_sqlite_render(controlplane: ControlPlane, tmp_path: Path) -> None:
+    docs = render(controlplane, tmp_path, VARIANTS["sqlite"])
+    assert "StatefulSet" not in kinds(docs) and "PodDisruptionBudget" not in kinds(docs)
+    c = engine_container(docs)
+    assert not [a for a in c["args"] if a.startswith(("--storage.url", "--cache.url"))]
+    pvc = one(docs, "PersistentVolumeClaim")
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert pvc["spec"]["storageClassName"] == ""
+    volumes = {v["name"]: v for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["data"]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+
+
+def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
+    docs = render(controlplane, tmp_path, VARIANTS["namespaced"])
+    env = env_of(engine_container(docs))
+    assert env["AMPP_NAMESPACE_ENFORCEMENT"] == "false"
+    assert env["AMPP_WATCH_NAMESPACES"] == "monitoring"
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "ClusterRole"] == [
+        f"monitoring-{FULLNAME}-discovery"
+    ]
+    assert sorted(
+        (d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Role"
+    ) == [
+        ("monitoring", f"{FULLNAME}-leader"),
+        ("monitoring", f"{FULLNAME}-operator"),
+    ]
+
+    docs = render(
+        controlplane, tmp_path, {"operator": {"clusterWide": False, "watchNamespaces": ["team-a", "team-b"]}}
+    )
+    assert env_of(engine_container(docs))["AMPP_WATCH_NAMESPACES"] == "team-a,team-b"
+    roles = sorted((d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Role")
+    assert roles == [
+        ("monitoring", f"{FULLNAME}-leader"),
+        ("team-a", f"monitoring-{FULLNAME}-operator"),
+        ("team-b", f"monitoring-{FULLNAME}-operator"),
+    ]
+
+    docs = render(controlplane, tmp_path, VARIANTS["serve-only"])
+    c = engine_container(docs)
+    assert c["args"][0] == "serve"
+    assert "AMPP_NAMESPACE_ENFORCEMENT" not in env_of(c)
+    assert not {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"} & set(kinds(docs))
+    assert one(docs, "Deployment")["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+
+
+def test_everything_render(controlplane: ControlPlane, tmp_path: Path) -> None:
+    docs = render(controlplane, tmp_path, VARIANTS["everything"])
+    monitor = one(docs, "ServiceMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert monitor["spec"]["endpoints"][0]["path"] == "/am/metrics"
+    assert all(d["metadata"]["labels"]["team"] == "sre" for d in docs)
+    c = engine_container(docs)
+    assert c["livenessProbe"]["httpGet"]["path"] == "/am/-/healthy"
+    assert "--web.external-url=https://alerts.example.invalid/am/" in c["args"]
+    assert c["args"][-1] == "--alerts.gc-interval=10m"
+    assert env_of(c)["AMPP_POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "pg", "key": "pw"}}
+    assert [s["metadata"]["name"] for s in docs if s["kind"] == "Secret"] == [f"{FULLNAME}-redis"]
+    assert one(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 2
+    assert one(docs, "Service", FULLNAME)["spec"]["ports"][0]["nodePort"] == 30093
+    assert one(docs, "Pod")["spec"]["containers"][0]["command"][-1].endswith(":9093/am/-/ready")
+
+
+def _ampp(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from ampp.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+OPERATOR_ONLY_FLAGS = {"--leader-election.name"}
+
+
+def test_engine_accepts_what_the_chart_passes(controlplane: ControlPlane, tmp_path: Path) -> None:
+    """The rendered alertmanager.yml passes `ampp check-config`, and every flag the Deployment
+    passes is one the command knows (`ampp operator`'s flags once the operator is installed)."""
+    for variant in ("default", "everything", "serve-only"):
+        docs = render(controlplane, tmp_path, VARIANTS[variant])
+        config = tmp_path / "alertmanager.yml"
+        config.write_text(one(docs, "ConfigMap")["data"]["alertmanager.yml"])
+        checked = _ampp("check-config", str(config))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+        args = engine_container(docs)["args"]
+        command, flags = args[0], {a.split("=", 1)[0] for a in args[1:]}
+        help_ = _ampp(command, "--help")
+        if help_.returncode != 0 and command == "operator":  # the operator is not installed (yet)
+            help_, flags = _ampp("serve", "--help"), flags - OPERATOR_ONLY_FLAGS
+        assert help_.returncode == 0, help_.stderr
+        for flag in sorted(flags):
+            assert re.search(rf"(^|\s){re.escape(flag)}\b", help_.stdout), f"`ampp {command}` lacks {flag}"
+
+
+# ---------------------------------------------------------------------------------------
+# server-side dry run
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_manifests_pass_server_side_dry_run(
+    controlplane: ControlPlane,
+    namespace: str,
+    chart_crds: list[str],
+    tmp_path: Path,
+    variant: str,
+) -> None:
+    """Every rendered object is valid for the API server (strict field validation) and every
+    Pod template meets the "restricted" Pod Security Standard."""
+    controlplane.kubectl(
+        "label", "namespace", namespace,
+        "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted",
+    )  # fmt: skip
+    values = dict(VARIANTS[variant])
+    if variant == "namespaced":
+        other = f"{namespace[:50]}-other"
+        controlplane.kubectl("create", "namespace", other)
+        values["operator"] = {**values["operator"], "watchNamespaces": [namespace, other]}
+    docs = render(controlplane, tmp_path, values, namespace=namespace)
+    monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    if monitors and not has_resource(controlplane, "monitoring.coreos.com/v1", "servicemonitors"):
+        docs = [d for d in docs if d["kind"] != "ServiceMonitor"]  # prometheus-operator absent
+    proc = dry_run_apply(controlplane, docs)
+    assert "Warning" not in proc.stderr, proc.stderr
+    applied = [ln for ln in proc.stdout.splitlines() if ln.endswith("(server dry run)")]
+    assert len(applied) == len(docs), proc.stdout
+
+
+def test_dry_run_catches_a_pod_security_violation(
+    controlplane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    """The check above has teeth: a container that may escalate privileges is reported."""
+    controlplane.kubectl(
+        "label", "namespace", namespace,
+        "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted",
+    )  # fmt: skip
+    values = {"securityContext": {"allowPrivilegeEscalation": True, "readOnlyRootFilesystem": True}}
+    docs = render(controlplane, tmp_path, values, namespace=namespace)
+    proc = dry_run_apply(controlplane, [one(docs, "Deployment")])
+    assert 'would violate PodSecurity "restricted' in proc.stderr, proc.stderr
+    assert "allowPrivilegeEscalation" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# RBAC, installed for real and checked with the ServiceAccount's own token
+
+
+def install(cp: ControlPlane, namespace: str, tmp_path: Path, values: Mapping[str, Any]) -> None:
+    cp.helm(
+        "install", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds",
+        "--values", str(write_values(tmp_path, values)),
+    )  # fmt: skip
+
+
+def can_i(
+    cp: ControlPlane, kubeconfig: Path, checks: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], bool]:
+    """SelfSubjectAccessReviews (what `kubectl auth can-i` sends) for (verb, resource,
+    namespace) triples, where resource is plural[.group][/subresource][#object-name] and
+    namespace "" means cluster-wide. One kubectl call, made with ``kubeconfig``'s identity."""
+    reviews = []
+    for verb, resource, ns in checks:
+        resource, _, object_name = resource.partition("#")
+        qualified, _, sub = resource.partition("/")
+        plural, _, group = qualified.partition(".")
+        attrs = {"verb": verb, "resource": plural, "group": group, "namespace": ns}
+        if sub:
+            attrs["subresource"] = sub
+        if object_name:
+            attrs["name"] = object_name
+        reviews.append(
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attrs},
+            }
+        )
+    out = cp.kubectl(
+        "create", "-o", "json", "-f", "-", kubeconfig=kubeconfig,
+        input=yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": reviews}),
+    ).stdout  # fmt: skip
+    answers, decoder, pos = [], json.JSONDecoder(), 0
+    while pos < len(out.strip()):
+        obj, end = decoder.raw_decode(out, pos)
+        answers.append(bool(obj["status"].get("allowed")))
+        pos = end
+        while pos < len(out) and out[pos].isspace():
+            pos += 1
+    assert len(answers) == len(checks)
+    return dict(zip(checks, answers, strict=True))
+
+
+def assert_access(
+    cp: ControlPlane,
+    kubeconfig: Path,
+    allowed: list[tuple[str, str, str]],
+    denied: list[tuple[str, str, str]],
+) -> None:
+    answers = can_i(cp, kubeconfig, allowed + denied)
+    wrong = [f"cannot {v} {r} in {n or 'all namespaces'}" for (v, r, n) in allowed if not answers[(v, r, n)]]
+    wrong += [f"can {v} {r} in {n or 'all namespaces'}" for (v, r, n) in denied if answers[(v, r, n)]]
+    assert not wrong, "the operator's ServiceAccount " + "; ".join(wrong)
+
+
+def watched_access(ns: str) -> list[tuple[str, str, str]]:
+    """What the operator needs in a namespace it watches (operator/ampp_operator/rbac.yaml)."""
+    need = [(v, f"{p}.{GROUP}", ns) for p in PLURALS for v in ("get", "list", "watch")]
+    need += [("patch", f"{p}.{GROUP}/status", ns) for p in PLURALS]
+    need += [("patch", f"silences.{GROUP}", ns)]  # the finalizer
+    need += [("create", "events", ns), ("get", "secrets", ns)]
+    return need
+
+
+def forbidden_everywhere(ns: str) -> list[tuple[str, str, str]]:
+    """What it must never be able to do, wherever it looks."""
+    verbs = ("create", "update", "delete", "deletecollection")
+    deny = [(v, f"{p}.{GROUP}", ns) for p in PLURALS for v in verbs]
+    deny += [("patch", f"{p}.{GROUP}", ns) for p in PLURALS if p != "silences"]  # spec is the user's
+    deny += [("update", f"{p}.{GROUP}/status", ns) for p in PLURALS]
+    deny += [(v, "secrets", ns) for v in ("list", "watch", "create", "update", "patch", "delete")]
+    deny += [(v, "configmaps", ns) for v in ("get", "update")]
+    deny += [("list", "pods", ns), ("create", "pods", ns), ("create", "serviceaccounts/token", ns)]
+    deny += [("get", "deployments.apps", ns), ("delete", "events", ns), ("patch", "events", ns)]
+    deny += [
+        ("delete", "leases.coordination.k8s.io", ns),
+        ("create", "rolebindings.rbac.authorization.k8s.io", ns),
+        ("bind", "roles.rbac.authorization.k8s.io", ns),
+    ]
+    return deny
+
+
+CLUSTER_NEEDS = [
+    ("list", "customresourcedefinitions.apiextensions.k8s.io", ""),
+    ("watch", "customresourcedefinitions.apiextensions.k8s.io", ""),
+]
+NAMESPACE_WATCH = [("list", "namespaces", ""), ("watch", "namespaces", "")]  # only when not cluster-wide
+CLUSTER_FORBIDDEN = [
+    ("get", "customresourcedefinitions.apiextensions.k8s.io", ""),
+    ("create", "customresourcedefinitions.apiextensions.k8s.io", ""),
+    ("delete", "customresourcedefinitions.apiextensions.k8s.io", ""),
+    ("get", "namespaces", ""),
+    ("create", "namespaces", ""),
+    ("delete", "namespaces", ""),
+    ("escalate", "clusterroles.rbac.authorization.k8s.io", ""),
+    ("create", "clusterrolebindings.rbac.authorization.k8s.io", ""),
+    ("list", "nodes", ""),
+]
+
+
+LEASE = f"leases.coordination.k8s.io#{FULLNAME}"
+
+
+def leader_access(ns: str) -> list[tuple[str, str, str]]:
+    """Leader election on the release's own Lease."""
+    return [("create", "leases.coordination.k8s.io", ns), ("get", LEASE, ns), ("update", LEASE, ns)]
+
+
+def someone_elses_lease(ns: str) -> list[tuple[str, str, str]]:
+    other = "leases.coordination.k8s.io#kube-scheduler"
+    return [("get", other, ns), ("update", other, ns), ("list", "leases.coordination.k8s.io", ns)]
+
+
+def rules_from_list(cp: ControlPlane, kubeconfig: Path, ns: str) -> set[tuple[str, str]]:
+    """`kubectl auth can-i --list`: every (resource[#name], verb) the identity has in ``ns``."""
+    out = cp.kubectl(
+        "auth", "can-i", "--list", "--namespace", ns, "--no-headers", kubeconfig=kubeconfig
+    ).stdout
+    found = set()
+    for line in out.splitlines():
+        m = re.match(r"^(\S+)\s+\[(.*?)\]\s+\[(.*?)\]\s+\[(.*?)\]\s*$", line)
+        if m:  # resource rows; non-resource URL rows start with blanks
+            names = m[3].split() or [""]
+            found |= {(m[1] + (f"#{n}" if n else ""), verb) for n in names for verb in m[4].split()}
+    return found
+
+
+@pytest.fixture
+def baseline_rules(controlplane: ControlPlane, namespace: str) -> Iterator[Any]:
+    """What any ServiceAccount may do with no bindings (self-reviews, discovery), to subtract."""
+
+    def rules(ns: str) -> set[tuple[str, str]]:
+        controlplane.kubectl("create", "serviceaccount", "nobody", "-n", namespace, check=False)
+        return rules_from_list(
+            controlplane, controlplane.kubeconfig_for_service_account(namespace, "nobody"), ns
+        )
+
+    yield rules
+
+
+def expected_rules(namespaced_needs: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    return {(r, v) for v, r, _ in namespaced_needs}
+
+
+def test_cluster_wide_rbac_is_exactly_what_the_operator_needs(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path, baseline_rules: Any
+) -> None:
+    install(controlplane, namespace, tmp_path, {})
+    sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
+    elsewhere = f"{namespace[:50]}-else"
+    controlplane.kubectl("create", "namespace", elsewhere)
+
+    allowed = watched_access(namespace) + watched_access(elsewhere) + leader_access(namespace)
+    allowed += [(v, r, "") for v, r, _ in watched_access("") if v in ("list", "watch")]
+    allowed += CLUSTER_NEEDS
+    denied = forbidden_everywhere(namespace) + forbidden_everywhere(elsewhere) + forbidden_everywhere("")
+    denied += leader_access(elsewhere) + someone_elses_lease(namespace) + CLUSTER_FORBIDDEN + NAMESPACE_WATCH
+    assert_access(controlplane, sa, allowed, denied)
+
+    # And nothing beyond that: the complete list, less what every ServiceAccount has.
+    extra = rules_from_list(controlplane, sa, namespace) - baseline_rules(namespace)
+    assert extra == expected_rules(watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS)
+
+
+def test_namespaced_rbac_stays_in_the_watched_namespaces(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path, baseline_rules: Any
+) -> None:
+    team = f"{namespace[:50]}-team"
+    stranger = f"{namespace[:50]}-stranger"
+    for ns in (team, stranger):
+        controlplane.kubectl("create", "namespace", ns)
+    install(
+        controlplane,
+        namespace,
+        tmp_path,
+        {"operator": {"clusterWide": False, "watchNamespaces": [namespace, team]}},
+    )
+    sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
+
+    allowed = (
+        watched_access(namespace)
+        + watched_access(team)
+        + leader_access(namespace)
+        + CLUSTER_NEEDS
+        + NAMESPACE_WATCH
+    )
+    denied = forbidden_everywhere(namespace) + forbidden_everywhere(team) + forbidden_everywhere(stranger)
+    denied += watched_access(stranger) + leader_access(team) + leader_access(stranger) + CLUSTER_FORBIDDEN
+    denied += someone_elses_lease(namespace)
+    denied += [(v, r, "") for v, r, _ in watched_access("")]  # nothing across all namespaces
+    assert_access(controlplane, sa, allowed, denied)
+
+    base = baseline_rules(namespace)
+    assert rules_from_list(controlplane, sa, namespace) - base == expected_rules(
+        watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS + NAMESPACE_WATCH
+    )
+    assert rules_from_list(controlplane, sa, team) - base == expected_rules(
+        watched_access(team) + CLUSTER_NEEDS + NAMESPACE_WATCH
+    )
+    assert rules_from_list(controlplane, sa, stranger) - base == expected_rules(
+        CLUSTER_NEEDS + NAMESPACE_WATCH
+    )
+
+
+def test_serve_only_has_no_rights(
+    controlplane: ControlPlane, namespace: str, tmp_path: Path, baseline_rules: Any
+) -> None:
+    install(controlplane, namespace, tmp_path, VARIANTS["serve-only"])
+    sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
+    assert rules_from_list(controlplane, sa, namespace) == baseline_rules(namespace)
+
+
+def _wait(what: str, check: Any, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"ampp operator exited ({proc.returncode}):\n{log.read_text()[-4000:]}"
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-4000:]}")
+
+
+@pytest.mark.parametrize("cluster_wide", [True, False], ids=["cluster-wide", "namespaced"])
+def test_operator_runs_with_the_charts_flags_env_and_rbac(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path, cluster_wide: bool
+) -> None:
+    """`ampp operator`, started as the installed Deployment says (its args and environment;
+    only paths and the port made local) with its ServiceAccount's token, becomes leader on the
+    release's Lease, serves /-/ready and reconciles a Silence: no request it makes is forbidden."""
+    if _ampp("operator", "--help").returncode != 0:
+        pytest.skip("the operator (ampp_operator) is not installed")
+    if not chart_crds:
+        pytest.skip("the chart has no CRDs yet")
+    install(
+        controlplane, namespace, tmp_path, {**VARIANTS["sqlite"], "operator": {"clusterWide": cluster_wide}}
+    )
+    deployment = json.loads(
+        controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
+    )
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    config = json.loads(
+        controlplane.kubectl("get", "configmap", FULLNAME, "-n", namespace, "-o", "json").stdout
+    )
+    (tmp_path / "alertmanager.yml").write_text(config["data"]["alertmanager.yml"])
+    port = free_port()
+    local = {
+        "--config.file": str(tmp_path / "alertmanager.yml"),
+        "--storage.path": str(tmp_path / "data"),
+        "--web.listen-address": f"127.0.0.1:{port}",
+    }
+    args = [container["args"][0]]
+    for arg in container["args"][1:]:
+        flag = arg.split("=", 1)[0]
+        args.append(f"{flag}={local[flag]}" if flag in local else arg)
+    sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
+    args.append(f"--kubeconfig={sa}")
+    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMPP_", "KUBECONFIG"))}
+    for var in container["env"]:
+        source = var.get("valueFrom")  # an empty value comes back from the API server as no value
+        env[var["name"]] = pod[source["fieldRef"]["fieldPath"]] if source else var.get("value", "")
+    assert env["AMPP_POD_NAMESPACE"] == namespace
+    assert env["AMPP_WATCH_NAMESPACES"] == ("" if cluster_wide else namespace)
+
+    log = tmp_path / "operator.log"
+    code = "import sys; from ampp.cli import main; sys.exit(main(sys.argv[1:]))"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        _wait("/-/ready", ready, proc, log)
+
+        def holder() -> str:
+            lease = controlplane.kubectl("get", "lease", FULLNAME, "-n", namespace, "-o", "json", check=False)
+            return json.loads(lease.stdout)["spec"].get("holderIdentity", "") if lease.returncode == 0 else ""
+
+        assert _wait("the Lease", holder, proc, log) == f"{FULLNAME}-0"
+
+        silence = {
+            "apiVersion": f"{GROUP}/v1alpha1",
+            "kind": "Silence",
+            "metadata": {"name": "chart-test", "namespace": namespace},
+            "spec": {
+                "matchers": [{"name": "alertname", "value": "ChartTest"}],
+                "duration": "1h",
+                "comment": "chart",
+            },
+        }
+        controlplane.kubectl("apply", "-f", "-", input=json.dumps(silence))
+
+        def accepted() -> bool:
+            out = controlplane.kubectl("get", "silence", "chart-test", "-n", namespace, "-o", "json").stdout
+            obj = json.loads(out)
+            conditions = {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
+            return conditions.get("Accepted") == "True" and bool(obj["metadata"].get("finalizers"))
+
+        _wait("the Silence to be accepted", accepted, proc, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    text = log.read_text()
+    assert not re.search(r"\b403\b|[Ff]orbidden|[Nn]ot enough permissions", text), text[-4000:]
+
+
+def _rule_triples(rules: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in rules
+        for group in rule.get("apiGroups", [])
+        for resource in rule.get("resources", [])
+        for verb in rule.get("verbs", [])
+    }
+
+
+def test_chart_rbac_matches_the_operators_rbac_yaml(controlplane: ControlPlane, tmp_path: Path) -> None:
+    """operator/ampp_operator/rbac.yaml is the operator's statement of what it needs; the chart
+    grants the same rules (split between namespaces, the release namespace and the cluster),
+    the namespace-watching ones only when it does not watch all namespaces."""
+    if not OPERATOR_RBAC.is_file():
+        pytest.skip(f"{OPERATOR_RBAC.relative_to(ROOT)} does not exist yet")
+    wanted: set[tuple[str, str, str]] = set()
+    for doc in yaml.safe_load_all(OPERATOR_RBAC.read_text()):
+        if isinstance(doc, list):  # a bare list of rules
+            wanted |= _rule_triples(doc)
+        elif isinstance(doc, dict):
+            items = doc.get("items", [doc]) if doc.get("kind") == "List" else [doc]
+            for item in items:
+                wanted |= _rule_triples(item.get("rules", []))
+    granted: dict[str, set[tuple[str, str, str]]] = {}
+    for variant in ("default", "namespaced"):
+        docs = render(controlplane, tmp_path, VARIANTS[variant])
+        granted[variant] = _rule_triples(
+            r for d in docs if d["kind"] in ("Role", "ClusterRole") for r in d["rules"]
+        )
+        assert sorted(granted[variant] - wanted) == [], f"the chart ({variant}) grants more than rbac.yaml"
+    assert sorted(wanted - granted["namespaced"]) == [], "the chart lacks rules that rbac.yaml asks for"
+    assert wanted - granted["default"] == {("", "namespaces", "list"), ("", "namespaces", "watch")}
+
+
+# ---------------------------------------------------------------------------------------
+# passwords
+
+
+def secret_data(cp: ControlPlane, namespace: str, name: str) -> dict[str, str]:
+    out = cp.kubectl("get", "secret", name, "-n", namespace, "-o", "json").stdout
+    return dict(json.loads(out)["data"])
+
+
+def test_generated_passwords_survive_upgrade_and_uninstall(
+    controlplane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    install(controlplane, namespace, tmp_path, {})
+    names = [f"{FULLNAME}-postgresql", f"{FULLNAME}-redis"]
+    before = {n: secret_data(controlplane, namespace, n) for n in names}
+    assert before[names[0]]["password"] != before[names[1]]["password"]
+
+    controlplane.helm(
+        "upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds",
+        "--values", str(write_values(tmp_path, {"replicaCount": 3})),
+    )  # fmt: skip
+    assert {n: secret_data(controlplane, namespace, n) for n in names} == before
+    deployment = json.loads(
+        controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
+    )
+    assert deployment["spec"]["replicas"] == 3
+
+    # The database volumes outlive the release, so the passwords that initialised them do too.
+    controlplane.helm("uninstall", RELEASE, "--namespace", namespace)
+    assert {n: secret_data(controlplane, namespace, n) for n in names} == before
+    install(controlplane, namespace, tmp_path, {})
+    assert {n: secret_data(controlplane, namespace, n) for n in names} == before

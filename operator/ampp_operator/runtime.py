@@ -1,0 +1,200 @@
+"""``ampp operator``: the engine, its HTTP API and the kopf operator in one process.
+
+Start order: the engine on the base config (as ``ampp serve`` would), the API (not ready
+yet), then the initial listing of every resource and the first merged config, then ready.
+kopf owns SIGTERM/SIGINT (it stops, then everything else is stopped in reverse order);
+SIGHUP and POST /-/reload re-read the base config and merge the resources again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+from urllib.parse import urlsplit
+
+import kopf
+from ampp.config.errors import ConfigError
+from ampp.engine import Engine, EngineOptions
+
+from . import handlers
+from . import settings as settings_mod
+from .controller import Controller
+from .kube import Kube
+from .leader import LeaderElector
+
+__all__ = ["OperatorEngine", "login", "run"]
+
+log = logging.getLogger("ampp.operator")
+
+
+class OperatorEngine(Engine):
+    """The engine, whose reload re-merges the custom resources instead of applying the base
+    config file alone (which would drop them until the next change)."""
+
+    reload_hook: Callable[[], Awaitable[None]] | None = None
+
+    async def reload(self) -> None:
+        if self.reload_hook is None:
+            await super().reload()
+            return
+        try:
+            await self.reload_hook()
+        except ConfigError:
+            self.metrics.config_last_reload_successful.set(0)
+            raise
+
+
+async def _first(task: asyncio.Task[None], other: Coroutine[Any, Any, Any]) -> None:
+    """Wait until ``task`` ends or ``other`` completes, whichever is first."""
+    waiter = asyncio.ensure_future(other)
+    try:
+        await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+
+
+def login(kubeconfig: str | None) -> kopf.ConnectionInfo:
+    """Credentials: --kubeconfig, else the pod's service account, else $KUBECONFIG."""
+    ks = kopf.OperatorSettings()
+    if kubeconfig:
+        os.environ["KUBECONFIG"] = kubeconfig
+    info = None
+    if not kubeconfig:
+        info = kopf.login_with_service_account(settings=ks)
+    if info is None:
+        info = kopf.login_with_kubeconfig(settings=ks)
+    if info is None:
+        raise kopf.LoginError("no credentials: pass --kubeconfig, set $KUBECONFIG, or run in a pod")
+    return info
+
+
+async def run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+    from ampp.api.app import ApiSettings, create_app
+    from ampp.cli import _external_url
+    from ampp.store.sqlite import SQLiteStorage
+
+    kube = Kube(lambda: login(args.kubeconfig))
+    try:
+        info = kube.info
+    except (kopf.LoginError, OSError) as e:
+        log.error("cannot log in to Kubernetes: %s", e)
+        return 1
+    try:
+        opts = settings_mod.from_args(args, info.default_namespace)
+    except ValueError as e:
+        log.error("%s", e)
+        return 2
+
+    external = _external_url(args.listen_address, args.external_url)
+    prefix = "/" + (args.route_prefix or urlsplit(external).path).strip("/")
+    engine = OperatorEngine(
+        EngineOptions(
+            config_file=args.config_file,
+            storage=SQLiteStorage(args.storage_path),
+            external_url=external,
+            retention_s=args.retention,
+            alerts_gc_interval_s=args.alerts_gc_interval,
+            cluster_peers=args.cluster_peers,
+        )
+    )
+    try:
+        await engine.start()
+    except ConfigError as e:
+        log.error("Loading configuration file failed: %s", e)
+        return 1
+    engine.ready = False  # until the resources are merged in
+
+    controller = Controller(engine, kube, opts, args.config_file)
+    elector = None
+    if opts.lease is not None:
+        elector = LeaderElector(kube, opts.lease, controller.leadership_changed)
+        controller.elector = elector
+    engine.reload_hook = controller.reload
+
+    app = create_app(engine, ApiSettings(prefix, args.cluster_advertise or args.cluster_listen))
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    host, _, port = args.listen_address.rpartition(":")
+    await web.TCPSite(runner, host or None, int(port), reuse_address=True).start()
+    log.info("Listening address=%s", args.listen_address)
+
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[None]] = []
+    if elector is not None:
+        tasks.append(loop.create_task(elector.run(), name="leader-election"))
+
+    async def first_sync() -> None:
+        await controller.initial_sync()
+        engine.ready = True
+        log.info("operator synced: %d resources", len(controller.store))
+
+    tasks.append(loop.create_task(first_sync(), name="initial-sync"))
+    tasks.append(loop.create_task(controller.resync_loop(), name="resync"))
+
+    def on_hup() -> None:
+        async def go() -> None:
+            try:
+                await engine.reload()
+            except ConfigError as e:
+                log.error("Loading configuration file failed: %s", e)
+
+        tasks.append(loop.create_task(go()))
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    kopf_settings = handlers.kopf_settings()
+    if opts.admission_address:
+        kopf_settings.admission.server = handlers.webhook_server(
+            opts.admission_address, opts.admission_cert_file, opts.admission_key_file
+        )
+    # kopf installs SIGTERM/SIGINT handlers that stop only kopf, then waits 5 s for every task
+    # started after it (the engine's dispatcher among them). So: once kopf is up, the signals
+    # are ours again, and the engine and the API stop *before* kopf is asked to.
+    stop, kopf_stop, kopf_ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    operator = loop.create_task(
+        kopf.operator(
+            registry=handlers.build_registry(controller, kube, admission=bool(opts.admission_address)),
+            settings=kopf_settings,
+            standalone=True,
+            clusterwide=not opts.namespaces,
+            namespaces=list(opts.namespaces),
+            stop_flag=kopf_stop,
+            ready_flag=kopf_ready,
+        ),
+        name="kopf",
+    )
+    code = 0
+    try:
+        await _first(operator, kopf_ready.wait())
+        if not operator.done():
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+            await _first(operator, stop.wait())
+        if operator.done():
+            log.error(
+                "the kopf operator stopped: %r",
+                operator.exception() if not operator.cancelled() else "cancelled",
+            )
+            code = 1
+    finally:
+        log.info("Received shutdown signal, exiting gracefully")
+        controller.close()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if elector is not None:
+            await elector.release()
+        await runner.cleanup()
+        await engine.stop()
+        kopf_stop.set()
+        try:
+            await asyncio.wait_for(operator, timeout=10)
+        except (asyncio.CancelledError, TimeoutError, Exception) as e:  # already logged by kopf
+            log.debug("kopf stopped: %r", e)
+        await kube.close()
+    return code
