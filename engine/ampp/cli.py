@@ -241,6 +241,16 @@ def _check_config(files: Sequence[str]) -> int:
         print(f" - {len(a.inhibit_rules)} inhibit rules")
         print(f" - {len(a.receivers)} receivers")
         print(f" - {len(a.templates)} templates")
+        if a.templates:
+            from .notify.pipeline import load_templates
+
+            try:
+                load_templates(cfg)
+            except ConfigError as e:
+                print(f"  FAILED: {e}")
+                failed += 1
+            else:
+                print("  SUCCESS")
         for issue in unsupported_integrations(cfg):
             print(f"  NOTE: {issue.message}")
         print()

@@ -44,3 +44,5 @@ def setup(level: str = "info", fmt: str = "logfmt") -> None:
     root.setLevel(_LEVELS[level])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("asyncio").setLevel(logging.WARNING)

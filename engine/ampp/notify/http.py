@@ -116,14 +116,26 @@ class HTTPSender:
         headers: dict[str, str] | None = None,
         secret_url: bool = False,
     ) -> httpx.Response:
-        """POST; connection errors become retryable NotifyErrors with the URL's secrets hidden."""
-        h = {"Content-Type": content_type, **(await self._auth_headers()), **(headers or {})}
+        return await self.request("POST", url, body, content_type, headers, secret_url)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        content_type: str | None = "application/json",
+        headers: dict[str, str] | None = None,
+        secret_url: bool = False,
+    ) -> httpx.Response:
+        """Send; connection errors become retryable NotifyErrors with the URL's secrets hidden."""
+        h = {**({"Content-Type": content_type} if content_type else {}), **(await self._auth_headers())}
+        h.update(headers or {})
         extensions = {"sni_hostname": self.server_name} if self.server_name else None
         try:
-            return await self.client.post(url, content=body, headers=h, extensions=extensions)
+            return await self.client.request(method, url, content=body, headers=h, extensions=extensions)
         except httpx.HTTPError as e:
             shown = "<redacted>" if secret_url else _redact_url(url)
-            raise NotifyError(f'Post "{shown}": {str(e) or type(e).__name__}') from None
+            raise NotifyError(f'{method.capitalize()} "{shown}": {str(e) or type(e).__name__}') from None
 
 
 def _redact_url(url: str) -> str:
@@ -141,4 +153,21 @@ def check_status(resp: httpx.Response, retry_codes: frozenset[int] = frozenset()
     retry = code // 100 == 5 or code in retry_codes
     detail = resp.text[:1024].strip() if resp.content else ""
     message = f"unexpected status code {code}" + (f": {detail}" if detail else "")
-    raise NotifyError(message, retry=retry)
+    retry_after = _retry_after(resp) if code == 429 else None
+    raise NotifyError(message, retry=retry or code == 429, retry_after=retry_after)
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), if the vendor sent one."""
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None

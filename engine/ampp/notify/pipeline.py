@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config.errors import ConfigIssue
+from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
 from ..config.timeinterval import TimeIntervalSpec
 from ..metrics import Metrics
-from .integrations.webhook import WebhookIntegration
+from .integrations import registry
 from .nflog import NotificationLog
 from .stage import FanoutStage, MultiStage, RoutingStage, Stage
 from .stages import (
@@ -27,8 +27,9 @@ from .stages import (
     TimeActiveStage,
     TimeMuteStage,
 )
+from .templates import TemplateError, Templates
 
-SUPPORTED = {"webhook"}
+SUPPORTED = frozenset(registry.KINDS)
 
 
 def unsupported_integrations(cfg: Config) -> list[ConfigIssue]:
@@ -48,14 +49,26 @@ def unsupported_integrations(cfg: Config) -> list[ConfigIssue]:
     return issues
 
 
-def build_integrations(cfg: Config, external_url: str) -> dict[str, list[Integration]]:
+def load_templates(cfg: Config) -> Templates:
+    """The default templates plus the config's files; errors become config errors."""
+    try:
+        return Templates.load(cfg.template_files)
+    except TemplateError as e:
+        raise ConfigError([ConfigIssue(cfg.source, ("templates",), str(e))]) from None
+
+
+def build_integrations(
+    cfg: Config, external_url: str, templates: Templates | None = None
+) -> dict[str, list[Integration]]:
+    kinds = {kind for r in cfg.alerting.receivers for kind, _, _ in r.integrations()}
+    if templates is None and (kinds - {"webhook"} or cfg.template_files):
+        templates = load_templates(cfg)  # the webhook renders no template
     out: dict[str, list[Integration]] = {}
     for receiver in cfg.alerting.receivers:
-        items: list[Integration] = []
-        for kind, idx, conf in receiver.integrations():
-            if kind == "webhook":
-                items.append(WebhookIntegration(idx, conf, receiver.name, external_url))
-        out[receiver.name] = items
+        out[receiver.name] = [
+            registry.build(kind, idx, conf, receiver.name, external_url, templates)
+            for kind, idx, conf in receiver.integrations()
+        ]
     return out
 
 

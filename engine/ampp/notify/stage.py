@@ -35,9 +35,11 @@ class FlushContext:
 class NotifyError(Exception):
     """A notification failed; ``retry`` says whether trying again can help."""
 
-    def __init__(self, message: str, retry: bool = True) -> None:
+    def __init__(self, message: str, retry: bool = True, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry = retry
+        self.retry_after = retry_after
+        """Seconds the vendor asked us to wait (HTTP 429 Retry-After), if it said."""
 
 
 class Stage(Protocol):

@@ -19,6 +19,8 @@ from .stage import FlushContext, NotifyError
 
 log = logging.getLogger("ampp.notify")
 
+MAX_RETRY_AFTER = 300.0  # a vendor's Retry-After is honoured up to five minutes
+
 
 class Muter(Protocol):
     def mutes(self, labels: dict[str, str], fp: int | None = None) -> bool: ...
@@ -133,7 +135,7 @@ class RetryStage:
             now = now_ns()
             sent = [a for a in alerts if not a.resolved_at(now)]
         name = self.integration.name
-        interval, attempt, last_error = 0.5, 0, ""
+        interval, attempt, last_error, retry_after = 0.5, 0, "", 0.0
         while True:
             attempt += 1
             start = time.monotonic()
@@ -160,6 +162,7 @@ class RetryStage:
                         e,
                     )
                 last_error = str(e)
+                retry_after = e.retry_after or 0.0
             else:
                 self.metrics.notification_latency.labels(name).observe(time.monotonic() - start)
                 self.metrics.notifications.labels(name).inc()
@@ -172,7 +175,7 @@ class RetryStage:
                 )
                 return ctx, alerts
             # Exponential backoff with jitter (initial 0.5 s, x1.5, max 60 s), as backoff/v4 does.
-            delay = interval * random.uniform(0.5, 1.5)
+            delay = max(interval * random.uniform(0.5, 1.5), min(retry_after, MAX_RETRY_AFTER))
             interval = min(interval * 1.5, 60.0)
             await asyncio.sleep(delay)
 

@@ -1,0 +1,206 @@
+"""What every vendor integration shares: templating, truncation, keys, secrets, status checks.
+
+Mirrors the helpers of Alertmanager's notify package (util.go): TmplText/TmplHTML,
+TruncateInRunes/TruncateInBytes, Key.Hash and the Retrier, plus what Alertmanager lacks: a
+rate-limited vendor's Retry-After, carried by :class:`RetryLater` for the retry stage.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ...model.alert import Alert
+from ..http import HTTPSender
+from ..stage import FlushContext, NotifyError
+from ..templates import TemplateData, TemplateError, Templates, template_data
+
+TRUNCATION_MARKER = "\u2026"
+
+
+class RetryLater(NotifyError):
+    """A retryable failure whose vendor said how long to wait (HTTP 429 with Retry-After).
+
+    ``retry_after`` is in seconds; the retry stage should not try again before it has passed.
+    """
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message, retry=True)
+        self.retry_after = retry_after
+
+
+def wrap(e: NotifyError, prefix: str) -> NotifyError:
+    """The same failure with context in front of its message; retry and Retry-After kept."""
+    if isinstance(e, RetryLater):
+        return RetryLater(f"{prefix}{e}", e.retry_after)
+    return NotifyError(f"{prefix}{e}", e.retry)
+
+
+def truncate_in_runes(s: str, n: int) -> tuple[str, bool]:
+    """notify.TruncateInRunes: at most ``n`` code points, the last one an ellipsis if cut."""
+    if len(s) <= n:
+        return s, False
+    if n <= 3:
+        return s[:n], True
+    return s[: n - 1] + TRUNCATION_MARKER, True
+
+
+def truncate_in_bytes(s: str, n: int) -> tuple[str, bool]:
+    """notify.TruncateInBytes: at most ``n`` UTF-8 bytes, never splitting a character."""
+    raw = s.encode()
+    if len(raw) <= n:
+        return s, False
+    if n <= 3:
+        return (TRUNCATION_MARKER if n == 3 else "." * n), True
+    cut = raw[: n - 3].decode("utf-8", errors="ignore")
+    return cut + TRUNCATION_MARKER, True
+
+
+def key_hash(group_key: str) -> str:
+    """notify.Key.Hash: SHA-256 of the group key, hex; vendors cap their dedup key lengths."""
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+def read_secret_file(path: str, what: str) -> str:
+    """A secret kept in a file, read at send time (rotation without reload), spaces trimmed."""
+    try:
+        return Path(path).read_text().strip()
+    except OSError as e:
+        raise NotifyError(f"unable to read {what} {path}: {e.strerror}", retry=False) from None
+
+
+def secret(value: str | None, path: str, what: str) -> str:
+    """The inline secret if set, else the content of its file (Go compares secrets with "")."""
+    if value:
+        return str(value)
+    if path:
+        return read_secret_file(path, what)
+    return ""
+
+
+def alerts_status(alerts: Sequence[Alert], now: int) -> str:
+    """types.Alerts.Status: "firing" if any alert fires at ``now``, else "resolved"."""
+    return "firing" if any(not a.resolved_at(now) for a in alerts) else "resolved"
+
+
+def sorted_map(value: Any) -> Any:
+    """Go's encoding/json writes map keys sorted; Python keeps insertion order: sort, deeply."""
+    if isinstance(value, Mapping):
+        return {str(k): sorted_map(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [sorted_map(v) for v in value]
+    return value
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """The Retry-After header (RFC 9110): delay in seconds or an HTTP date; None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def check_response(
+    resp: httpx.Response,
+    retry_codes: frozenset[int] = frozenset(),
+    details: str | None = None,
+    prefix: str = "",
+) -> None:
+    """notify.Retrier.Check, plus Retry-After: 2xx passes; 5xx and ``retry_codes`` retry.
+
+    A 429 always retries (a rate limit is temporary even where Alertmanager gives up), after
+    the delay the vendor asked for. ``details`` replaces the response body in the message.
+    """
+    code = resp.status_code
+    if code // 100 == 2:
+        return
+    if details is None:
+        details = resp.text.strip() if resp.content else ""
+    message = f"{prefix}unexpected status code {code}" + (f": {details}" if details else "")
+    if code == 429:
+        raise RetryLater(message, parse_retry_after(resp.headers.get("Retry-After")))
+    raise NotifyError(message, retry=code // 100 == 5 or code in retry_codes)
+
+
+class Renderer:
+    """notify.TmplText / TmplHTML bound to one notification's data.
+
+    The Go notifiers render every field and check the first error at the end; nothing is sent
+    either way, so the first failure is raised at once, naming the field, and never retried
+    (a template that fails now fails again).
+    """
+
+    def __init__(self, templates: Templates, data: TemplateData) -> None:
+        self.templates = templates
+        self.data = data
+
+    def text(self, value: str, field: str) -> str:
+        if not value:
+            return ""
+        try:
+            return self.templates.render(value, self.data)
+        except TemplateError as e:
+            raise NotifyError(f"template {field}: {e}", retry=False) from None
+
+    def html(self, value: str, field: str) -> str:
+        if not value:
+            return ""
+        try:
+            return self.templates.render_html(value, self.data)
+        except TemplateError as e:
+            raise NotifyError(f"template {field}: {e}", retry=False) from None
+
+
+class HTTPIntegration:
+    """The common shape of an integration that posts to a vendor's HTTP API.
+
+    Subclasses set ``name`` and implement ``notify``; each holds its config, the receiver's
+    name and the templates, and owns one :class:`HTTPSender` built from its ``http_config``.
+    """
+
+    name = ""
+
+    def __init__(self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates) -> None:
+        self.index = index
+        self.conf = conf
+        self.receiver = receiver
+        self.external_url = external_url
+        self.templates = templates
+        timeout = getattr(conf, "timeout", None)
+        self.sender = HTTPSender(getattr(conf, "http_config", None), float(timeout) if timeout else None)
+
+    @property
+    def send_resolved(self) -> bool:
+        return bool(getattr(self.conf, "send_resolved", True))
+
+    def renderer(self, ctx: FlushContext, alerts: Sequence[Alert]) -> Renderer:
+        data = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+        return Renderer(self.templates, data)
+
+    async def close(self) -> None:
+        await self.sender.close()
+
+
+async def request(
+    sender: HTTPSender,
+    method: str,
+    url: str,
+    body: bytes,
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+    secret_url: bool = False,
+) -> httpx.Response:
+    """Any method (OpsGenie's PUT, WeChat's GET) through the one sender."""
+    return await sender.request(method, url, body, content_type, headers, secret_url)

@@ -1,0 +1,272 @@
+"""Email through an SMTP smarthost, as Alertmanager's notify/email sends it.
+
+The session: implicit TLS on port 465 (or with ``force_implicit_tls``), else a plain
+connection upgraded with STARTTLS when ``require_tls`` (the default) - a server that does not
+offer it is an error; EHLO with ``hello``; AUTH with the first mechanism the server offers
+that credentials exist for (CRAM-MD5 with ``auth_secret``, PLAIN or LOGIN with
+``auth_password``), none without ``auth_username``. The message: the configured headers
+(Subject, To and From by default) Q-encoded, Message-Id and Date, and a multipart/alternative
+body with the text part (if ``text`` is set) then the HTML part, both quoted-printable.
+
+Unlike Alertmanager, every template is rendered before connecting, so a broken template
+never leaves a half-open session at the server; the outcome is the same (nothing is sent,
+the error is not retried).
+"""
+
+from __future__ import annotations
+
+import email.errors
+import email.policy
+import email.utils
+import random
+import secrets
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ...model.alert import Alert
+from ...model.labels import go_quote
+from ..stage import FlushContext, NotifyError
+from ..templates import Templates, template_data
+from . import _smtp
+from ._common import Renderer, key_hash, read_secret_file
+
+DEFAULT_SUBJECT = '{{ template "email.default.subject" . }}'
+
+
+def _split_host_port(hostport: str) -> tuple[str, str]:
+    host, _, port = hostport.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
+
+
+def tls_context(tls: Any) -> ssl.SSLContext:
+    """commoncfg.NewTLSConfig for the SMTP connection: CA, client cert, verification, versions."""
+    if tls is not None and getattr(tls, "insecure_skip_verify", False):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ca_file = getattr(tls, "ca_file", "") if tls is not None else ""
+        ca = getattr(tls, "ca", "") if tls is not None else ""
+        ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
+    if tls is not None:
+        if tls.cert_file:
+            ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
+        versions = {
+            "TLS10": ssl.TLSVersion.TLSv1,
+            "TLS11": ssl.TLSVersion.TLSv1_1,
+            "TLS12": ssl.TLSVersion.TLSv1_2,
+            "TLS13": ssl.TLSVersion.TLSv1_3,
+        }
+        if tls.min_version:
+            ctx.minimum_version = versions[tls.min_version]
+        if tls.max_version:
+            ctx.maximum_version = versions[tls.max_version]
+    return ctx
+
+
+def parse_address_list(value: str) -> list[str]:
+    """net/mail.ParseAddressList, for what it is used here: the bare addresses, or an error."""
+    if not value.strip():
+        raise ValueError("mail: no address")
+    header = email.policy.default.header_factory("To", value)
+    addrs = [a.addr_spec for a in getattr(header, "addresses", ())]
+    problems = [d for d in header.defects if not isinstance(d, email.errors.ObsoleteHeaderDefect)]
+    if problems or not addrs or any("@" not in a for a in addrs):
+        why = str(problems[0]) if problems else "missing @ in addr-spec"
+        raise ValueError(f"mail: {why}")
+    return addrs
+
+
+class EmailIntegration:
+    name = "email"
+
+    def __init__(self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates) -> None:
+        self.index = index
+        self.conf = conf
+        self.receiver = receiver
+        self.external_url = external_url
+        self.templates = templates
+        headers = dict(conf.headers)
+        headers.setdefault("Subject", DEFAULT_SUBJECT)
+        headers.setdefault("To", conf.to)
+        headers.setdefault("From", conf.from_)
+        self.headers = headers
+        try:
+            self.hostname = socket.gethostname()
+        except OSError:
+            self.hostname = "localhost.localdomain"
+        self.host, self.port = _split_host_port(conf.smarthost)
+        self.timeout = _smtp.TIMEOUT
+
+    @property
+    def send_resolved(self) -> bool:
+        return bool(self.conf.send_resolved)
+
+    async def close(self) -> None:
+        return None
+
+    # -- credentials
+
+    def _password(self) -> str:
+        if self.conf.auth_password_file:
+            return read_secret_file(self.conf.auth_password_file, "auth_password_file")
+        return str(self.conf.auth_password or "")
+
+    def _secret(self) -> str:
+        if self.conf.auth_secret_file:
+            return read_secret_file(self.conf.auth_secret_file, "auth_secret_file")
+        return str(self.conf.auth_secret or "")
+
+    def _auth(self, mechs: str) -> _smtp.Auth | None:
+        """The first offered mechanism there are credentials for (Email.auth)."""
+        c = self.conf
+        if not c.auth_username:
+            return None
+        errors: list[str] = []
+        for mech in mechs.split(" "):
+            if mech == "CRAM-MD5":
+                secret = self._secret()
+                if not secret:
+                    errors.append("missing secret for CRAM-MD5 auth mechanism")
+                    continue
+                return _smtp.CramMD5Auth(c.auth_username, secret)
+            if mech in ("PLAIN", "LOGIN"):
+                password = self._password()
+                if not password:
+                    errors.append(f"missing password for {mech} auth mechanism")
+                    continue
+                if mech == "PLAIN":
+                    return _smtp.PlainAuth(c.auth_identity, c.auth_username, password, self.host)
+                return _smtp.LoginAuth(c.auth_username, password)
+            errors.append(f"unknown auth mechanism: {mech}")
+        raise NotifyError(f"find auth mechanism: {chr(10).join(errors)}")
+
+    # -- message
+
+    def _message(self, r: Renderer, group_key: str) -> tuple[str, list[str], bytes]:
+        c = self.conf
+        sender = r.text(c.from_, "from")
+        to = r.text(c.to, "to")
+        try:
+            senders = parse_address_list(sender)
+        except ValueError as e:
+            raise NotifyError(f"parse 'from' addresses: {e}", retry=False) from None
+        if len(senders) != 1:
+            raise NotifyError(f"must be exactly one 'from' address (got: {len(senders)})", retry=False)
+        try:
+            recipients = parse_address_list(to)
+        except ValueError as e:
+            raise NotifyError(f"parse 'to' addresses: {e}", retry=False) from None
+
+        head: list[str] = []
+        for name, value in self.headers.items():
+            head.append(f"{name}: {_smtp.q_encode(r.text(value, f'{name!r} header'))}")
+        if "Message-Id" not in self.headers:
+            head.append(f"Message-Id: <{time.time_ns()}.{random.getrandbits(64)}@{self.hostname}>")
+        if c.threading.enabled:
+            thread_by = "" if c.threading.thread_by_date == "none" else datetime.now().strftime("%Y-%m-%d")
+            root = f"<alert-{key_hash(group_key)[:16]}-{thread_by}@alertmanager>"
+            head.append(f"References: {root}")
+            head.append(f"In-Reply-To: {root}")
+        boundary = secrets.token_hex(30)
+        head.append(f"Date: {email.utils.format_datetime(datetime.now().astimezone())}")
+        head.append(f"Content-Type: multipart/alternative;  boundary={boundary}")
+        head.append("MIME-Version: 1.0")
+
+        parts: list[tuple[str, str]] = []
+        if c.text:
+            parts.append(("text/plain; charset=UTF-8", r.text(c.text, "text")))
+        if c.html:
+            parts.append(("text/html; charset=UTF-8", r.html(c.html, "html")))
+        body = bytearray()
+        for i, (ctype, content) in enumerate(parts):
+            body += f"{'' if i == 0 else chr(13) + chr(10)}--{boundary}\r\n".encode()
+            body += b"Content-Transfer-Encoding: quoted-printable\r\n"
+            body += f"Content-Type: {ctype}\r\n\r\n".encode()
+            body += _smtp.quoted_printable(content.encode())
+        body += f"\r\n--{boundary}--\r\n".encode()
+        message = ("\r\n".join(head) + "\r\n\r\n").encode() + bytes(body)
+        return senders[0], recipients, message
+
+    # -- sending
+
+    async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None:
+        data = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+        sender, recipients, message = self._message(Renderer(self.templates, data), ctx.group_key)
+        try:
+            await self._send(sender, recipients, message)
+        except (OSError, TimeoutError, ssl.SSLError, _smtp.SMTPError) as e:
+            raise NotifyError(str(e) or type(e).__name__) from None
+
+    async def _send(self, sender: str, recipients: list[str], message: bytes) -> None:
+        c = self.conf
+        smarthost = c.smarthost
+        implicit = c.force_implicit_tls if c.force_implicit_tls is not None else self.port == "465"
+        server_name = (c.tls_config.server_name if c.tls_config is not None else "") or self.host
+        try:
+            port = int(self.port)
+        except ValueError:
+            raise NotifyError(f"invalid port in smarthost {smarthost}", retry=False) from None
+        try:
+            tls = tls_context(c.tls_config) if implicit or c.require_tls else None
+        except (OSError, ssl.SSLError, ValueError) as e:
+            raise NotifyError(f"parse TLS configuration: {e}", retry=False) from None
+        try:
+            client = await _smtp.Client.connect(
+                self.host, port, tls if implicit else None, server_name, self.timeout
+            )
+        except (OSError, TimeoutError, ssl.SSLError, _smtp.SMTPError) as e:
+            what = "establish TLS connection to server" if implicit else "establish connection to server"
+            raise NotifyError(f"{what}: {e or type(e).__name__}") from None
+        try:
+            await self._session(client, implicit, tls, server_name, sender, recipients, message)
+        finally:
+            await client.quit()
+
+    async def _session(
+        self,
+        client: _smtp.Client,
+        implicit: bool,
+        tls: ssl.SSLContext | None,
+        server_name: str,
+        sender: str,
+        recipients: list[str],
+        message: bytes,
+    ) -> None:
+        c = self.conf
+        if c.hello:
+            await _step("send EHLO command", client.say_hello(c.hello))
+        if c.require_tls and not implicit:
+            offered, _ = await _step("send EHLO command", client.extension("STARTTLS"))
+            if not offered:
+                raise NotifyError(
+                    f"'require_tls' is true (default) but {go_quote(c.smarthost)} does not "
+                    "advertise the STARTTLS extension"
+                )
+            assert tls is not None
+            await _step("send STARTTLS command", client.starttls(tls, server_name))
+        offered, mechs = await _step("send EHLO command", client.extension("AUTH"))
+        if offered:
+            auth = self._auth(mechs)
+            if auth is not None:
+                await _step(f"{auth.go_type} auth", client.auth(auth))
+        await _step("send MAIL command", client.mail(sender))
+        for rcpt in recipients:
+            await _step("send RCPT command", client.rcpt(rcpt))
+        await _step("delivery failure", client.data(message))
+
+
+async def _step(what: str, op: Any) -> Any:
+    """Runs one protocol step; its failure becomes a retryable error saying which step."""
+    try:
+        return await op
+    except _smtp.SMTPError as e:
+        raise NotifyError(f"{what}: {e}") from None
+    except (OSError, TimeoutError, ssl.SSLError) as e:
+        raise NotifyError(f"{what}: {e or type(e).__name__}") from None

@@ -1,0 +1,76 @@
+"""Every integration ampp can send, by Alertmanager's name for it, and how to build one.
+
+The pipeline builds a receiver's integrations from its config with :func:`build`; the config
+check refuses the kinds missing from :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ...model.alert import Alert
+from ..stage import FlushContext
+from ..templates import Templates
+from .webhook import WebhookIntegration
+
+__all__ = ["KINDS", "BuiltIntegration", "build"]
+
+
+class BuiltIntegration(Protocol):
+    """What the pipeline gets: stages.Integration plus ``close`` for the HTTP connections."""
+
+    name: str
+    index: int
+
+    @property
+    def send_resolved(self) -> bool: ...
+
+    async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+# Module and class per kind, imported on first use so start-up pays only for what is configured.
+_TEMPLATED: dict[str, tuple[str, str]] = {
+    "email": ("email", "EmailIntegration"),
+    "pagerduty": ("pagerduty", "PagerDutyIntegration"),
+    "opsgenie": ("opsgenie", "OpsGenieIntegration"),
+    "wechat": ("wechat", "WechatIntegration"),
+    "slack": ("slack", "SlackIntegration"),
+    "victorops": ("victorops", "VictorOpsIntegration"),
+    "pushover": ("pushover", "PushoverIntegration"),
+    "sns": ("sns", "SNSIntegration"),
+    "telegram": ("telegram", "TelegramIntegration"),
+    "discord": ("discord", "DiscordIntegration"),
+    "webex": ("webex", "WebexIntegration"),
+    "msteams": ("msteams", "MSTeamsIntegration"),
+    "msteamsv2": ("msteams", "MSTeamsV2Integration"),
+    "jira": ("jira", "JiraIntegration"),
+    "incidentio": ("incidentio", "IncidentioIntegration"),
+    "rocketchat": ("rocketchat", "RocketchatIntegration"),
+    "mattermost": ("mattermost", "MattermostIntegration"),
+}
+
+KINDS: frozenset[str] = frozenset({"webhook", *_TEMPLATED})
+"""Integration kinds (``<kind>_configs``) this version sends: all of Alertmanager's."""
+
+
+def build(
+    kind: str, index: int, conf: Any, receiver: str, external_url: str, templates: Templates | None
+) -> BuiltIntegration:
+    """The integration for one ``<kind>_configs`` entry of a receiver.
+
+    ``templates`` may be None only for the webhook, which renders none."""
+    if kind == "webhook":
+        return WebhookIntegration(index, conf, receiver, external_url)
+    where = _TEMPLATED.get(kind)
+    if where is None:
+        raise ValueError(f"unsupported integration {kind!r}")
+    if templates is None:
+        raise ValueError(f"{kind} integrations need templates")
+    module = importlib.import_module(f"{__package__}.{where[0]}")
+    cls: type[Any] = getattr(module, where[1])
+    built: BuiltIntegration = cls(index, conf, receiver, external_url, templates)
+    return built
