@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -192,12 +192,35 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
+    return _run_any(main)
+
+
+T = TypeVar("T")
+
+
+def _run_any(main: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop where installed: it halves the per-request overhead of the event loop."""
     try:
         import uvloop
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .importer import ImportError_, import_from
+    from .store.factory import open_storage
+
+    storage = open_storage(args.storage_url, args.storage_path, None)
+    try:
+        result = _run_any(import_from(args.source, storage))
+    except ImportError_ as e:
+        print(f"ampp: error: {e}", file=sys.stderr)
+        return 1
+    for line in result.skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    print(f"imported {result.silences} silences and {result.alerts} alerts from {args.source}")
+    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -341,6 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     mig.add_argument("--storage.path", dest="storage_path", default="data/")
     mig.add_argument("--storage.url", dest="storage_url", default=None)
     mig.add_argument("--config.file", dest="config_file", default=None)
+    imp = sub.add_parser("import", help="copy silences and alerts from a running Alertmanager into storage")
+    imp.add_argument(
+        "--from", dest="source", required=True, help="the Alertmanager's URL, e.g. http://alertmanager:9093"
+    )
+    imp.add_argument("--storage.path", dest="storage_path", default="data/")
+    imp.add_argument("--storage.url", dest="storage_url", default=None)
     cc = sub.add_parser("check-config", help="validate config files, as amtool check-config does")
     cc.add_argument("files", nargs="+")
     config = sub.add_parser("config", help="inspect a config file")
@@ -365,6 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_serve(args))
         except KeyboardInterrupt:
             return 0
+    if args.command == "import":
+        return _import(args)
     if args.command == "migrate":
         return _migrate(args)
     if args.command == "check-config":

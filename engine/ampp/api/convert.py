@@ -12,7 +12,7 @@ from ..mute.marker import AlertStatus
 
 
 def alert_json(a: Alert, status: AlertStatus, receivers: list[str]) -> dict[str, Any]:
-    return {
+    out = {
         "annotations": a.annotations,
         "endsAt": format_rfc3339millis(a.ends_at),
         "fingerprint": f"{a.fingerprint:016x}",
@@ -27,6 +27,9 @@ def alert_json(a: Alert, status: AlertStatus, receivers: list[str]) -> dict[str,
         "generatorURL": a.generator_url,
         "labels": a.labels,
     }
+    if not a.generator_url:
+        del out["generatorURL"]  # omitted when empty, as Alertmanager's API does
+    return out
 
 
 def matcher_json(m: Matcher) -> dict[str, Any]:
