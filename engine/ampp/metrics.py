@@ -66,7 +66,8 @@ class Metrics:
         )
         self.build_info = Gauge(
             "alertmanager_build_info",
-            "A metric with a constant '1' value labeled by version, revision, branch, and goversion from which alertmanager was built.",
+            "A metric with a constant '1' value labeled by version, revision, branch, and goversion "
+            "from which alertmanager was built.",
             ["version", "revision", "branch", "goversion"],
             registry=r,
         )

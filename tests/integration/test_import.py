@@ -81,7 +81,7 @@ def test_import_from_alertmanager(tmp_path: Path) -> None:
                 a["labels"],
                 a["annotations"],
                 a["startsAt"],
-                a["generatorURL"],
+                a.get("generatorURL"),
             )
         silenced = next(g for g in got_alerts.values() if g["labels"]["alertname"] == "A0")
         assert silenced["status"]["silencedBy"] == [
