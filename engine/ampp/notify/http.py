@@ -44,6 +44,52 @@ def _ssl_context(tls: Any) -> ssl.SSLContext | bool:
     return ctx
 
 
+class CircuitBreaker:
+    """Per-target (scheme, host, port) breaker shared by every sender in the process.
+
+    After ``threshold`` consecutive connection failures the target is skipped for ``cooldown``
+    seconds (attempts fail at once, still retryable), then one probe decides. A dead endpoint
+    then costs nothing per attempt, so it cannot slow ingestion or the other receivers.
+    """
+
+    def __init__(self, threshold: int = 5, cooldown: float = 5.0) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._failures: dict[str, int] = {}
+        self._open_until: dict[str, float] = {}
+
+    def check(self, target: str) -> None:
+        until = self._open_until.get(target)
+        if until is None:
+            return
+        now = time.monotonic()
+        if now < until:
+            raise NotifyError(f"circuit open for {target} after repeated connection failures")
+        self._open_until[target] = now + self.cooldown  # half-open: this caller probes
+
+    def success(self, target: str) -> None:
+        self._failures.pop(target, None)
+        self._open_until.pop(target, None)
+
+    def failure(self, target: str) -> None:
+        n = self._failures.get(target, 0) + 1
+        self._failures[target] = n
+        if n >= self.threshold:
+            self._open_until[target] = time.monotonic() + self.cooldown
+
+    def open_targets(self) -> list[str]:
+        now = time.monotonic()
+        return [t for t, until in self._open_until.items() if until > now]
+
+
+BREAKER = CircuitBreaker()
+
+
+def _target(url: str) -> str:
+    u = httpx.URL(url)
+    return f"{u.scheme}://{u.host}:{u.port or (443 if u.scheme == 'https' else 80)}"
+
+
 class HTTPSender:
     def __init__(self, http_config: Any = None, timeout: float | None = None) -> None:
         self.config = http_config
@@ -131,11 +177,17 @@ class HTTPSender:
         h = {**({"Content-Type": content_type} if content_type else {}), **(await self._auth_headers())}
         h.update(headers or {})
         extensions = {"sni_hostname": self.server_name} if self.server_name else None
+        target = _target(url)
+        BREAKER.check(target)
         try:
-            return await self.client.request(method, url, content=body, headers=h, extensions=extensions)
+            resp = await self.client.request(method, url, content=body, headers=h, extensions=extensions)
         except httpx.HTTPError as e:
+            if isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)):
+                BREAKER.failure(target)
             shown = "<redacted>" if secret_url else _redact_url(url)
             raise NotifyError(f'{method.capitalize()} "{shown}": {str(e) or type(e).__name__}') from None
+        BREAKER.success(target)
+        return resp
 
 
 def _redact_url(url: str) -> str:
