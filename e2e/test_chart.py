@@ -283,7 +283,7 @@ def test_schema_error_for_replicas_as_string_is_readable(controlplane: ControlPl
             {"redis": {"enabled": True}, "externalRedis": {"url": "redis://cache:6379"}},
             "redis.enabled and externalRedis are exclusive",
         ),
-        ({"postgresql": {"enabled": False}}, "replicaCount > 1 needs PostgreSQL"),
+        ({"postgresql": {"enabled": False}, "replicaCount": 2}, "replicaCount > 1 needs PostgreSQL"),
         ({"podDisruptionBudget": {"minAvailable": 1}}, "only one of minAvailable and maxUnavailable"),
         (
             {"serviceAccount": {"create": False}},
@@ -307,7 +307,7 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     docs = render(controlplane, tmp_path)
     assert kinds(docs) == sorted(
         ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap",
-         "Deployment", "PodDisruptionBudget", "Pod", "Role", "RoleBinding", "Secret", "Secret",
+         "Deployment", "Pod", "Role", "RoleBinding", "Secret", "Secret",
          "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "StatefulSet",
          "StatefulSet"]
     )  # fmt: skip
@@ -320,7 +320,7 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
             assert d["metadata"]["namespace"] == "monitoring", d["metadata"]["name"]
 
     deployment = one(docs, "Deployment")
-    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["replicas"] == 1  # no PodDisruptionBudget for one replica
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == FULLNAME
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -369,10 +369,8 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert service["spec"]["ports"][0]["port"] == 9093
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert service["spec"]["selector"] == selector
-    assert one(docs, "PodDisruptionBudget")["spec"] == {
-        "maxUnavailable": 1,
-        "selector": {"matchLabels": selector},
-    }
+    pdb = one(render(controlplane, tmp_path, {"replicaCount": 2}), "PodDisruptionBudget")
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
 
     for name, image, mount in (
         ("postgresql", "postgres:16", "/var/lib/postgresql/data"),

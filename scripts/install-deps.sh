@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test tiers use, when missing (root and apt access needed).
 set -euo pipefail
-need=(prometheus-alertmanager golang-1.19-go golang-github-prometheus-alertmanager-dev postgresql redis-server)
+need=(prometheus-alertmanager golang-1.19-go golang-github-prometheus-alertmanager-dev postgresql redis-server wrk)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
