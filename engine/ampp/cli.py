@@ -130,6 +130,11 @@ async def _serve(args: argparse.Namespace) -> int:
     from .store.factory import open_storage
 
     log = logging.getLogger("ampp")
+    if args.web_config_file:
+        # Serving without the TLS or authentication the file asks for would be worse than not
+        # starting: refuse until it is supported.
+        log.error("--web.config.file is not supported yet: put a TLS/auth proxy in front instead")
+        return 1
     external = _external_url(args.listen_address, args.external_url)
     prefix = args.route_prefix or urlsplit(external).path
     prefix = "/" + prefix.strip("/")
