@@ -43,6 +43,8 @@ class EngineOptions:
     alerts_gc_interval_s: float = 30 * 60
     maintenance_interval_s: float = 15 * 60
     cluster_peers: list[str] = field(default_factory=list)
+    durable_timeout_s: float = 2.0
+    """How long a POST waits for its alerts to be committed before answering anyway."""
 
 
 @dataclass
@@ -153,9 +155,20 @@ class Engine:
 
     # -- alerts --------------------------------------------------------------------------
     async def put_alerts(self, alerts: Iterable[Alert]) -> None:
-        """Store alerts (merging with what is known) and return once they are durable."""
+        """Store alerts (merging with what is known) and return once they are durable.
+
+        While storage is failing or slower than ``durable_timeout_s`` the alerts stay queued in
+        memory (and are routed and notified from there) and the caller is not held: the API
+        keeps answering, ``/-/ready`` and ``ampp_storage_up`` say storage is behind.
+        """
         self.alerts.put(alerts)
-        await self.writer.durable()
+        durable = self.writer.durable()
+        if not self.writer.healthy:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(durable), self.options.durable_timeout_s)
+        except TimeoutError:
+            log.warning("storage is slow: acknowledged alerts before they were committed")
 
     def set_alert_status(self, alert: Alert) -> None:
         """What the API does before reporting an alert: ask both muters, which mark it."""

@@ -106,3 +106,40 @@ def test_a_dead_endpoint_does_not_slow_ingestion(tmp_path: Path) -> None:
         elapsed = time.monotonic() - start
         assert elapsed < 3, f"20 posts took {elapsed:.1f}s while an endpoint was down"
         assert "circuit open" in s.log()
+
+
+def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:
+    """A writer holding the database: POSTs are answered anyway, /-/ready says writes are
+    buffered, and once the database is free everything lands (it survives a kill -9)."""
+    import sqlite3
+
+    storage, port = tmp_path / "data", free_port()
+    with run_server("ampp", QUIET, tmp_path / "a", storage_path=storage, port=port) as s:
+        blocker = sqlite3.connect(storage / "ampp.db", isolation_level=None, timeout=1)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            with httpx.Client(base_url=s.url, timeout=30) as c:
+                for b in range(3):
+                    r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": f"Out{b}"}}])
+                    assert r.status_code == 200
+                deadline = time.monotonic() + 15
+                while "storage unavailable" not in c.get("/-/ready").text and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                assert "writes buffered" in c.get("/-/ready").text
+                assert "ampp_storage_up 0.0" in c.get("/metrics").text
+                r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": "DuringOutage"}}])
+                assert r.status_code == 200
+                names = {a["labels"]["alertname"] for a in c.get("/api/v2/alerts").json()}
+                assert names == {"Out0", "Out1", "Out2", "DuringOutage"}
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        deadline = time.monotonic() + 15
+        while httpx.get(f"{s.url}/-/ready").text != "OK" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert httpx.get(f"{s.url}/-/ready").text == "OK"
+        os.kill(s.process.pid, signal.SIGKILL)
+        s.process.wait()
+    with run_server("ampp", QUIET, tmp_path / "b", storage_path=storage, port=port) as s:
+        names = {a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()}
+        assert names == {"Out0", "Out1", "Out2", "DuringOutage"}

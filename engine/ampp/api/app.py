@@ -123,8 +123,12 @@ async def healthy(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    if not request.app[ENGINE].ready:
+    engine = request.app[ENGINE]
+    if not engine.ready:
         return web.Response(status=503, text="Service Unavailable")
+    if not engine.writer.healthy:
+        # Still serving from memory; say that writes are being buffered.
+        return web.Response(text=f"OK (storage unavailable: {engine.writer.pending()} writes buffered)")
     return web.Response(text="OK")
 
 

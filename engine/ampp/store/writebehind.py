@@ -38,6 +38,9 @@ class AlertWriteBehind:
             self._deletes.add(fp)
         self._wake.set()
 
+    def pending(self) -> int:
+        return len(self._upserts) + len(self._deletes)
+
     def durable(self) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if not self._upserts and not self._deletes:
