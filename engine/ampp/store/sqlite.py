@@ -112,6 +112,15 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# An upsert rewrites the row in place; INSERT OR REPLACE deletes and re-inserts it.
+_UPSERT_ALERT = (
+    "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO UPDATE SET "
+    "labels=excluded.labels, annotations=excluded.annotations, starts_at=excluded.starts_at, "
+    "ends_at=excluded.ends_at, generator_url=excluded.generator_url, "
+    "updated_at=excluded.updated_at, timeout=excluded.timeout"
+)
+
+
 class SQLiteStorage:
     def __init__(self, directory: str) -> None:
         self.path = os.path.join(directory, "ampp.db")
@@ -158,7 +167,7 @@ class SQLiteStorage:
         def write(c: sqlite3.Connection) -> None:
             with _tx(c):
                 if rows:
-                    c.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?)", rows)
+                    c.executemany(_UPSERT_ALERT, rows)
                 if gone:
                     c.executemany("DELETE FROM alerts WHERE fingerprint = ?", gone)
 
