@@ -11,6 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# httpx loads its anyio network backend on the first request; load it now so the first
+# notification after start-up is not late (Alertmanager's acceptance timings allow 150 ms).
+import anyio._backends._asyncio  # noqa: F401
+import httpcore._backends.anyio  # noqa: F401
 import httpx
 
 from .. import ALERTMANAGER_VERSION

@@ -8,7 +8,7 @@ the notification log, sends with retries, and records what it sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
@@ -27,7 +27,9 @@ from .stages import (
     TimeActiveStage,
     TimeMuteStage,
 )
-from .templates import TemplateError, Templates
+
+if TYPE_CHECKING:  # templates are imported when a config needs them, not at start-up
+    from .templates import Templates
 
 SUPPORTED = frozenset(registry.KINDS)
 
@@ -51,6 +53,8 @@ def unsupported_integrations(cfg: Config) -> list[ConfigIssue]:
 
 def load_templates(cfg: Config) -> Templates:
     """The default templates plus the config's files; errors become config errors."""
+    from .templates import TemplateError, Templates
+
     try:
         return Templates.load(cfg.template_files)
     except TemplateError as e:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...model.alert import Alert
 from ..stage import FlushContext
-from ..templates import Templates
 from .webhook import WebhookIntegration
+
+if TYPE_CHECKING:
+    from ..templates import Templates
 
 __all__ = ["KINDS", "BuiltIntegration", "build"]
 
