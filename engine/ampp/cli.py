@@ -138,10 +138,12 @@ async def _serve(args: argparse.Namespace) -> int:
     external = _external_url(args.listen_address, args.external_url)
     prefix = args.route_prefix or urlsplit(external).path
     prefix = "/" + prefix.strip("/")
+    initial = None
     try:
-        settings = load_file(args.config_file).storage
+        initial = load_file(args.config_file)
     except ConfigError:
-        settings = None  # engine.start() reports the config error itself
+        pass  # engine.start() reads it again and reports the error
+    settings = initial.storage if initial else None
     storage = open_storage(args.storage_url, args.storage_path, settings)
     engine = Engine(
         EngineOptions(
@@ -151,6 +153,7 @@ async def _serve(args: argparse.Namespace) -> int:
             retention_s=args.retention,
             alerts_gc_interval_s=args.alerts_gc_interval,
             cluster_peers=args.cluster_peers,
+            initial_config=initial,
         )
     )
     try:

@@ -43,6 +43,8 @@ class EngineOptions:
     alerts_gc_interval_s: float = 30 * 60
     maintenance_interval_s: float = 15 * 60
     cluster_peers: list[str] = field(default_factory=list)
+    initial_config: Config | None = None
+    """The config already loaded from ``config_file`` (saves reading it twice at start-up)."""
     durable_timeout_s: float = 2.0
     """How long a POST waits for its alerts to be committed before answering anyway."""
 
@@ -78,7 +80,7 @@ class Engine:
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         """Open storage, restore state, apply the config; raises ConfigError if it is bad."""
-        cfg = load_file(self.options.config_file)
+        cfg = self.options.initial_config or load_file(self.options.config_file)
         self._refuse_unsupported(cfg)
         await self.storage.open()
         self.silences.load(await self.storage.load_silences())

@@ -6,6 +6,7 @@ read at send time so a rotated secret is picked up without a reload, as Promethe
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
 from pathlib import Path
@@ -32,17 +33,25 @@ def _read(path: str | None) -> str | None:
         raise NotifyError(f"unable to read {path}: {e.strerror}", retry=False) from None
 
 
-def _ssl_context(tls: Any) -> ssl.SSLContext | bool:
-    if tls is None:
-        return True
-    if getattr(tls, "insecure_skip_verify", False):
-        ctx = ssl.create_default_context()
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """The system CAs, loaded once: loading them costs tens of milliseconds per context."""
+    return ssl.create_default_context()
+
+
+def _ssl_context(tls: Any) -> ssl.SSLContext:
+    cert, key = getattr(tls, "cert_file", None), getattr(tls, "key_file", None)
+    ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
+    insecure = bool(getattr(tls, "insecure_skip_verify", False))
+    if not (cert or ca_file or ca or insecure):
+        return _default_ssl_context()
+    if insecure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies nothing: no CA store to load
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     else:
         ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
         ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
-    cert, key = getattr(tls, "cert_file", None), getattr(tls, "key_file", None)
     if cert:
         ctx.load_cert_chain(cert, key or None)
     return ctx
