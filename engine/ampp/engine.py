@@ -17,6 +17,9 @@ from .config.errors import ConfigError
 from .config.loader import Config, load_file
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
+from .history.cache import QueryCache  # history hook
+from .history.recorder import HistoryRecorder  # history hook
+from .history.service import HistoryService  # history hook
 from .ingest.alertstore import AlertStore
 from .metrics import Metrics
 from .model.alert import Alert
@@ -27,7 +30,7 @@ from .mute.silencer import Silencer
 from .mute.silences import Silences
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
-from .notify.stages import Integration
+from .notify.stages import ATTEMPT_LISTENERS, Integration
 from .store.base import Storage
 from .store.writebehind import AlertWriteBehind
 
@@ -47,6 +50,8 @@ class EngineOptions:
     """The config already loaded from ``config_file`` (saves reading it twice at start-up)."""
     durable_timeout_s: float = 2.0
     """How long a POST waits for its alerts to be committed before answering anyway."""
+    cache_url: str | None = None
+    """Redis URL for the history/report L2 cache (``--cache.url``; else config.yaml cache.url)."""
 
 
 @dataclass
@@ -76,6 +81,8 @@ class Engine:
         self._reload_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = False
+        self.recorder = HistoryRecorder(options.storage, self.metrics.registry)  # history hook
+        self.history: HistoryService  # set by start()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -87,6 +94,7 @@ class Engine:
         self.nflog.load(await self.storage.load_nflog())
         self.alerts.load(await self.storage.load_alerts())
         self.silences.listeners.append(self._persist_silence)
+        self._start_history(cfg)  # history hook
         self.alerts.persist = self.writer.queue
         self.alerts.on_delete.append(self.marker.delete)
         self.writer.start()
@@ -104,7 +112,31 @@ class Engine:
             self.runtime.dispatcher.stop()
             await close_integrations(self.runtime.integrations)
         await self.writer.stop()
+        await self._stop_history()  # history hook
         await self.storage.close()
+
+    # -- history hooks (ampp.history) -----------------------------------------------------
+    def _start_history(self, cfg: Config) -> None:
+        r = self.recorder
+        r.retention_s = cfg.storage.retention
+        r.cleanup_interval_s = cfg.storage.cleanup_interval
+        r.prime(self.alerts.snapshot())
+        r.attach_marker(self.marker)
+        self.alerts.subscribe(r.observe_alert, replay=False)
+        self.alerts.on_delete.append(r.forget)
+        self.silences.listeners.append(r.on_silence)
+        ATTEMPT_LISTENERS.append(r.on_attempt)
+        r.start()
+        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
+        cache = QueryCache(self.metrics.registry, url, cfg.cache.ttl, cfg.cache.l1_size)
+        self.history = HistoryService(self.storage, r, cache)
+
+    async def _stop_history(self) -> None:
+        if self.recorder.on_attempt in ATTEMPT_LISTENERS:
+            ATTEMPT_LISTENERS.remove(self.recorder.on_attempt)
+        await self.recorder.stop()
+        if hasattr(self, "history"):
+            await self.history.cache.close()
 
     # -- configuration -------------------------------------------------------------------
     def _refuse_unsupported(self, cfg: Config) -> None:

@@ -59,10 +59,12 @@ CONFIGS = {
     + "time_intervals:\n  - name: weekends\n    time_intervals: [{weekdays: ['saturday:sunday']}]\n",
     # unquoted times: Go's YAML keeps 09:00 a string where PyYAML's default reads base 60
     "unquoted_times": BASE
-    + "time_intervals:\n  - name: w\n    time_intervals: [{times: [{start_time: 09:00, end_time: 17:00}], days_of_month: [1:15]}]\n",
+    + "time_intervals:\n  - name: w\n    time_intervals:\n"
+    + "      [{times: [{start_time: 09:00, end_time: 17:00}], days_of_month: [1:15]}]\n",
     "bad_weekday": BASE + "time_intervals:\n  - name: w\n    time_intervals: [{weekdays: ['funday']}]\n",
     "inhibit_legacy": BASE
-    + "inhibit_rules:\n  - source_match: {severity: critical}\n    target_match_re: {severity: 'warn.*'}\n    equal: [alertname]\n",
+    + "inhibit_rules:\n  - source_match: {severity: critical}\n"
+    + "    target_match_re: {severity: 'warn.*'}\n    equal: [alertname]\n",
     "inhibit_bad_equal": BASE + "inhibit_rules:\n  - source_matchers: ['a=b']\n    equal: ['0bad']\n",
     "continue_root": BASE.replace("  receiver: default\n", "  receiver: default\n  continue: true\n", 1),
     "invalid_yaml": "route: [\n",

@@ -410,6 +410,9 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     r.add_delete(f"{v2}/silence/{{id}}", delete_silence)
     r.add_get(f"{v2}/openapi.yaml", openapi)
     r.add_get(f"{p}/", index)
+    from .history import add_routes as add_history_routes  # history hook
+
+    add_history_routes(r, p)  # history hook: /history, /history/{fingerprint}, /report
     if p:
 
         async def to_prefix(request: web.Request) -> web.Response:

@@ -21,6 +21,23 @@ log = logging.getLogger("ampp.notify")
 
 MAX_RETRY_AFTER = 300.0  # a vendor's Retry-After is honoured up to five minutes
 
+# -- history hook (ampp.history): told of every notification attempt ----------------------------
+AttemptListener = Callable[[FlushContext, str, Sequence[Alert], float, str | None], None]
+ATTEMPT_LISTENERS: list[AttemptListener] = []
+
+
+def _report_attempt(
+    ctx: FlushContext, name: str, alerts: Sequence[Alert], latency: float, error: str | None
+) -> None:
+    for listener in ATTEMPT_LISTENERS:
+        try:
+            listener(ctx, name, alerts, latency, error)
+        except Exception:
+            log.exception("history listener failed")
+
+
+# -- end history hook ---------------------------------------------------------------------------
+
 
 class Muter(Protocol):
     def mutes(self, labels: dict[str, str], fp: int | None = None) -> bool: ...
@@ -143,6 +160,7 @@ class RetryStage:
                 await self.integration.notify(ctx, sent)
             except NotifyError as e:
                 self.metrics.notification_latency.labels(name).observe(time.monotonic() - start)
+                _report_attempt(ctx, name, sent, time.monotonic() - start, str(e))  # history hook
                 self.metrics.notifications.labels(name).inc()
                 self.metrics.notifications_failed.labels(name).inc()
                 if not e.retry:
@@ -165,6 +183,7 @@ class RetryStage:
                 retry_after = e.retry_after or 0.0
             else:
                 self.metrics.notification_latency.labels(name).observe(time.monotonic() - start)
+                _report_attempt(ctx, name, sent, time.monotonic() - start, None)  # history hook
                 self.metrics.notifications.labels(name).inc()
                 (log.info if attempt > 1 else log.debug)(
                     "Notify success receiver=%s integration=%s[%d] attempts=%d",

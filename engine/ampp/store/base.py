@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..model.alert import Alert
 from ..model.silence import Silence
@@ -32,6 +32,34 @@ class NflogEntry:
         return (self.group_key, self.receiver, self.integration, self.idx)
 
 
+# -- history (ampp.history) -------------------------------------------------------------------
+@dataclass(slots=True)
+class HistoryEvent:
+    """One append-only history row; ``at`` in Unix nanoseconds, ``fingerprint`` as 16 hex digits."""
+
+    at: int
+    kind: str
+    fingerprint: str | None = None
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    group_key: str | None = None
+    receiver: str | None = None
+    integration: str | None = None
+    outcome: str | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+    silence_id: str | None = None
+    actor: str | None = None
+    comment: str | None = None
+    details: dict[str, Any] | None = None
+
+
+HISTORY_FIELDS = (
+    "at", "kind", "fingerprint", "labels", "annotations", "group_key", "receiver", "integration",
+    "outcome", "latency_ms", "error", "silence_id", "actor", "comment", "details",
+)  # fmt: skip
+
+
 class Storage(Protocol):
     async def open(self) -> None: ...
 
@@ -52,3 +80,16 @@ class Storage(Protocol):
     async def save_nflog(self, entry: NflogEntry) -> None: ...
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None: ...
+
+    # -- history (ampp.history) -----------------------------------------------------------
+    async def append_history(self, events: Sequence[HistoryEvent]) -> None: ...
+
+    async def load_history(
+        self, since: int | None = None, fingerprint: str | None = None
+    ) -> list[HistoryEvent]:
+        """Events with ``at >= since`` (all when None), oldest first; only ``fingerprint``'s when given."""
+        ...
+
+    async def delete_history_before(self, cutoff: int, limit: int) -> int:
+        """Delete at most ``limit`` of the oldest events older than ``cutoff``; return how many."""
+        ...

@@ -26,7 +26,7 @@ from asyncpg.pool import PoolConnectionProxy
 from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
 from ..model.silence import Silence
-from .base import NflogEntry
+from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 
 log = logging.getLogger(__name__)
 
@@ -503,3 +503,45 @@ class PostgresStorage:
             return
         g, r, i, x = (list(c) for c in zip(*sorted(set(keys)), strict=True))
         await self.pool.execute(_DELETE_NFLOG, g, r, i, x)
+
+    # -- history (ampp.history) -----------------------------------------------------------
+    async def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        if not events:
+            return
+        rows = []
+        for e in events:
+            us, rest = split_ns(e.at)
+            rows.append(
+                (
+                    us, rest, e.kind, e.fingerprint, e.labels or {}, e.annotations or {}, e.group_key,
+                    e.receiver, e.integration, e.outcome, e.latency_ms, e.error, e.silence_id, e.actor,
+                    e.comment, e.details,
+                )
+            )  # fmt: skip
+        cols = "at, at_ns, " + ", ".join(HISTORY_FIELDS[1:])
+        params = ", ".join(f"${i}" for i in range(1, 17))
+        await self.pool.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
+
+    async def load_history(
+        self, since: int | None = None, fingerprint: str | None = None
+    ) -> list[HistoryEvent]:
+        cols = "at, at_ns, " + ", ".join(HISTORY_FIELDS[1:])
+        sql = f"SELECT {cols} FROM history_events WHERE true"
+        args: list[Any] = []
+        if since is not None:
+            args.append(split_ns(since)[0])
+            sql += f" AND at >= ${len(args)}"
+        if fingerprint is not None:
+            args.append(fingerprint)
+            sql += f" AND fingerprint = ${len(args)}"
+        rows = await self.pool.fetch(sql + " ORDER BY at, at_ns, id", *args)
+        return [HistoryEvent(join_ns(r[0], r[1]), *(r[i] for i in range(2, 16))) for r in rows]
+
+    async def delete_history_before(self, cutoff: int, limit: int) -> int:
+        result = await self.pool.execute(
+            "DELETE FROM history_events WHERE id IN "
+            "(SELECT id FROM history_events WHERE at < $1 ORDER BY at, id LIMIT $2)",
+            split_ns(cutoff)[0],
+            limit,
+        )
+        return int(result.rsplit(" ", 1)[-1])

@@ -17,7 +17,7 @@ import orjson
 
 from ..model.alert import Alert
 from ..model.silence import Silence
-from .base import NflogEntry
+from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 
 T = TypeVar("T")
@@ -212,6 +212,50 @@ class SQLiteStorage:
                 list(keys),
             )
         )
+
+    # -- history (ampp.history) -----------------------------------------------------------
+    async def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        rows = [
+            (
+                e.at, e.kind, e.fingerprint, orjson.dumps(e.labels or {}).decode(),
+                orjson.dumps(e.annotations or {}).decode(), e.group_key, e.receiver, e.integration,
+                e.outcome, e.latency_ms, e.error, e.silence_id, e.actor, e.comment,
+                None if e.details is None else orjson.dumps(e.details).decode(),
+            )
+            for e in events
+        ]  # fmt: skip
+        sql = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)}) VALUES ({','.join('?' * 15)})"
+        await self._run(lambda c: _commit(c, sql, rows))
+
+    async def load_history(
+        self, since: int | None = None, fingerprint: str | None = None
+    ) -> list[HistoryEvent]:
+        sql = f"SELECT {', '.join(HISTORY_FIELDS)} FROM history_events WHERE at >= ?"
+        args: list[Any] = [since if since is not None else -(2**62)]
+        if fingerprint is not None:
+            sql += " AND fingerprint = ?"
+            args.append(fingerprint)
+        rows = await self._run(lambda c: c.execute(sql + " ORDER BY at, id", args).fetchall())
+        out = []
+        for r in rows:
+            e = HistoryEvent(*r)
+            e.labels = orjson.loads(r[3])
+            e.annotations = orjson.loads(r[4])
+            e.details = None if r[14] is None else orjson.loads(r[14])
+            out.append(e)
+        return out
+
+    async def delete_history_before(self, cutoff: int, limit: int) -> int:
+        def run(c: sqlite3.Connection) -> int:
+            with _tx(c):
+                cur = c.execute(
+                    "DELETE FROM history_events WHERE id IN "
+                    "(SELECT id FROM history_events WHERE at < ? ORDER BY at, id LIMIT ?)",
+                    (cutoff, limit),
+                )
+                return int(cur.rowcount)
+
+        return await self._run(run)
 
 
 class _tx:

@@ -1,0 +1,53 @@
+"""GET /history, /history/{fingerprint} and /report: thin handlers over ampp.history.service."""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from ..engine import Engine
+from ..history.query import BadParameter
+
+
+def _params(request: web.Request) -> dict[str, list[str]]:
+    return {k: request.query.getall(k) for k in set(request.query.keys())}
+
+
+def _json(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def _engine(request: web.Request) -> Engine:
+    from .app import ENGINE
+
+    return request.app[ENGINE]
+
+
+async def get_history(request: web.Request) -> web.Response:
+    try:
+        return _json(await _engine(request).history.history(_params(request)))
+    except BadParameter as e:
+        return _json(orjson.dumps(str(e)), 400)
+
+
+async def get_timeline(request: web.Request) -> web.Response:
+    try:
+        body = await _engine(request).history.timeline(request.match_info["fingerprint"])
+    except BadParameter as e:
+        return _json(orjson.dumps(str(e)), 400)
+    if body is None:
+        return _json(orjson.dumps("fingerprint: no history for this alert"), 404)
+    return _json(body)
+
+
+async def get_report(request: web.Request) -> web.Response:
+    try:
+        return _json(await _engine(request).history.report(_params(request)))
+    except BadParameter as e:
+        return _json(orjson.dumps(str(e)), 400)
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    router.add_get(f"{prefix}/history", get_history)
+    router.add_get(f"{prefix}/history/{{fingerprint}}", get_timeline)
+    router.add_get(f"{prefix}/report", get_report)

@@ -1,0 +1,280 @@
+"""Records history events off the request path and writes them in batches.
+
+``record()`` only appends to an in-memory buffer; a background task writes the buffer every
+``flush_interval`` seconds (sooner once ``batch_size`` events wait). While storage fails the
+buffer is kept (bounded by ``max_buffer``, oldest dropped first and counted) and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from ..model.alert import Alert
+from ..model.silence import Silence
+from ..model.timefmt import NS, now_ns
+from ..mute.marker import Marker
+from ..notify.stage import FlushContext
+from ..store.base import HistoryEvent, Storage
+
+log = logging.getLogger("ampp.history")
+
+
+def fp_hex(fp: int) -> str:
+    return f"{fp:016x}"
+
+
+class HistoryRecorder:
+    def __init__(
+        self,
+        storage: Storage,
+        registry: CollectorRegistry,
+        *,
+        retention_s: float = 30 * 86400,
+        cleanup_interval_s: float = 3600,
+        flush_interval_s: float = 0.2,
+        batch_size: int = 500,
+        max_buffer: int = 100_000,
+        cleanup_batch: int = 10_000,
+    ) -> None:
+        self.storage = storage
+        self.retention_s = retention_s
+        self.cleanup_interval_s = cleanup_interval_s
+        self.flush_interval_s = flush_interval_s
+        self.batch_size = batch_size
+        self.cleanup_batch = cleanup_batch
+        self._buffer: deque[HistoryEvent] = deque(maxlen=max_buffer)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._firing: dict[int, Alert] = {}
+        """Alerts last seen firing, by fingerprint; resolution by timeout is noticed by the flusher."""
+        self._known: dict[int, Alert] = {}
+        self.version = 0
+        """Moves on every committed batch: the query cache keys on it."""
+        self.healthy = True
+        self.dropped = Counter(
+            "ampp_history_events_dropped",
+            "History events dropped because the buffer was full.",
+            registry=registry,
+        )
+        self.written = Counter("ampp_history_events_written", "History events written.", registry=registry)
+        self.buffered = Gauge(
+            "ampp_history_events_buffered", "History events waiting to be written.", registry=registry
+        )
+
+    # -- recording (never blocks, never raises) -------------------------------------------
+    def record(self, event: HistoryEvent) -> None:
+        if len(self._buffer) == self._buffer.maxlen:
+            self.dropped.inc()
+        self._buffer.append(event)
+        if len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    def prime(self, alerts: Sequence[Alert]) -> None:
+        """Alerts restored from storage: known already, so no new firing event for them."""
+        now = now_ns()
+        for a in alerts:
+            self._known[a.fingerprint] = a
+            if not a.resolved_at(now):
+                self._firing[a.fingerprint] = a
+
+    def observe_alert(self, alert: Alert) -> None:
+        """AlertStore subscriber: firing (new or re-firing) and resolved transitions."""
+        now = now_ns()
+        fp = alert.fingerprint
+        prev = self._known.get(fp)
+        self._known[fp] = alert
+        resolved = alert.resolved_at(now)
+        new_occurrence = prev is None or prev.starts_at != alert.starts_at
+        if new_occurrence or (fp not in self._firing and not resolved):
+            if new_occurrence or not resolved:
+                self._alert_event("alert.firing", alert, max(min(alert.starts_at, now), 0))
+            if not resolved:
+                self._firing[fp] = alert
+        if resolved:
+            if fp in self._firing or new_occurrence:
+                self._alert_event("alert.resolved", alert, alert.ends_at)
+            self._firing.pop(fp, None)
+        elif fp in self._firing:
+            self._firing[fp] = alert
+
+    def forget(self, fp: int) -> None:
+        """AlertStore on_delete: the alert was garbage-collected (resolved and gone)."""
+        self._known.pop(fp, None)
+        a = self._firing.pop(fp, None)
+        if a is not None:
+            self._alert_event("alert.resolved", a, min(a.ends_at, now_ns()))
+
+    def _alert_event(self, kind: str, a: Alert, at: int) -> None:
+        self.record(
+            HistoryEvent(
+                at, kind, fp_hex(a.fingerprint), dict(a.labels), dict(a.annotations),
+                details={"startsAt": a.starts_at, "endsAt": a.ends_at},
+            )
+        )  # fmt: skip
+
+    def _check_timeouts(self) -> None:
+        now = now_ns()
+        for fp, a in list(self._firing.items()):
+            if a.resolved_at(now):
+                del self._firing[fp]
+                self._alert_event("alert.resolved", a, a.ends_at)
+
+    def attach_marker(self, marker: Marker) -> None:
+        """Wrap the marker's setters to record silenced/inhibited transitions."""
+        set_silenced = marker.set_active_or_silenced
+        set_inhibited = marker.set_inhibited
+
+        def silenced(fp: int, version: int, active: list[str], pending: list[str]) -> None:
+            before = list(marker.status(fp).silenced_by)
+            set_silenced(fp, version, active, pending)
+            if bool(before) != bool(active):
+                self._mute_event("alert.silenced" if active else "alert.unsilenced", fp, active or before)
+
+        def inhibited(fp: int, ids: list[str]) -> None:
+            before = list(marker.status(fp).inhibited_by)
+            set_inhibited(fp, ids)
+            if bool(before) != bool(ids):
+                self._mute_event("alert.inhibited" if ids else "alert.uninhibited", fp, ids or before)
+
+        setattr(marker, "set_active_or_silenced", silenced)  # noqa: B010
+        setattr(marker, "set_inhibited", inhibited)  # noqa: B010
+
+    def _mute_event(self, kind: str, fp: int, by: list[str]) -> None:
+        a = self._known.get(fp)
+        self.record(
+            HistoryEvent(
+                now_ns(), kind, fp_hex(fp), dict(a.labels) if a else {}, dict(a.annotations) if a else {},
+                details={"by": list(by), "startsAt": a.starts_at if a else None},
+            )
+        )  # fmt: skip
+
+    def on_attempt(
+        self,
+        ctx: FlushContext,
+        integration: str,
+        alerts: Sequence[Alert],
+        latency_s: float,
+        error: str | None,
+    ) -> None:
+        """RetryStage hook: one event per notification attempt."""
+        self.record(
+            HistoryEvent(
+                now_ns(), "notify.failed" if error else "notify.sent", group_key=ctx.group_key,
+                receiver=ctx.receiver, integration=integration, outcome="failed" if error else "sent",
+                latency_ms=latency_s * 1000, error=error,
+                details={
+                    "fingerprints": [fp_hex(a.fingerprint) for a in alerts],
+                    "startsAt": [a.starts_at for a in alerts],
+                },
+            )
+        )  # fmt: skip
+
+    async def on_silence(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        """Silences listener: created, updated, replaced, expired."""
+        self.record(
+            HistoryEvent(
+                now_ns(), f"silence.{event}", silence_id=sil.id, actor=sil.created_by, comment=sil.comment,
+                details={
+                    "matchers": [str(m) for m in sil.matchers],
+                    "startsAt": sil.starts_at,
+                    "endsAt": sil.ends_at,
+                },
+            )
+        )  # fmt: skip
+
+    # -- writing --------------------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._run(), name="history-writer"))
+        self._tasks.append(asyncio.create_task(self._cleanup_loop(), name="history-cleanup"))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+        try:
+            await asyncio.wait_for(self.flush(), 5)
+        except Exception:
+            log.warning("history: %d events not written at shutdown", len(self._buffer))
+
+    async def flush(self) -> bool:
+        """Write what is buffered; False (buffer kept) if storage failed."""
+        self._check_timeouts()
+        while self._buffer:
+            batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
+            try:
+                await self.storage.append_history(batch)
+            except Exception as e:
+                if self.healthy:
+                    log.warning("writing history failed; buffering %d events: %s", len(self._buffer), e)
+                self.healthy = False
+                return False
+            for _ in batch:
+                self._buffer.popleft()
+            self.written.inc(len(batch))
+            self.version += 1
+            self.healthy = True
+        self.buffered.set(len(self._buffer))
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.flush_interval_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if not await self.flush():
+                await asyncio.sleep(1)
+
+    async def cleanup(self, now: int | None = None) -> int:
+        cutoff = (now or now_ns()) - int(self.retention_s * NS)
+        total = 0
+        while True:
+            n = await self.storage.delete_history_before(cutoff, self.cleanup_batch)
+            total += n
+            if n < self.cleanup_batch:
+                break
+            await asyncio.sleep(0)  # let others at the database between batches
+        if total:
+            self.version += 1
+        return total
+
+    async def _cleanup_loop(self) -> None:
+        while True:
+            start = time.monotonic()
+            try:
+                n = await self.cleanup()
+                if n:
+                    log.info("history retention: deleted %d events in %.2fs", n, time.monotonic() - start)
+            except Exception:
+                log.exception("history cleanup failed")
+            await asyncio.sleep(self.cleanup_interval_s)
+
+
+def event_json(e: HistoryEvent) -> dict[str, Any]:
+    from ..model.timefmt import format_rfc3339nano
+
+    out: dict[str, Any] = {"at": format_rfc3339nano(e.at), "kind": e.kind}
+    for name in ("fingerprint", "group_key", "receiver", "integration", "outcome", "latency_ms", "error",
+                 "silence_id", "actor", "comment"):  # fmt: skip
+        v = getattr(e, name)
+        if v is not None:
+            out[name] = v
+    if e.labels:
+        out["labels"] = e.labels
+    if e.annotations:
+        out["annotations"] = e.annotations
+    if e.details:
+        out["details"] = e.details
+    return out
