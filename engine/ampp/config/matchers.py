@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..model.labels import go_quote, is_valid_label_name
+
 __all__ = [
     "MatchType",
     "Matcher",
@@ -71,14 +73,6 @@ class UnsupportedRegexpError(MatcherParseError):
     """Valid Go RE2 syntax that Alertmanager++ cannot reproduce faithfully with Python's re."""
 
 
-_CLASSIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-
-def is_valid_label_name(name: str) -> bool:
-    """Prometheus' classic label-name rule ``[a-zA-Z_][a-zA-Z0-9_]*``."""
-    return _CLASSIC_NAME.fullmatch(name) is not None
-
-
 # --------------------------------------------------------------------------------------------
 # Matcher
 
@@ -117,7 +111,7 @@ class Matcher:
         """
         op = self.type.value
         if any(_is_reserved(c) for c in self.name):
-            return f"{_go_quote(self.name)}{op}{_go_quote(self.value)}"
+            return f"{go_quote(self.name)}{op}{go_quote(self.value)}"
         return f'{self.name}{op}"{_openmetrics_escape(self.value)}"'
 
 
@@ -127,8 +121,14 @@ def new_matcher(name: str, type: MatchType, value: str) -> Matcher:
 
 
 def matches_labels(matchers: Sequence[Matcher], labels: Mapping[str, str]) -> bool:
-    """labels.Matchers.Matches: every matcher matches; a missing label is the empty string."""
-    return all(m.matches(labels.get(m.name, "")) for m in matchers)
+    """labels.Matchers.Matches: every matcher matches; a missing label is the empty string.
+
+    On the ingest path (routes, inhibition), so a plain loop rather than all() over a generator.
+    """
+    for m in matchers:
+        if not m.matches(labels.get(m.name, "")):
+            return False
+    return True
 
 
 def matchers_from_legacy(match: Mapping[str, str], match_re: Mapping[str, str]) -> list[Matcher]:
@@ -140,11 +140,11 @@ def matchers_from_legacy(match: Mapping[str, str], match_re: Mapping[str, str]) 
     out: list[Matcher] = []
     for name, value in match.items():
         if not is_valid_label_name(name):
-            raise MatcherParseError(f"invalid label name {_go_quote(name)}")
+            raise MatcherParseError(f"invalid label name {go_quote(name)}")
         out.append(Matcher(name, MatchType.EQUAL, value))
     for name, value in match_re.items():
         if not is_valid_label_name(name):
-            raise MatcherParseError(f"invalid label name {_go_quote(name)}")
+            raise MatcherParseError(f"invalid label name {go_quote(name)}")
         anchored = "^(?:" + value + ")$"
         compile_go_regexp(anchored)
         out.append(Matcher(name, MatchType.REGEX, anchored))
@@ -178,40 +178,6 @@ def _go_trim_space(s: str) -> str:
     while j > i and s[j - 1] in _GO_SPACES:
         j -= 1
     return s[i:j]
-
-
-_GO_CHAR_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
-
-
-def _go_quote(s: str) -> str:
-    """strconv.Quote: Go's ``%q`` of a string."""
-    out = ['"']
-    for c in s:
-        o = ord(c)
-        if c == '"' or c == "\\":
-            out.append("\\" + c)
-        elif c.isprintable() and not 0xD800 <= o <= 0xDFFF:  # Go's IsPrint: L, M, N, P, S, ' '
-            out.append(c)
-        elif c in _GO_CHAR_ESCAPES:
-            out.append(_GO_CHAR_ESCAPES[c])
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\\ufffd")  # Go strings cannot hold surrogates
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _openmetrics_escape(s: str) -> str:

@@ -13,23 +13,13 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..model.labels import go_quote, is_valid_label_name
 from .base import Duration, StrictModel
-from .matchers import Matcher, MatcherParseError, MatchType, new_matcher, parse_matchers
+from .matchers import Matcher, MatcherParseError, MatchType, matchers_from_legacy, new_matcher, parse_matchers
 from .receivers import GlobalConfig, Receiver
 from .timeinterval import TimeIntervalSpec, parse_time_interval_spec
 
 
 def _legacy_matchers(match: dict[str, str] | None, match_re: dict[str, str] | None) -> list[Matcher]:
-    """match/match_re as Alertmanager turns them into matchers.
-
-    Regex values pass through config.Regexp.String(), which is the anchored source, so the
-    matcher (and the route key built from it) holds ``^(?:value)$``, as upstream's does.
-    """
-    out: list[Matcher] = []
-    for name, value in (match or {}).items():
-        out.append(new_matcher(name, MatchType.EQUAL, value))
-    for name, value in (match_re or {}).items():
-        out.append(new_matcher(name, MatchType.REGEX, f"^(?:{value})$"))
-    return out
+    return matchers_from_legacy(match or {}, match_re or {})
 
 
 def _check_label_names(values: dict[str, str] | None) -> dict[str, str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..config.matchers import Matcher, MatchType
+from ..config.matchers import Matcher, MatchType, matches_labels
 from ..config.model import RouteConfig
 
 _TYPE_ORDER = {MatchType.EQUAL: 0, MatchType.NOT_EQUAL: 1, MatchType.REGEX: 2, MatchType.NOT_REGEX: 3}
@@ -42,15 +42,9 @@ class Route:
     index: int = 0
     _key: str | None = None
 
-    def matches_self(self, labels: Mapping[str, str]) -> bool:
-        for m in self.matchers:
-            if not m.matches(labels.get(m.name, "")):
-                return False
-        return True
-
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """Depth-first, left to right; a node matches itself when no child matched."""
-        if not self.matches_self(labels):
+        if not matches_labels(self.matchers, labels):
             return []
         found: list[Route] = []
         for child in self.routes:

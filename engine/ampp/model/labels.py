@@ -5,38 +5,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+_GO_CHAR_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
 
 def go_quote(s: str) -> str:
     """Go's strconv.Quote (``%q``): double quotes, Go escapes, printable Unicode kept as is."""
     out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\v":
-            out.append("\\v")
+    for c in s:
+        o = ord(c)
+        if c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif c.isprintable() and not 0xD800 <= o <= 0xDFFF:  # Go's IsPrint: L, M, N, P, S, ' '
+            out.append(c)
+        elif c in _GO_CHAR_ESCAPES:
+            out.append(_GO_CHAR_ESCAPES[c])
         elif o < 0x20 or o == 0x7F:
             out.append(f"\\x{o:02x}")
-        elif 0xD800 <= o <= 0xDFFF or (o == 0xFFFD and ch != "\ufffd"):
-            out.append("\\ufffd")
-        elif not ch.isprintable() and o > 0x7F:
-            out.append(f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append("\\ufffd")  # Go strings cannot hold surrogates
+        elif o < 0x10000:
+            out.append(f"\\u{o:04x}")
         else:
-            out.append(ch)
+            out.append(f"\\U{o:08x}")
     out.append('"')
     return "".join(out)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from ..config.matchers import Matcher
+from ..config.matchers import Matcher, matches_labels
 
 SilenceState = Literal["pending", "active", "expired"]
 
@@ -30,7 +30,7 @@ class Silence:
         return "active"
 
     def matches(self, labels: dict[str, str]) -> bool:
-        return all(m.matches(labels.get(m.name, "")) for m in self.matchers)
+        return matches_labels(self.matchers, labels)
 
     def clone(self) -> Silence:
         return replace(self, matchers=list(self.matchers), annotations=dict(self.annotations))

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..config.matchers import Matcher
+from ..config.matchers import Matcher, matches_labels
 from ..model.alert import Alert
 from ..model.fingerprint import fingerprint
 from ..model.timefmt import now_ns
 from .marker import Marker
-
-
-def _matches(matchers: list[Matcher], labels: dict[str, str]) -> bool:
-    for m in matchers:
-        if not m.matches(labels.get(m.name, "")):
-            return False
-    return True
 
 
 class InhibitRule:
@@ -31,7 +24,7 @@ class InhibitRule:
         self.scache: dict[int, Alert] = {}
 
     def observe(self, alert: Alert) -> None:
-        if _matches(self.source, alert.labels):
+        if matches_labels(self.source, alert.labels):
             self.scache[alert.fingerprint] = alert
 
     def forget(self, fp: int) -> None:
@@ -43,7 +36,7 @@ class InhibitRule:
                 continue
             if any(a.labels.get(n, "") != labels.get(n, "") for n in self.equal):
                 continue
-            if exclude_two_sided and _matches(self.target, a.labels):
+            if exclude_two_sided and matches_labels(self.target, a.labels):
                 continue
             return fp
         return None
@@ -66,9 +59,9 @@ class Inhibitor:
         fp = fingerprint(labels) if fp is None else fp
         now = now_ns()
         for r in self.rules:
-            if not _matches(r.target, labels):
+            if not matches_labels(r.target, labels):
                 continue
-            source = r.has_equal(labels, _matches(r.source, labels), now)
+            source = r.has_equal(labels, matches_labels(r.source, labels), now)
             if source is not None:
                 self.marker.set_inhibited(fp, [f"{source:016x}"])
                 return True
