@@ -119,7 +119,39 @@ def _external_url(listen: str, external: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
+def _listen(address: str) -> socket.socket:
+    """Bind and listen on --web.listen-address before anything else is loaded.
+
+    Connections made while the engine starts wait in the kernel's backlog and are answered once
+    it is ready, instead of being refused: Prometheus' pushes and health checks during a restart
+    see a slow answer, not an error (as with systemd socket activation).
+    """
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not host and socket.has_dualstack_ipv6():
+        return socket.create_server(
+            ("", int(port)), family=socket.AF_INET6, dualstack_ipv6=True, backlog=1024, reuse_port=False
+        )
+    family, _, _, _, addr = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM)[0]
+    return socket.create_server(addr[:2], family=family, backlog=1024)
+
+
 async def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    log = logging.getLogger("ampp")
+    try:
+        sock = _listen(args.listen_address)
+    except (OSError, ValueError) as e:
+        log.error("Listening on --web.listen-address %s failed: %s", args.listen_address, e)
+        return 1
+    try:
+        return await _serve_on(sock, args)
+    finally:
+        sock.close()
+
+
+async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     import logging
 
     from aiohttp import web
@@ -169,8 +201,7 @@ async def _serve(args: argparse.Namespace) -> int:
     app = create_app(engine, ApiSettings(prefix, cluster))
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    host, _, port = args.listen_address.rpartition(":")
-    site = web.TCPSite(runner, host or None, int(port), reuse_address=True, backlog=1024)
+    site = web.SockSite(runner, sock)
     await site.start()
     log.info("Listening address=%s", args.listen_address)
 
