@@ -73,7 +73,7 @@ class Route:
     def group_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         if self.opts.group_by_all:
             return dict(labels)
-        return {k: v for k, v in labels.items() if k in self.opts.group_by}
+        return {k: labels[k] for k in self.opts.group_by if k in labels}
 
 
 def build_route(cfg: RouteConfig, parent: Route | None = None, index: int = 0) -> Route:

@@ -8,6 +8,7 @@ buffer is kept (bounded by ``max_buffer``, oldest dropped first and counted) and
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections import deque
@@ -53,6 +54,9 @@ class HistoryRecorder:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._firing: dict[int, Alert] = {}
+        self._flushing = asyncio.Lock()
+        self._due: list[tuple[int, int]] = []
+        """(ends_at, fingerprint) of firing alerts, a heap: timeouts are found without a scan."""
         """Alerts last seen firing, by fingerprint; resolution by timeout is noticed by the flusher."""
         self._known: dict[int, Alert] = {}
         self.version = 0
@@ -82,7 +86,7 @@ class HistoryRecorder:
         for a in alerts:
             self._known[a.fingerprint] = a
             if not a.resolved_at(now):
-                self._firing[a.fingerprint] = a
+                self._set_firing(a.fingerprint, a)
 
     def observe_alert(self, alert: Alert) -> None:
         """AlertStore subscriber: firing (new or re-firing) and resolved transitions."""
@@ -96,13 +100,22 @@ class HistoryRecorder:
             if new_occurrence or not resolved:
                 self._alert_event("alert.firing", alert, max(min(alert.starts_at, now), 0))
             if not resolved:
-                self._firing[fp] = alert
+                self._set_firing(fp, alert)
         if resolved:
             if fp in self._firing or new_occurrence:
                 self._alert_event("alert.resolved", alert, alert.ends_at)
             self._firing.pop(fp, None)
         elif fp in self._firing:
-            self._firing[fp] = alert
+            self._set_firing(fp, alert)
+
+    def _set_firing(self, fp: int, alert: Alert) -> None:
+        prev = self._firing.get(fp)
+        self._firing[fp] = alert
+        if alert.ends_at and (prev is None or prev.ends_at != alert.ends_at):
+            heapq.heappush(self._due, (alert.ends_at, fp))
+            if len(self._due) > 2 * len(self._firing) + 1024:  # drop superseded entries
+                self._due = [(a.ends_at, f) for f, a in self._firing.items() if a.ends_at]
+                heapq.heapify(self._due)
 
     def forget(self, fp: int) -> None:
         """AlertStore on_delete: the alert was garbage-collected (resolved and gone)."""
@@ -114,15 +127,19 @@ class HistoryRecorder:
     def _alert_event(self, kind: str, a: Alert, at: int) -> None:
         self.record(
             HistoryEvent(
-                at, kind, fp_hex(a.fingerprint), dict(a.labels), dict(a.annotations),
+                at, kind, fp_hex(a.fingerprint), a.labels, a.annotations,  # never mutated: shared
                 details={"startsAt": a.starts_at, "endsAt": a.ends_at},
             )
         )  # fmt: skip
 
     def _check_timeouts(self) -> None:
+        """Firing alerts whose endsAt has passed resolved silently: record that they did."""
         now = now_ns()
-        for fp, a in list(self._firing.items()):
-            if a.resolved_at(now):
+        due = self._due
+        while due and due[0][0] <= now:
+            ends, fp = heapq.heappop(due)
+            a = self._firing.get(fp)
+            if a is not None and a.ends_at == ends:
                 del self._firing[fp]
                 self._alert_event("alert.resolved", a, a.ends_at)
 
@@ -208,7 +225,15 @@ class HistoryRecorder:
             log.warning("history: %d events not written at shutdown", len(self._buffer))
 
     async def flush(self) -> bool:
-        """Write what is buffered; False (buffer kept) if storage failed."""
+        """Write what is buffered; False (buffer kept) if storage failed.
+
+        One flush at a time: the writer task, a query wanting its own writes and shutdown may
+        all ask at once, and two would write the same buffered events twice.
+        """
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> bool:
         self._check_timeouts()
         while self._buffer:
             batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]

@@ -51,7 +51,8 @@ def labelset_before(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
 
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_known_valid: set[str] = set()
+KNOWN_VALID_NAMES: set[str] = set()
+"""Label names already found valid (bounded): most alerts carry only names seen before."""
 
 
 def is_valid_label_name(name: str) -> bool:
@@ -60,10 +61,10 @@ def is_valid_label_name(name: str) -> bool:
     Label names repeat across alerts, so valid ones are remembered (up to a bound) to keep the
     check off the ingest path's profile.
     """
-    if name in _known_valid:
+    if name in KNOWN_VALID_NAMES:
         return True
     if _LABEL_NAME.fullmatch(name) is None or not name.isascii():
         return False
-    if len(_known_valid) < 10_000:
-        _known_valid.add(name)
+    if len(KNOWN_VALID_NAMES) < 10_000:
+        KNOWN_VALID_NAMES.add(name)
     return True

@@ -6,6 +6,7 @@ engine does too; Go's zero time (0001-01-01T00:00:00Z) is a real value here, not
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,13 @@ def now_ns() -> int:
     return time.time_ns()
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_rfc3339(text: str) -> int:
-    """Parse an RFC 3339 timestamp (any fraction up to nanoseconds, any offset) to nanoseconds."""
+    """Parse an RFC 3339 timestamp (any fraction up to nanoseconds, any offset) to nanoseconds.
+
+    Cached: the alerts of one rule evaluation share their startsAt and endsAt, so a batch
+    repeats a handful of timestamps.
+    """
     m = _RFC3339.match(text)
     if not m:
         raise TimestampError(f"invalid RFC 3339 timestamp {text!r}")
