@@ -42,6 +42,7 @@ def _strings(value: Any, what: str, drop_empty: bool = False) -> dict[str, str]:
         return {k: v for k, v in value.items() if v}
     return value
 
+
 def _time(value: Any, what: str) -> int:
     if value is None or value == "":
         return ZERO
