@@ -29,6 +29,8 @@ from ampp.model.timefmt import ZERO, parse_rfc3339
 from ampp.store.base import NflogEntry, Storage
 from ampp.store.factory import StorageConfigError, migrate, open_storage
 from ampp.store.postgres import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
+from ampp.store.sqlite import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
+from ampp.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from ampp.store.sqlite import SQLiteStorage
 
 from tests.integration import services as svc
@@ -53,9 +55,15 @@ class Backend:
             return open_storage(None, self.location)
         return open_storage(self.location, None)
 
+    @property
+    def version(self) -> int:
+        """The schema version of the engine's state (SQLite keeps the history in a file of its own)."""
+        return len(SQLITE_MIGRATIONS if self.kind == "sqlite" else MIGRATIONS)
+
     async def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.kind == "sqlite":
-            conn = sqlite3.connect(os.path.join(self.location, "ampp.db"), isolation_level=None)
+            name = "history.db" if "history_" in sql else "ampp.db"
+            conn = sqlite3.connect(os.path.join(self.location, name), isolation_level=None)
             try:
                 return [tuple(r) for r in conn.execute(sql).fetchall()]
             finally:
@@ -170,22 +178,26 @@ async def test_migrations_apply_and_are_idempotent(backend: Backend) -> None:
         await s.open()
         await s.close()
     versions = await backend.query("SELECT version FROM schema_migrations ORDER BY version")
-    assert [v for (v,) in versions] == list(range(1, VERSION + 1))
+    assert [v for (v,) in versions] == list(range(1, backend.version + 1))
+    if backend.kind == "sqlite":
+        history = await backend.query("SELECT version FROM schema_migrations /* history_ */")
+        assert [v for (v,) in history] == list(range(1, len(SQLITE_HISTORY_MIGRATIONS) + 1))
     for table in ("alerts", "silences", "nflog", "history_events", "delivery_queue"):
         assert await backend.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
     # `ampp migrate` on an up-to-date store changes nothing
     if backend.kind == "sqlite":
-        assert await migrate(None, backend.location) == VERSION
+        assert await migrate(None, backend.location) == backend.version
     else:
-        assert await migrate(backend.location, None) == VERSION
-    assert len(await backend.query("SELECT version FROM schema_migrations")) == VERSION
+        assert await migrate(backend.location, None) == backend.version
+    assert len(await backend.query("SELECT version FROM schema_migrations")) == backend.version
 
 
 async def test_migrate_command_creates_the_schema(backend: Backend) -> None:
     if backend.kind == "sqlite":
-        assert await migrate(None, backend.location) == VERSION
+        assert await migrate(None, backend.location) == backend.version
+        assert (Path(backend.location) / "history.db").exists()
     else:
-        assert await migrate(backend.location, None) == VERSION
+        assert await migrate(backend.location, None) == backend.version
     s = backend.new()
     await s.open()
     try:

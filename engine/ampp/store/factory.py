@@ -80,19 +80,23 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
     """
     t = _target(url, path, settings)
     if t.sqlite_path is not None:
+        from .sqlite import HISTORY_MIGRATIONS, MIGRATIONS
         from .sqlite import migrate as migrate_sqlite
 
         directory = t.sqlite_path
 
         def run() -> int:
             os.makedirs(directory, exist_ok=True)
-            conn = sqlite3.connect(os.path.join(directory, "ampp.db"), isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA busy_timeout=5000")
-                return migrate_sqlite(conn)
-            finally:
-                conn.close()
+            versions = []
+            for name, migrations in (("ampp.db", MIGRATIONS), ("history.db", HISTORY_MIGRATIONS)):
+                conn = sqlite3.connect(os.path.join(directory, name), isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA busy_timeout=5000")
+                    versions.append(migrate_sqlite(conn, migrations))
+                finally:
+                    conn.close()
+            return versions[0]
 
         return await asyncio.to_thread(run)
 

@@ -1,7 +1,9 @@
 """SQLite (WAL) storage under --storage.path: the embedded default, nothing to install.
 
-One connection on one dedicated thread serializes every statement; the event loop only awaits.
-WAL with synchronous=NORMAL makes each commit survive a kill -9 of the process.
+Two files: ``ampp.db`` (alerts, silences, notification log, delivery queue) and ``history.db``
+(the append-only history), each with one connection on its own thread that serializes its
+statements; the event loop only awaits. WAL with synchronous=NORMAL makes each commit survive a
+kill -9 of the process.
 """
 
 from __future__ import annotations
@@ -56,9 +58,36 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (group_key, receiver, integration, idx)
     );
     """,
-    # 2: append-only history and the durable delivery queue (same tables as PostgreSQL's).
-    # Times are Unix nanoseconds. JSON columns hold TEXT (bind str, not bytes) so SQLite's
-    # json_extract and json_each work on them. No semicolons inside: migrate() splits on them.
+    # 2: the durable delivery queue (same table as PostgreSQL's). Times are Unix nanoseconds.
+    # No semicolons inside: migrate() splits on them.
+    """
+    CREATE TABLE delivery_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'inflight', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claimed_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX delivery_queue_live_key ON delivery_queue (key)
+        WHERE state IN ('pending', 'inflight');
+    CREATE INDEX delivery_queue_due ON delivery_queue (next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX delivery_queue_lease ON delivery_queue (claimed_until) WHERE state = 'inflight';
+    CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
+        WHERE state IN ('done', 'dead');
+    """,
+]
+
+HISTORY_MIGRATIONS: list[str] = [
+    # 1: append-only history (same columns as PostgreSQL's history_events). Times are Unix
+    # nanoseconds. JSON columns hold TEXT (bind str, not bytes) so SQLite's json_extract and
+    # json_each work on them. No semicolons inside: migrate() splits on them.
     """
     CREATE TABLE history_events (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,28 +117,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX history_events_silence_at ON history_events (silence_id, at)
         WHERE silence_id IS NOT NULL;
     CREATE INDEX history_events_alertname_at ON history_events (json_extract(labels, '$.alertname'), at);
-    CREATE TABLE delivery_queue (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        key TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'inflight', 'done', 'dead')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL,
-        claimed_by TEXT,
-        claimed_until INTEGER,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-    );
-    CREATE UNIQUE INDEX delivery_queue_live_key ON delivery_queue (key)
-        WHERE state IN ('pending', 'inflight');
-    CREATE INDEX delivery_queue_due ON delivery_queue (next_attempt_at) WHERE state = 'pending';
-    CREATE INDEX delivery_queue_lease ON delivery_queue (claimed_until) WHERE state = 'inflight';
-    CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
-        WHERE state IN ('done', 'dead');
     """,
 ]
+"""history.db: a file of its own, written by its own connection and thread, so that the
+history's volume (an event per alert change) never queues in front of the engine's own
+commits, which POST /api/v2/alerts waits for."""
 
 
 # An upsert rewrites the row in place; INSERT OR REPLACE deletes and re-inserts it.
@@ -121,40 +133,61 @@ _UPSERT_ALERT = (
 )
 
 
-class SQLiteStorage:
-    def __init__(self, directory: str) -> None:
-        self.path = os.path.join(directory, "ampp.db")
-        self._directory = directory
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+class _Database:
+    """One SQLite file with one connection on one dedicated thread, which serializes its
+    statements; the event loop only awaits."""
+
+    def __init__(self, path: str, migrations: list[str], name: str) -> None:
+        self.path = path
+        self.migrations = migrations
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._conn: sqlite3.Connection | None = None
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
-            assert self._conn is not None
+            assert self._conn is not None, f"{self.path} is not open"
             return fn(self._conn)
 
-        return await loop.run_in_executor(self._executor, call)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     async def open(self) -> None:
-        os.makedirs(self._directory, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        self._conn = await loop.run_in_executor(self._executor, self._connect)
+        self._conn = await asyncio.get_running_loop().run_in_executor(self._executor, self.connect)
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
-        migrate(conn)
+        migrate(conn, self.migrations)
         return conn
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._run(lambda c: c.close())
+            await self.run(lambda c: c.close())
             self._conn = None
         self._executor.shutdown(wait=True)
+
+
+class SQLiteStorage:
+    """The engine's state in ``ampp.db``, its history in ``history.db``, both under one folder."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, "ampp.db")
+        self.history_path = os.path.join(directory, "history.db")
+        self._directory = directory
+        self._state = _Database(self.path, MIGRATIONS, "sqlite")
+        self._history = _Database(self.history_path, HISTORY_MIGRATIONS, "sqlite-history")
+        self._run = self._state.run
+        self._hrun = self._history.run
+
+    async def open(self) -> None:
+        os.makedirs(self._directory, exist_ok=True)
+        await self._state.open()
+        await self._history.open()
+
+    async def close(self) -> None:
+        await self._state.close()
+        await self._history.close()
 
     async def load_alerts(self) -> list[Alert]:
         rows = await self._run(lambda c: c.execute("SELECT * FROM alerts").fetchall())
@@ -225,7 +258,7 @@ class SQLiteStorage:
             for e in events
         ]  # fmt: skip
         sql = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)}) VALUES ({','.join('?' * 15)})"
-        await self._run(lambda c: _commit(c, sql, rows))
+        await self._hrun(lambda c: _commit(c, sql, rows))
 
     async def load_history(
         self, since: int | None = None, fingerprint: str | None = None
@@ -235,7 +268,7 @@ class SQLiteStorage:
         if fingerprint is not None:
             sql += " AND fingerprint = ?"
             args.append(fingerprint)
-        rows = await self._run(lambda c: c.execute(sql + " ORDER BY at, id", args).fetchall())
+        rows = await self._hrun(lambda c: c.execute(sql + " ORDER BY at, id", args).fetchall())
         out = []
         for r in rows:
             e = HistoryEvent(*r)
@@ -255,7 +288,7 @@ class SQLiteStorage:
                 )
                 return int(cur.rowcount)
 
-        return await self._run(run)
+        return await self._hrun(run)
 
 
 class _tx:
@@ -274,11 +307,11 @@ def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
         conn.executemany(sql, rows)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
     """Apply the migrations not yet applied; return the schema version."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
     current = 0
-    for version, sql in enumerate(MIGRATIONS, start=1):
+    for version, sql in enumerate(MIGRATIONS if migrations is None else migrations, start=1):
         with _tx(conn):
             # Read inside the write lock: another process may have just applied it.
             row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
