@@ -44,8 +44,10 @@ k8s-bin:
 e2e: $(STAMP) k8s-bin
 	$(PY) -m pytest -m e2e -q
 
+# Alertmanager side by side; then 1,000,000 history events in PostgreSQL, /history and /report.
 bench: $(STAMP) deps
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/history_bench.py
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check engine operator tests e2e

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .config.errors import ConfigError
 from .config.loader import Config, load_file
+from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
 from .history.cache import QueryCache  # history hook
@@ -30,6 +32,7 @@ from .mute.silencer import Silencer
 from .mute.silences import Silences
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
+from .notify.queue import DeliveryQueue
 from .notify.stages import ATTEMPT_LISTENERS, Integration
 from .store.base import Storage
 from .store.writebehind import AlertWriteBehind
@@ -52,6 +55,11 @@ class EngineOptions:
     """How long a POST waits for its alerts to be committed before answering anyway."""
     cache_url: str | None = None
     """Redis URL for the history/report L2 cache (``--cache.url``; else config.yaml cache.url)."""
+    replica: str = field(default_factory=socket.gethostname)
+    """This instance's name in the delivery queue's claims: the same across its restarts (so it
+    takes back what it was sending when killed), different for each replica sharing a database."""
+    notify_workers: int | None = None
+    """``--notify.workers``: overrides config.yaml's notify.workers."""
 
 
 @dataclass
@@ -74,15 +82,28 @@ class Engine:
         self.marker = Marker()
         self.alerts = AlertStore()
         self.silences = Silences(options.retention_s)
-        self.nflog = NotificationLog(options.storage, options.retention_s)
+        self.nflog = NotificationLog(options.storage, options.retention_s, self.metrics)
+        self.deliveries = DeliveryQueue(options.storage, self.nflog, self.metrics, options.replica)
+        self.deliveries.sending = False  # until ready
         self.writer = AlertWriteBehind(options.storage)
         self.runtime: Runtime | None = None
         self.started_at = time.time()
         self._reload_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
-        self.ready = False
+        self._ready = False
         self.recorder = HistoryRecorder(options.storage, self.metrics.registry)  # history hook
         self.history: HistoryService  # set by start()
+
+    @property
+    def ready(self) -> bool:
+        """Serving: /-/ready answers OK and the delivery queue sends."""
+        return self._ready
+
+    @ready.setter
+    def ready(self, value: bool) -> None:
+        self._ready = value
+        self.deliveries.sending = value
+        self.deliveries.wake()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -99,6 +120,7 @@ class Engine:
         self.alerts.on_delete.append(self.marker.delete)
         self.writer.start()
         await self.apply(cfg)
+        await self.deliveries.start()
         self._tasks.append(asyncio.create_task(self._alert_gc_loop(), name="alert-gc"))
         self._tasks.append(asyncio.create_task(self._maintenance_loop(), name="maintenance"))
         self.metrics.build_info.labels(_version(), "", "", "python").set(1)
@@ -110,6 +132,8 @@ class Engine:
             t.cancel()
         if self.runtime is not None:
             self.runtime.dispatcher.stop()
+        await self.deliveries.stop()
+        if self.runtime is not None:
             await close_integrations(self.runtime.integrations)
         await self.writer.stop()
         await self._stop_history()  # history hook
@@ -163,7 +187,13 @@ class Engine:
             silencer = Silencer(self.silences, self.marker)
             integrations = build_integrations(cfg, self.options.external_url)
             pipeline = build_pipeline(
-                integrations, inhibitor, silencer, cfg.alerting.all_time_intervals(), self.nflog, self.metrics
+                integrations,
+                inhibitor,
+                silencer,
+                cfg.alerting.all_time_intervals(),
+                self.nflog,
+                self.metrics,
+                self.deliveries,
             )
             old = self.runtime
             if old is not None:
@@ -175,12 +205,17 @@ class Engine:
             self.alerts.subscribe(dispatcher.process)
             dispatcher.start()
             self.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
+            self.deliveries.configure(self._notify_settings(cfg), integrations)
             if old is not None:
                 await close_integrations(old.integrations)
             self.metrics.config_last_reload_successful.set(1)
             self.metrics.config_last_reload_success_timestamp.set(time.time())
             self.metrics.config_hash.set(int(hashlib.sha256(cfg.original.encode()).hexdigest()[:12], 16))
             log.info("Completed loading of configuration file file=%s", cfg.source)
+
+    def _notify_settings(self, cfg: Config) -> NotifySettings:
+        workers = self.options.notify_workers
+        return cfg.notify if workers is None else cfg.notify.model_copy(update={"workers": workers})
 
     @property
     def config(self) -> Config:
@@ -231,6 +266,7 @@ class Engine:
                 if gone:
                     await self.storage.delete_silences(gone)
                 await self.nflog.gc()
+                await self.storage.purge_deliveries(time.time_ns() - int(self.options.retention_s * 1e9))
             except Exception:
                 log.exception("maintenance failed")
 
@@ -249,6 +285,7 @@ class Engine:
         for state, n in sil.items():
             self.metrics.silences.labels(state).set(n)
         self.metrics.nflog_entries.set(len(self.nflog))
+        self.deliveries.update_gauges()
         self.metrics.storage_up.set(1 if self.writer.healthy else 0)
         if self.runtime is not None:
             self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 # Alertmanager exposes no *_created series; neither do we.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -84,9 +88,81 @@ class Metrics:
             "alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.", registry=r
         )
         self.storage_up = Gauge("ampp_storage_up", "Whether the last write to storage succeeded.", registry=r)
+        # -- the durable delivery queue (ampp.notify.queue) --------------------------------
+        self.delivery_queue_depth = Gauge(
+            "ampp_delivery_queue_depth",
+            "Notifications in the delivery queue by state (pending, inflight, dead), all replicas.",
+            ["state"],
+            registry=r,
+        )
+        self.delivery_inflight = Gauge(
+            "ampp_delivery_inflight", "Notifications this instance is sending right now.", registry=r
+        )
+        self.delivery_workers = Gauge(
+            "ampp_delivery_workers", "Notifications this instance may send at once.", registry=r
+        )
+        self.delivery_enqueued = Counter(
+            "ampp_delivery_enqueued",
+            "Notifications queued, by integration and outcome (queued, refreshed, busy, deduplicated, "
+            "recorded).",
+            ["integration", "outcome"],
+            registry=r,
+        )
+        self.delivery_superseded = Counter(
+            "ampp_delivery_superseded",
+            "Queued notifications replaced by a newer flush of the same group before being sent.",
+            ["integration"],
+            registry=r,
+        )
+        self.delivery_retries = Counter(
+            "ampp_delivery_retries",
+            "Failed attempts scheduled for another try.",
+            ["integration"],
+            registry=r,
+        )
+        self.delivery_dead_letters = Counter(
+            "ampp_delivery_dead_letters",
+            "Notifications given up on, by integration and reason (permanent, budget, config, invalid).",
+            ["integration", "reason"],
+            registry=r,
+        )
+        self.delivery_redriven = Counter(
+            "ampp_delivery_redriven", "Dead letters sent back to the queue through the API.", registry=r
+        )
+        self.delivery_seconds = Histogram(
+            "ampp_delivery_duration_seconds",
+            "From queueing a notification to its successful delivery, retries included.",
+            ["integration"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+            registry=r,
+        )
+        r.register(_CircuitCollector())
         for state in ("active", "suppressed", "unprocessed"):
             self.alerts.labels(state)
         for state in ("active", "pending", "expired"):
             self.silences.labels(state)
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status)
+
+
+CIRCUIT_STATES = {"closed": 0, "open": 1, "half_open": 2}
+
+
+class _CircuitCollector(Collector):
+    """ampp_notify_circuit_state{target}: the HTTP senders' circuit breaker, read at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from .notify.http import BREAKER  # lazily: the metrics module does not depend on notify
+
+        g = GaugeMetricFamily(
+            "ampp_notify_circuit_state",
+            "Circuit breaker per notification target (scheme://host:port): 0 closed, 1 open "
+            "(attempts fail at once), 2 half-open (one probe allowed).",
+            labels=["target"],
+        )
+        for target, state in sorted(BREAKER.states().items()):
+            g.add_metric([target], CIRCUIT_STATES[state])
+        yield g
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("ampp_notify_circuit_state", "", labels=["target"])

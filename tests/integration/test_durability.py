@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,29 +68,100 @@ def test_kill_9_during_ingestion_keeps_every_acknowledged_alert(tmp_path: Path) 
     assert not missing, f"{len(missing)} acknowledged alerts lost, e.g. {sorted(missing)[:5]}"
 
 
-def test_kill_9_while_an_endpoint_is_down_delivers_each_notification_once(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage_args(request: pytest.FixtureRequest) -> list[str]:
+    """Extra `ampp serve` flags for the backend under test (SQLite under --storage.path)."""
+    if request.param == "sqlite":
+        return []
+    return [f"--storage.url={request.getfixturevalue('pg_url')}"]
+
+
+def deliveries(url: str, **params: str) -> list[dict[str, Any]]:
+    body = httpx.get(f"{url}/api/ampp/v1/deliveries", params=params, timeout=5).json()
+    return list(body["deliveries"])
+
+
+@pytest.mark.parametrize("phase", ["between-retries", "mid-send"])
+def test_kill_9_while_an_endpoint_is_down_delivers_each_notification_once(
+    tmp_path: Path, storage_args: list[str], phase: str
+) -> None:
+    """The issue's acceptance test: notifications queued, the endpoint down, kill -9 (between
+    retries, or mid-send with the endpoint hanging), restart, the endpoint back: every
+    notification arrives exactly once."""
     storage, port = tmp_path / "data", free_port()
-    with CaptureServer(status=503) as hook:
-        with run_server("ampp", config(hook.url), tmp_path / "a", storage_path=storage, port=port) as s:
+    with CaptureServer(status=503, delay=30 if phase == "mid-send" else 0) as hook:
+        with run_server(
+            "ampp", config(hook.url), tmp_path / "a", storage_path=storage, port=port, extra_args=storage_args
+        ) as s:
             r = httpx.post(
                 f"{s.url}/api/v2/alerts", json=[{"labels": {"alertname": f"G{i}"}} for i in range(3)]
             )
             assert r.status_code == 200
-            hook.wait_for(6)  # every group tried, and retried, against the failing endpoint
+            if phase == "mid-send":
+                hook.wait_for(3)  # every group's first attempt hangs on the endpoint
+            else:
+                hook.wait_for(6)  # every group tried, and retried, against the failing endpoint
+            queued = deliveries(s.url)
+            assert sorted(d["groupLabels"]["alertname"] for d in queued) == ["G0", "G1", "G2"]
+            expected = {"inflight"} if phase == "mid-send" else {"pending", "inflight"}
+            assert {d["state"] for d in queued} <= expected, queued
             os.kill(s.process.pid, signal.SIGKILL)
             s.process.wait()
-        hook.status = 200
+        hook.status, hook.delay = 200, 0
         switched = time.time()
-        with run_server("ampp", config(hook.url), tmp_path / "b", storage_path=storage, port=port):
-            deadline = time.monotonic() + 10
+        with run_server(
+            "ampp", config(hook.url), tmp_path / "b", storage_path=storage, port=port, extra_args=storage_args
+        ) as s:
+            deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 ok = [r for r in hook.requests if r.received_at >= switched]
                 if len(ok) >= 3:
                     break
                 time.sleep(0.1)
             time.sleep(2.5)  # two more group intervals: nothing may come again
+            after = deliveries(s.url)
         delivered = [r.json()["groupLabels"]["alertname"] for r in hook.requests if r.received_at >= switched]
         assert sorted(delivered) == ["G0", "G1", "G2"], delivered
+        assert [(d["state"], d["outcome"]) for d in after] == [("done", "sent")] * 3, after
+
+
+def test_dead_letters_are_listed_and_redriven_through_the_api(tmp_path: Path) -> None:
+    """A permanent error (400) makes a dead letter at once; once the endpoint is fixed, a
+    re-drive through the API delivers it, once."""
+    with (
+        CaptureServer(status=400) as hook,
+        run_server(
+            "ampp", config(hook.url).replace("group_interval: 1s", "group_interval: 1h"), tmp_path
+        ) as s,
+    ):
+        httpx.post(f"{s.url}/api/v2/alerts", json=[{"labels": {"alertname": "Dead"}}])
+        deadline = time.monotonic() + 10
+        while not deliveries(s.url, state="dead") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [dead] = deliveries(s.url, state="dead", receiver="hook")
+        assert len(hook.requests) == 1 and dead["attempts"] == 1
+        assert "unexpected status code 400" in dead["lastError"]
+        detail = httpx.get(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}").json()
+        assert [a["labels"] for a in detail["alerts"]] == [{"alertname": "Dead"}]
+        assert detail["alerts"][0]["status"] == "firing"
+        assert 'ampp_delivery_dead_letters_total{integration="webhook",reason="permanent"} 1.0' in (
+            httpx.get(f"{s.url}/metrics").text
+        )
+
+        hook.status = 200
+        r = httpx.post(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}/redrive")
+        assert r.status_code == 200 and r.json()["state"] == "pending"
+        hook.wait_for(2)
+        deadline = time.monotonic() + 10
+        while deliveries(s.url)[0]["state"] != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [done] = deliveries(s.url)
+        assert (done["id"], done["state"], done["outcome"]) == (dead["id"], "done", "sent")
+        again = httpx.post(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}/redrive")
+        assert again.status_code == 409 and "not dead" in again.json()
+        time.sleep(0.5)
+        assert len(hook.requests) == 2
+        assert hook.requests[1].json()["alerts"][0]["labels"] == {"alertname": "Dead"}
 
 
 def test_a_dead_endpoint_does_not_slow_ingestion(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ class CapturedRequest:
 class CaptureServer:
     status: int = 200
     response_body: bytes = b"ok"
+    delay: float = 0.0
+    """Seconds to hold each request before answering (an endpoint that hangs)."""
     requests: list[CapturedRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -51,6 +53,8 @@ class CaptureServer:
                 with capture._cond:
                     capture.requests.append(req)
                     capture._cond.notify_all()
+                if capture.delay:
+                    time.sleep(capture.delay)
                 self.send_response(capture.status)
                 self.send_header("Content-Length", str(len(capture.response_body)))
                 self.end_headers()

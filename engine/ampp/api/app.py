@@ -27,6 +27,7 @@ from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
+from . import deliveries
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 
 log = logging.getLogger("ampp.api")
@@ -413,6 +414,7 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     from .history import add_routes as add_history_routes  # history hook
 
     add_history_routes(r, p)  # history hook: /history, /history/{fingerprint}, /report
+    deliveries.add_routes(r, p)  # the delivery queue: /api/ampp/v1/deliveries...
     if p:
 
         async def to_prefix(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ from .settings import (
     CacheSettings,
     LoggingSettings,
     MetricsSettings,
+    NotifySettings,
     ServerSettings,
     StorageSettings,
     TracingSettings,
@@ -46,6 +47,7 @@ class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     ai: AISettings = field(default_factory=AISettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -115,6 +117,7 @@ def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Co
         ("server", ServerSettings),
         ("storage", StorageSettings),
         ("cache", CacheSettings),
+        ("notify", NotifySettings),
         ("ai", AISettings),
         ("metrics", MetricsSettings),
         ("logging", LoggingSettings),

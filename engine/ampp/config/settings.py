@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Duration, SecretStr, StrictModel
 
@@ -49,6 +49,42 @@ class CacheSettings(StrictModel):
     l1_size: int = 1024
 
 
+PositiveDuration = Annotated[Duration, Field(gt=0)]
+
+
+class NotifySettings(StrictModel):
+    """The durable delivery queue (ampp.notify.queue): its workers, retries and dead letters."""
+
+    workers: Annotated[int, Field(ge=1, le=1000)] = 10
+    """Notifications this instance sends at once (``--notify.workers``)."""
+    max_attempts: Annotated[int, Field(ge=1)] = 25
+    """The retry budget: attempts before a notification becomes a dead letter. 25 attempts with
+    the default backoff take about 15 minutes, the budget of the backoff Alertmanager uses."""
+    initial_backoff: PositiveDuration = 0.5
+    """Wait after the first failed attempt; each further one waits ``backoff_multiplier`` more."""
+    backoff_multiplier: Annotated[float, Field(ge=1)] = 1.5
+    max_backoff: PositiveDuration = 60
+    jitter: Annotated[float, Field(ge=0, le=1)] = 0.5
+    """Each wait is randomized by this fraction either way, so retries of many groups spread."""
+    max_retry_after: Duration = 300
+    """A vendor's Retry-After (HTTP 429) is honoured up to this long."""
+    attempt_timeout: PositiveDuration = 60
+    """One attempt that takes longer fails (retryably)."""
+    lease: PositiveDuration | None = None
+    """How long a claimed notification is reserved for its replica before another one may take
+    it over (default: attempt_timeout + 30s). Only a dead replica's claims ever expire."""
+    poll_interval: PositiveDuration = 1
+    """How often the queue is looked at for work nobody announced (other replicas' retries,
+    expired leases); new notifications and local retries wake the workers at once."""
+
+    @model_validator(mode="after")
+    def _lease_outlives_an_attempt(self) -> NotifySettings:
+        if self.lease is not None and self.lease <= self.attempt_timeout:
+            # A lease running out mid-attempt lets another replica send the same notification.
+            raise ValueError("lease must be longer than attempt_timeout")
+        return self
+
+
 class AISettings(StrictModel):
     enabled: bool = False
     provider: str = "openai"
@@ -76,4 +112,6 @@ class TracingSettings(StrictModel):
     sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
 
 
-EXTENDED_SECTIONS = ("server", "storage", "cache", "ai", "alerting", "metrics", "logging", "tracing")
+EXTENDED_SECTIONS = (
+    "server", "storage", "cache", "notify", "ai", "alerting", "metrics", "logging", "tracing",
+)  # fmt: skip

@@ -1,17 +1,15 @@
-"""The /history and /report queries: parameters parsed and normalized, answers derived from events.
+"""The /history and /report queries: parameters parsed and normalized, answers shaped as JSON.
 
-An occurrence is one alert's firing period, keyed by fingerprint and startsAt; it is built from
-the alert.* events of that fingerprint, the mute transitions inside it, and the notification
-attempts that carried it.
+The answers themselves come from the storage backend, in SQL over the occurrence summary
+(ampp.store.history_common): an occurrence is one alert's firing period, keyed by fingerprint
+and startsAt.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,18 @@ import orjson
 
 from ..config.matchers import Matcher, MatcherParseError, parse_matchers
 from ..model.timefmt import NS, DurationError, format_rfc3339nano, parse_duration, parse_rfc3339
-from ..store.base import HistoryEvent
+from ..store.history_common import HistoryPage, OccurrenceRow, Report, Timeline, max_changes, sort_value
+
+__all__ = [
+    "BadParameter",
+    "HistoryQuery",
+    "max_changes",
+    "occurrence_json",
+    "page_json",
+    "parse_history_query",
+    "report_json",
+    "timeline_json",
+]
 
 
 class BadParameter(ValueError):
@@ -36,40 +45,6 @@ KNOWN = {
     "max_duration", "silenced", "inhibited", "notified", "flapping", "flapping_window", "sort",
     "direction", "limit", "cursor", *LABEL_FILTERS,
 }  # fmt: skip
-
-
-@dataclass
-class Occurrence:
-    fingerprint: str
-    starts_at: int
-    ends_at: int | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-    silenced: bool = False
-    inhibited: bool = False
-    receivers: set[str] = field(default_factory=set)
-    sent: int = 0
-    failed: int = 0
-
-    def duration(self, now: int) -> float:
-        return ((self.ends_at if self.ends_at is not None else now) - self.starts_at) / NS
-
-    def json(self, now: int, flaps: int) -> dict[str, Any]:
-        return {
-            "fingerprint": self.fingerprint,
-            "startsAt": format_rfc3339nano(self.starts_at),
-            "endsAt": format_rfc3339nano(self.ends_at) if self.ends_at is not None else None,
-            "status": "resolved" if self.ends_at is not None else "firing",
-            "duration": round(self.duration(now), 3),
-            "labels": self.labels,
-            "annotations": self.annotations,
-            "silenced": self.silenced,
-            "inhibited": self.inhibited,
-            "notified": self.sent > 0,
-            "receivers": sorted(self.receivers),
-            "notifications": {"sent": self.sent, "failed": self.failed},
-            "stateChanges": flaps,
-        }
 
 
 # -- parameters ----------------------------------------------------------------------------
@@ -189,7 +164,7 @@ def parse_history_query(params: Mapping[str, Sequence[str]], *, paged: bool = Tr
             raise BadParameter(f"limit: must be a number from 1 to 1000: {v!r}")
         h.limit = int(v)
     if (v := one("cursor")) is not None:
-        h.cursor = _decode_cursor(v)
+        h.cursor = _decode_cursor(v, h.sort)
     norm = {k: sorted(vs) for k, vs in params.items() if k != "cursor"}
     norm["cursor"] = [v] if v is not None and h.cursor is not None else []
     h.normalized = orjson.dumps(norm, option=orjson.OPT_SORT_KEYS).decode()
@@ -200,214 +175,92 @@ def _encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
 
 
-def _decode_cursor(raw: str) -> list[Any]:
+def _decode_cursor(raw: str, sort: str) -> list[Any]:
+    """The (sort value, fingerprint, startsAt) after which the next page starts."""
     try:
         key = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (binascii.Error, ValueError):
         raise BadParameter("cursor: not a cursor this server returned") from None
     if not isinstance(key, list) or len(key) != 3:
         raise BadParameter("cursor: not a cursor this server returned")
+    value_type = str if sort in ("alertname", "severity") else int
+    if not (_is(key[0], value_type) and _is(key[1], str) and _is(key[2], int)):
+        raise BadParameter("cursor: does not belong to this sort")
+    if (value_type is int and not -(2**63) <= key[0] < 2**63) or not -(2**63) <= key[2] < 2**63:
+        raise BadParameter("cursor: not a cursor this server returned")
     return key
 
 
-# -- deriving occurrences ------------------------------------------------------------------
-@dataclass
-class Derived:
-    occurrences: list[Occurrence]
-    changes: dict[str, list[int]]
-    """Per fingerprint: the times of its firing/resolved events (for flapping)."""
-    events: list[HistoryEvent]
+def _is(value: Any, t: type) -> bool:
+    return isinstance(value, t) and not isinstance(value, bool)
 
 
-def derive(events: Sequence[HistoryEvent]) -> Derived:
-    by_key: dict[tuple[str, int], Occurrence] = {}
-    current: dict[str, Occurrence] = {}
-    changes: dict[str, list[int]] = defaultdict(list)
-    for e in events:
-        fp = e.fingerprint
-        d = e.details or {}
-        if e.kind in ("alert.firing", "alert.resolved") and fp is not None:
-            changes[fp].append(e.at)
-            starts = int(d.get("startsAt", e.at))
-            occ = by_key.get((fp, starts))
-            if occ is None:
-                occ = by_key[(fp, starts)] = Occurrence(fp, starts)
-            occ.labels = e.labels or occ.labels
-            occ.annotations = e.annotations or occ.annotations
-            if e.kind == "alert.resolved":
-                occ.ends_at = e.at
-            else:
-                occ.ends_at = None
-            current[fp] = occ
-        elif e.kind in ("alert.silenced", "alert.inhibited") and fp is not None:
-            occ2 = current.get(fp)
-            if occ2 is not None:
-                if e.kind == "alert.silenced":
-                    occ2.silenced = True
-                else:
-                    occ2.inhibited = True
-        elif e.kind.startswith("notify."):
-            starts_list = d.get("startsAt") or [None] * len(d.get("fingerprints", []))
-            for f, st in zip(d.get("fingerprints", []), starts_list, strict=False):
-                occ3 = by_key.get((f, st)) if st is not None else None
-                occ3 = occ3 or current.get(f)
-                if occ3 is None:
-                    continue
-                if e.receiver:
-                    occ3.receivers.add(e.receiver)
-                if e.outcome == "sent":
-                    occ3.sent += 1
-                else:
-                    occ3.failed += 1
-    return Derived(list(by_key.values()), changes, list(events))
-
-
-def max_changes(times: list[int], window_s: float) -> int:
-    """The most state changes within any window of ``window_s`` seconds."""
-    w, best, lo = int(window_s * NS), 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] > w:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
-def _match(h: HistoryQuery, o: Occurrence, flaps: int, now: int) -> bool:
-    if h.status is not None and (o.ends_at is None) != (h.status == "firing"):
-        return False
-    for name, vals in h.labels.items():
-        if o.labels.get(name) not in vals:
-            return False
-    if h.receiver and not o.receivers & set(h.receiver):
-        return False
-    if h.fingerprint and o.fingerprint not in h.fingerprint:
-        return False
-    if not all(m.matches(o.labels.get(m.name, "")) for m in h.matchers):
-        return False
-    if h.q is not None and not any(h.q in v.lower() for v in o.annotations.values()):
-        return False
-    end = o.ends_at if o.ends_at is not None else math.inf
-    if h.from_ is not None and end < h.from_:
-        return False
-    if h.to is not None and o.starts_at > h.to:
-        return False
-    if h.active_at is not None and not (o.starts_at <= h.active_at and end >= h.active_at):
-        return False
-    d = o.duration(now)
-    if h.min_duration is not None and d < h.min_duration:
-        return False
-    if h.max_duration is not None and d > h.max_duration:
-        return False
-    if h.silenced is not None and o.silenced != h.silenced:
-        return False
-    if h.inhibited is not None and o.inhibited != h.inhibited:
-        return False
-    if h.notified is not None and (o.sent > 0) != h.notified:
-        return False
-    return h.flapping is None or flaps > h.flapping
-
-
-def _sort_value(h: HistoryQuery, o: Occurrence, now: int) -> Any:
-    if h.sort == "startsAt":
-        return o.starts_at
-    if h.sort == "endsAt":
-        return o.ends_at if o.ends_at is not None else 2**63
-    if h.sort == "duration":
-        return int(o.duration(now) * 1000)
-    return o.labels.get(h.sort, "")
-
-
-def run_history(h: HistoryQuery, derived: Derived, now: int) -> dict[str, Any]:
-    flaps = {fp: max_changes(ts, h.flapping_window) for fp, ts in derived.changes.items()}
-    rows = [o for o in derived.occurrences if _match(h, o, flaps.get(o.fingerprint, 0), now)]
-    keyed = sorted(
-        ((_sort_value(h, o, now), o.fingerprint, o.starts_at), o) for o in rows
-    )  # fmt: skip
-    if h.direction == "desc":
-        keyed.reverse()
-    if h.cursor is not None:
-        after = tuple(h.cursor)
-        try:
-            if h.direction == "asc":
-                keyed = [(k, o) for k, o in keyed if k > after]
-            else:
-                keyed = [(k, o) for k, o in keyed if k < after]
-        except TypeError:
-            raise BadParameter("cursor: does not belong to this sort") from None
-    page = keyed[: h.limit]
-    more = len(keyed) > h.limit
+# -- answers as JSON ------------------------------------------------------------------------
+def occurrence_json(o: OccurrenceRow, now: int, flaps: int) -> dict[str, Any]:
     return {
-        "items": [o.json(now, flaps.get(o.fingerprint, 0)) for _, o in page],
-        "total": len(rows),
-        "nextCursor": _encode_cursor(list(page[-1][0])) if more and page else None,
+        "fingerprint": o.fingerprint,
+        "startsAt": format_rfc3339nano(o.starts_at),
+        "endsAt": format_rfc3339nano(o.ends_at) if o.ends_at is not None else None,
+        "status": "resolved" if o.ends_at is not None else "firing",
+        "duration": round(o.duration_ns(now) / NS, 3),
+        "labels": o.labels,
+        "annotations": o.annotations,
+        "silenced": o.silenced,
+        "inhibited": o.inhibited,
+        "notified": o.sent > 0,
+        "receivers": sorted(o.receivers),
+        "notifications": {"sent": o.sent, "failed": o.failed},
+        "stateChanges": flaps,
     }
 
 
-# -- the report ----------------------------------------------------------------------------
-def _percentile(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def run_report(derived: Derived, from_: int | None, to: int | None, now: int, flap_threshold: int,
-               flap_window: float) -> dict[str, Any]:  # fmt: skip
-    lo = from_ if from_ is not None else -(2**63)
-    hi = to if to is not None else 2**63
-
-    def inside(o: Occurrence) -> bool:
-        end = o.ends_at if o.ends_at is not None else 2**63
-        return o.starts_at <= hi and end >= lo
-
-    occs = [o for o in derived.occurrences if inside(o)]
-    by: dict[str, Counter[str]] = {
-        k: Counter() for k in ("severity", "status", "receiver", "namespace", "alertname")
+def page_json(h: HistoryQuery, page: HistoryPage, now: int) -> dict[str, Any]:
+    rows = page.rows[: h.limit]
+    more = len(page.rows) > h.limit and rows
+    last = rows[-1] if rows else None
+    return {
+        "items": [occurrence_json(o, now, page.flaps.get(o.fingerprint, 0)) for o in rows],
+        "total": page.total,
+        "totalExact": page.total_exact,
+        "nextCursor": (
+            _encode_cursor([sort_value(h.sort, last, now), last.fingerprint, last.starts_at])
+            if more and last is not None
+            else None
+        ),
     }
-    for o in occs:
-        by["severity"][o.labels.get("severity", "")] += 1
-        by["status"]["resolved" if o.ends_at is not None else "firing"] += 1
-        by["namespace"][o.labels.get("namespace", "")] += 1
-        by["alertname"][o.labels.get("alertname", "")] += 1
-        for r in o.receivers:
-            by["receiver"][r] += 1
-    per_fp: Counter[str] = Counter(o.fingerprint for o in occs)
-    labels = {o.fingerprint: o.labels for o in occs}
-    noisy = [
-        {"fingerprint": fp, "labels": labels[fp], "occurrences": n}
-        for fp, n in sorted(per_fp.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    ]
-    resolved = [o.duration(now) for o in occs if o.ends_at is not None]
-    ttr: dict[str, Any] = {"count": len(resolved), "mean": None, "p50": None, "p95": None}
-    if resolved:
-        ttr.update(
-            mean=round(sum(resolved) / len(resolved), 3),
-            p50=round(_percentile(resolved, 50), 3),
-            p95=round(_percentile(resolved, 95), 3),
-        )
-    flapping = []
-    for fp, ts in sorted(derived.changes.items()):
-        window = [t for t in ts if lo <= t <= hi]
-        n = max_changes(window, flap_window)
-        if n > flap_threshold:
-            flapping.append({"fingerprint": fp, "labels": labels.get(fp, {}), "stateChanges": n})
-    notif: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "failed": 0})
-    created = 0
-    by_actor: Counter[str] = Counter()
-    for e in derived.events:
-        if not lo <= e.at <= hi:
-            continue
-        if e.kind.startswith("notify.") and e.receiver is not None:
-            notif[e.receiver]["sent" if e.outcome == "sent" else "failed"] += 1
-        elif e.kind == "silence.created":
-            created += 1
-            by_actor[e.actor or ""] += 1
+
+
+def timeline_json(fingerprint: str, t: Timeline, now: int) -> dict[str, Any]:
+    from .recorder import event_json
+
+    labels = next(
+        (e.labels for _, e in reversed(t.events) if e.fingerprint == fingerprint and e.labels), None
+    )
+    return {
+        "fingerprint": fingerprint,
+        "labels": labels if labels is not None else (t.occurrences[0].labels if t.occurrences else {}),
+        "occurrences": [occurrence_json(o, now, t.flaps.get(o.fingerprint, 0)) for o in t.occurrences],
+        "events": [event_json(e) for _, e in t.events],
+        "truncated": t.truncated,
+    }
+
+
+def report_json(r: Report, from_: int | None, to: int | None) -> dict[str, Any]:
+    count, mean, p50, p95 = r.ttr
+    ttr: dict[str, Any] = {"count": count, "mean": None, "p50": None, "p95": None}
+    if count:
+        assert mean is not None and p50 is not None and p95 is not None
+        ttr.update(mean=round(mean / NS, 3), p50=round(p50 / NS, 3), p95=round(p95 / NS, 3))
     return {
         "from": format_rfc3339nano(from_) if from_ is not None else None,
         "to": format_rfc3339nano(to) if to is not None else None,
-        "occurrences": len(occs),
-        "counts": {k: dict(sorted(c.items())) for k, c in by.items()},
-        "noisiest": noisy,
+        "occurrences": r.occurrences,
+        "counts": {k: dict(sorted(c.items())) for k, c in r.counts.items()},
+        "noisiest": [{"fingerprint": fp, "labels": labels, "occurrences": n} for fp, labels, n in r.noisiest],
         "timeToResolve": ttr,
-        "flapping": flapping,
-        "notifications": dict(sorted(notif.items())),
-        "silences": {"created": created, "byActor": dict(sorted(by_actor.items()))},
+        "flapping": [
+            {"fingerprint": fp, "labels": labels, "stateChanges": n} for fp, labels, n in r.flapping
+        ],
+        "notifications": dict(sorted(r.notifications.items())),
+        "silences": {"created": r.silences_created, "byActor": dict(sorted(r.silences_by_actor.items()))},
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
 
@@ -11,8 +10,11 @@ import orjson
 from ..model.timefmt import now_ns
 from ..store.base import Storage
 from .cache import QueryCache
-from .query import BadParameter, derive, parse_history_query, run_history, run_report
-from .recorder import HistoryRecorder, event_json
+from .query import BadParameter, page_json, parse_history_query, report_json, timeline_json
+from .recorder import HistoryRecorder
+
+TIMELINE_EVENTS = 1000
+"""A timeline shows an alert's latest events, at most this many (``truncated`` says when)."""
 
 
 class HistoryService:
@@ -38,10 +40,8 @@ class HistoryService:
         h = parse_history_query(params)
 
         async def compute() -> object:
-            events = await self.storage.load_history()
-            # Deriving is pure Python over every event: off the event loop, so a history query
-            # never delays routing or notifications.
-            return await asyncio.to_thread(lambda: run_history(h, derive(events), now_ns()))
+            now = now_ns()
+            return page_json(h, await self.storage.query_history(h, now), now)
 
         return await self._cached("history", h.normalized, compute)
 
@@ -54,10 +54,8 @@ class HistoryService:
         threshold = h.flapping if h.flapping is not None else 3
 
         async def compute() -> object:
-            events = await self.storage.load_history()
-            return await asyncio.to_thread(
-                lambda: run_report(derive(events), h.from_, h.to, now_ns(), threshold, h.flapping_window)
-            )
+            r = await self.storage.history_report(h.from_, h.to, threshold, h.flapping_window)
+            return report_json(r, h.from_, h.to)
 
         return await self._cached("report", h.normalized, compute)
 
@@ -66,27 +64,8 @@ class HistoryService:
             raise BadParameter(f"fingerprint: not 16 lowercase hex digits: {fingerprint!r}")
 
         async def compute() -> object:
-            events = await self.storage.load_history()
-            own = [e for e in events if e.fingerprint == fingerprint]
-            if not own:
-                return None
-            silences = {s for e in own if e.kind == "alert.silenced" for s in (e.details or {}).get("by", [])}
-            out = [
-                e
-                for e in events
-                if e.fingerprint == fingerprint
-                or (e.kind.startswith("notify.") and fingerprint in (e.details or {}).get("fingerprints", []))
-                or (e.silence_id is not None and e.silence_id in silences)
-            ]
-            derived = derive(out)
-            return {
-                "fingerprint": fingerprint,
-                "labels": own[-1].labels,
-                "occurrences": run_history(parse_history_query({"limit": ["1000"]}), derived, now_ns())[
-                    "items"
-                ],
-                "events": [event_json(e) for e in out],
-            }
+            t = await self.storage.history_timeline(fingerprint, TIMELINE_EVENTS)
+            return None if t is None else timeline_json(fingerprint, t, now_ns())
 
         body = await self._cached("timeline", fingerprint, compute)
         return None if body == b"null" else body

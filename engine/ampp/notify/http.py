@@ -7,21 +7,31 @@ read at send time so a rotated secret is picked up without a reload, as Promethe
 from __future__ import annotations
 
 import functools
+import importlib
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# httpx loads its anyio network backend on the first request; load it now so the first
-# notification after start-up is not late (Alertmanager's acceptance timings allow 150 ms).
-import anyio._backends._asyncio  # noqa: F401
-import httpcore._backends.anyio  # noqa: F401
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from .. import ALERTMANAGER_VERSION
 from .stage import NotifyError
 
 USER_AGENT = f"Alertmanager/{ALERTMANAGER_VERSION}"
+
+# httpx (with httpcore and its anyio backend, which it would load on the first request) costs
+# ~0.15 s to import: not on the start-up path, where Alertmanager's acceptance suite pushes its
+# first alert a second after spawning the server. `ampp serve` loads them in a thread once it
+# listens (preload), long before a group_wait ends; a sender built earlier loads them itself.
+_HTTP_MODULES = ("httpx", "httpcore._backends.anyio", "anyio._backends._asyncio")
+
+
+def preload() -> None:
+    """Import the HTTP client stack (safe from any thread)."""
+    for name in _HTTP_MODULES:
+        importlib.import_module(name)
 
 
 def _read(path: str | None) -> str | None:
@@ -37,6 +47,10 @@ def _read(path: str | None) -> str | None:
 def _default_ssl_context() -> ssl.SSLContext:
     """The system CAs, loaded once: loading them costs tens of milliseconds per context."""
     return ssl.create_default_context()
+
+
+def _uses_system_tls(tls: Any) -> bool:
+    return not any(getattr(tls, k, None) for k in ("cert_file", "ca_file", "ca", "insecure_skip_verify"))
 
 
 def _ssl_context(tls: Any) -> ssl.SSLContext:
@@ -70,6 +84,7 @@ class CircuitBreaker:
         self.cooldown = cooldown
         self._failures: dict[str, int] = {}
         self._open_until: dict[str, float] = {}
+        self._seen: set[str] = set()  # every target that ever failed: reported while closed too
 
     def check(self, target: str) -> None:
         until = self._open_until.get(target)
@@ -85,6 +100,7 @@ class CircuitBreaker:
         self._open_until.pop(target, None)
 
     def failure(self, target: str) -> None:
+        self._seen.add(target)
         n = self._failures.get(target, 0) + 1
         self._failures[target] = n
         if n >= self.threshold:
@@ -94,11 +110,23 @@ class CircuitBreaker:
         now = time.monotonic()
         return [t for t, until in self._open_until.items() if until > now]
 
+    def states(self) -> dict[str, str]:
+        """closed, open or half_open (the cooldown is over: the next attempt probes), per target
+        that has failed since start-up (ampp_notify_circuit_state)."""
+        now = time.monotonic()
+        out = {}
+        for t in self._seen:
+            until = self._open_until.get(t)
+            out[t] = "closed" if until is None else "open" if until > now else "half_open"
+        return out
+
 
 BREAKER = CircuitBreaker()
 
 
 def _target(url: str) -> str:
+    import httpx
+
     u = httpx.URL(url)
     return f"{u.scheme}://{u.host}:{u.port or (443 if u.scheme == 'https' else 80)}"
 
@@ -110,17 +138,36 @@ class HTTPSender:
         self.server_name = getattr(tls, "server_name", None) if tls else None
         proxy = getattr(http_config, "proxy_url", None) if http_config else None
         follow = getattr(http_config, "follow_redirects", True) if http_config else True
-        self.client = httpx.AsyncClient(
-            verify=_ssl_context(tls),
-            proxy=str(proxy) if proxy else None,
-            follow_redirects=bool(follow),
-            timeout=httpx.Timeout(timeout) if timeout else httpx.Timeout(None),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._options: dict[str, Any] = {
+            "proxy": str(proxy) if proxy else None,
+            "follow_redirects": bool(follow),
+            "headers": {"User-Agent": USER_AGENT},
+        }
+        self._timeout = timeout
+        # A configured TLS block is checked now (a bad CA or key file fails the config load); the
+        # default context (the system CAs, tens of ms to load) is made with the client.
+        self._verify = None if _uses_system_tls(tls) else _ssl_context(tls)
+        self._client: httpx.AsyncClient | None = None
         self._oauth_token: tuple[str, float] | None = None
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Made on first use, so that building a config's senders imports no HTTP stack."""
+        if self._client is None:
+            preload()
+            import httpx
+
+            t = self._timeout
+            self._client = httpx.AsyncClient(
+                verify=self._verify or _default_ssl_context(),
+                timeout=httpx.Timeout(t) if t else httpx.Timeout(None),
+                **self._options,
+            )
+        return self._client
+
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _auth_headers(self) -> dict[str, str]:
         c = self.config
@@ -130,6 +177,8 @@ class HTTPSender:
         if basic is not None:
             user = getattr(basic, "username", None) or _read(getattr(basic, "username_file", None)) or ""
             password = getattr(basic, "password", None) or _read(getattr(basic, "password_file", None)) or ""
+            import httpx
+
             return {"Authorization": httpx.BasicAuth(str(user), str(password))._auth_header}
         authz = getattr(c, "authorization", None)
         if authz is not None:
@@ -155,6 +204,8 @@ class HTTPSender:
         scopes = getattr(oauth, "scopes", None)
         if scopes:
             data["scope"] = " ".join(scopes)
+        import httpx
+
         try:
             resp = await self.client.post(
                 str(oauth.token_url), data=data, auth=(str(oauth.client_id), str(secret))
@@ -192,6 +243,8 @@ class HTTPSender:
         extensions = {"sni_hostname": self.server_name} if self.server_name else None
         target = _target(url)
         BREAKER.check(target)
+        import httpx
+
         try:
             resp = await self.client.request(method, url, content=body, headers=h, extensions=extensions)
         except httpx.HTTPError as e:
@@ -204,6 +257,8 @@ class HTTPSender:
 
 
 def _redact_url(url: str) -> str:
+    import httpx
+
     u = httpx.URL(url)
     if u.userinfo:
         u = u.copy_with(username="<redacted>", password=None)

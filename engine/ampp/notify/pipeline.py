@@ -2,7 +2,8 @@
 
 Per receiver, as Alertmanager's PipelineBuilder: inhibition, active and mute time intervals,
 silences, then a fan-out over the receiver's integrations, each of which deduplicates against
-the notification log, sends with retries, and records what it sent.
+the notification log and queues the notification in the durable delivery queue, whose workers
+send it with retries and record what they sent (ampp.notify.queue).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .nflog import NotificationLog
 from .stage import FanoutStage, MultiStage, RoutingStage, Stage
 from .stages import (
     DedupStage,
+    Enqueuer,
+    EnqueueStage,
     Integration,
     Muter,
     MuteStage,
@@ -83,19 +86,18 @@ def build_pipeline(
     intervals: Mapping[str, list[TimeIntervalSpec]],
     nflog: NotificationLog,
     metrics: Metrics,
+    queue: Enqueuer | None = None,
 ) -> RoutingStage:
+    """With a ``queue``, each integration's flush is queued durably (EnqueueStage, with the
+    inline stages as its fallback while storage is down); without one it is sent inline."""
     stages: dict[str, Stage] = {}
     for name, items in integrations.items():
-        fanout = FanoutStage(
-            *[
-                MultiStage(
-                    DedupStage(i, nflog, name),
-                    RetryStage(i, name, metrics),
-                    SetNotifiesStage(i, nflog, name),
-                )
-                for i in items
-            ]
-        )
+        sends: list[Stage] = []
+        for i in items:
+            inline = MultiStage(RetryStage(i, name, metrics), SetNotifiesStage(i, nflog, name))
+            send = inline if queue is None else EnqueueStage(i, name, queue, fallback=inline)
+            sends.append(MultiStage(DedupStage(i, nflog, name), send))
+        fanout = FanoutStage(*sends)
         stages[name] = MultiStage(
             MuteStage(inhibitor),
             TimeActiveStage(intervals),

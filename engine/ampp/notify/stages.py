@@ -14,8 +14,9 @@ from ..config.timeinterval import TimeIntervalSpec, intervals_contain
 from ..metrics import Metrics
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
-from .nflog import NotificationLog
-from .stage import FlushContext, NotifyError
+from ..store.delivery_common import EnqueueResult, NewDelivery
+from .nflog import NotificationLog, needs_update
+from .stage import FlushContext, NotifyError, Stage
 
 log = logging.getLogger("ampp.notify")
 
@@ -113,27 +114,56 @@ class DedupStage:
         resolved = tuple(a.fingerprint for a in alerts if a.resolved_at(now))
         ctx = ctx.with_(firing=firing, resolved=resolved)
         entry = self.nflog.query(ctx.group_key, self.receiver, self.integration.name, self.integration.index)
-        if self._needs_update(entry, set(firing), set(resolved), ctx.repeat_interval, now):
+        send_resolved = self.integration.send_resolved
+        if needs_update(entry, set(firing), set(resolved), send_resolved, int(ctx.repeat_interval * NS), now):
             return ctx, alerts
         return ctx, []
 
-    def _needs_update(
-        self, entry: object, firing: set[int], resolved: set[int], repeat: float, now: int
-    ) -> bool:
-        from ..store.base import NflogEntry
 
-        if entry is None:
-            return bool(firing)
-        assert isinstance(entry, NflogEntry)
-        if not firing <= entry.firing:  # something fires that the receiver has not heard of
-            return True
-        if not firing:
-            # All resolved: notify (whatever send_resolved says) only if the receiver was told
-            # about firing alerts, so the log is cleared; otherwise they came and went unseen.
-            return bool(entry.firing)
-        if self.integration.send_resolved and not resolved <= entry.resolved:
-            return True
-        return entry.timestamp < now - int(repeat * NS)
+class Enqueuer(Protocol):
+    """The durable delivery queue, as the pipeline sees it (ampp.notify.queue.DeliveryQueue)."""
+
+    async def enqueue(self, job: NewDelivery) -> EnqueueResult: ...
+
+
+class EnqueueStage:
+    """Queues the flush for one integration in the durable delivery queue, which sends it,
+    retries it and records it in the notification log: Alertmanager's RetryStage and
+    SetNotifiesStage, made to survive a restart and shared by replicas.
+
+    The flush is done once the job is committed, so the aggregation group moves on at once;
+    the job carries its own alert snapshot. When the queue cannot take it (storage down), the
+    ``fallback`` (RetryStage + SetNotifiesStage) sends it inline as Alertmanager does, so
+    notifications keep flowing while storage is out, without the durability.
+    """
+
+    def __init__(
+        self, integration: Integration, receiver: str, queue: Enqueuer, fallback: Stage | None = None
+    ) -> None:
+        self.integration = integration
+        self.receiver = receiver
+        self.queue = queue
+        self.fallback = fallback
+
+    async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
+        from .delivery import new_delivery
+
+        job = new_delivery(ctx, self.integration, self.receiver, alerts)
+        try:
+            await self.queue.enqueue(job)
+        except Exception as e:
+            if self.fallback is None:
+                raise
+            i = self.integration
+            log.warning(
+                "delivery queue unavailable, sending without it receiver=%s integration=%s[%d] err=%s",
+                self.receiver,
+                i.name,
+                i.index,
+                e,
+            )
+            return await self.fallback.exec(ctx, alerts)
+        return ctx, alerts
 
 
 class RetryStage:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
@@ -26,7 +26,13 @@ from asyncpg.pool import PoolConnectionProxy
 from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
 from ..model.silence import Silence
+from . import delivery_postgres, history_postgres
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
+from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+
+if TYPE_CHECKING:
+    from ..history.query import HistoryQuery
+    from .history_common import HistoryPage, Report, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -147,27 +153,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
         WHERE state IN ('done', 'dead');
     """,
+    # 3: the occurrence summary /history and /report read (history_postgres)
+    history_postgres.MIGRATION,
+    # 4: the delivery queue's target columns and done outcome (delivery_postgres)
+    delivery_postgres.MIGRATION,
 ]
 
-CLAIM_DELIVERIES = """
-UPDATE delivery_queue q
-   SET state = 'inflight', claimed_by = $1, attempts = q.attempts + 1,
-       claimed_until = now() + make_interval(secs => $2), updated_at = now()
- WHERE q.id IN (
-        SELECT id FROM delivery_queue
-         WHERE (state = 'pending' AND next_attempt_at <= now())
-            OR (state = 'inflight' AND claimed_until < now())
-         ORDER BY next_attempt_at, id
-         LIMIT $3
-           FOR UPDATE SKIP LOCKED)
-RETURNING q.id, q.key, q.payload, q.attempts
-"""
-"""How a replica claims due deliveries ($1 replica, $2 lease seconds, $3 batch size).
-
-Rows locked by another replica's claim are skipped, not waited for; a lease that ran out
-(the claimer died mid-send) makes the row claimable again. Times come from the database clock,
-so replicas with skewed clocks still agree.
-"""
+CLAIM_DELIVERIES = delivery_postgres.CLAIM
+"""How a replica claims due deliveries (see delivery_postgres; kept under this name)."""
 
 
 # -- row encodings ---------------------------------------------------------------------------
@@ -330,6 +323,7 @@ async def migrate(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any]) -> i
             version = target
     if version > len(MIGRATIONS):
         log.warning("PostgreSQL schema version %d is newer than this release's %d", version, len(MIGRATIONS))
+    await history_postgres.prepare(conn)  # summarize the events a migration left pending
     return version
 
 
@@ -504,6 +498,65 @@ class PostgresStorage:
         g, r, i, x = (list(c) for c in zip(*sorted(set(keys)), strict=True))
         await self.pool.execute(_DELETE_NFLOG, g, r, i, x)
 
+    # -- delivery queue (ampp.notify.queue; the SQL and its rules in delivery_postgres) ---
+    async def enqueue_deliveries(
+        self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+    ) -> list[EnqueueResult]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await delivery_postgres.enqueue(conn, jobs, policy, now)
+
+    async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.claim(conn, replica, lease_s, limit)
+
+    async def complete_delivery(self, id_: int, entry: NflogEntry | None, outcome: str) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await delivery_postgres.complete(conn, id_, entry, outcome)
+
+    async def retry_delivery(self, id_: int, error: str, delay_s: float, policy: DeliveryPolicy) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await delivery_postgres.retry(conn, id_, error, delay_s, policy)
+
+    async def fail_delivery(self, id_: int, error: str) -> None:
+        async with self.pool.acquire() as conn:
+            await delivery_postgres.fail(conn, id_, error)
+
+    async def release_deliveries(self, replica: str, ids: Sequence[int] | None = None) -> int:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.release(conn, replica, ids)
+
+    async def list_deliveries(
+        self, state: str | None, receiver: str | None, limit: int, before_id: int | None = None
+    ) -> list[Delivery]:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.list_(conn, state, receiver, limit, before_id)
+
+    async def get_delivery(self, id_: int) -> Delivery | None:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.get(conn, id_)
+
+    async def redrive_delivery(self, id_: int) -> RedriveResult:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await delivery_postgres.redrive(conn, id_)
+
+    async def redrive_deliveries(self, receiver: str | None) -> tuple[int, int]:
+        """Each dead row in a transaction of its own (each takes its target's lock)."""
+        done = skipped = 0
+        async with self.pool.acquire() as conn:
+            for id_ in await delivery_postgres.dead_ids(conn, receiver):
+                async with conn.transaction():
+                    ok = (await delivery_postgres.redrive(conn, id_)).outcome == "redriven"
+                done, skipped = done + ok, skipped + (not ok)
+        return done, skipped
+
+    async def count_deliveries(self) -> dict[str, int]:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.counts(conn)
+
+    async def purge_deliveries(self, before: int, limit: int = 10_000) -> int:
+        async with self.pool.acquire() as conn:
+            return await delivery_postgres.purge(conn, split_ns(before)[0], limit)
+
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         if not events:
@@ -520,7 +573,9 @@ class PostgresStorage:
             )  # fmt: skip
         cols = "at, at_ns, " + ", ".join(HISTORY_FIELDS[1:])
         params = ", ".join(f"${i}" for i in range(1, 17))
-        await self.pool.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
+            await history_postgres.apply(conn, events)  # the summary, in the same transaction
 
     async def load_history(
         self, since: int | None = None, fingerprint: str | None = None
@@ -538,10 +593,16 @@ class PostgresStorage:
         return [HistoryEvent(join_ns(r[0], r[1]), *(r[i] for i in range(2, 16))) for r in rows]
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
-        result = await self.pool.execute(
-            "DELETE FROM history_events WHERE id IN "
-            "(SELECT id FROM history_events WHERE at < $1 ORDER BY at, id LIMIT $2)",
-            split_ns(cutoff)[0],
-            limit,
-        )
-        return int(result.rsplit(" ", 1)[-1])
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await history_postgres.delete_before(conn, split_ns(cutoff)[0], limit)
+
+    async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
+        return await history_postgres.history(self.pool, query, now)
+
+    async def history_report(
+        self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
+    ) -> Report:
+        return await history_postgres.report(self.pool, from_, to, flap_threshold, flap_window_s)
+
+    async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
+        return await history_postgres.timeline(self.pool, fingerprint, limit)

@@ -13,14 +13,21 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from ..model.alert import Alert
 from ..model.silence import Silence
+from ..model.timefmt import now_ns
+from . import delivery_sqlite, history_sqlite
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
+from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+
+if TYPE_CHECKING:
+    from ..history.query import HistoryQuery
+    from .history_common import HistoryPage, Report, Timeline
 
 T = TypeVar("T")
 
@@ -82,6 +89,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
         WHERE state IN ('done', 'dead');
     """,
+    # 3: the delivery queue's target columns and done outcome (delivery_sqlite)
+    delivery_sqlite.MIGRATION,
 ]
 
 HISTORY_MIGRATIONS: list[str] = [
@@ -118,6 +127,8 @@ HISTORY_MIGRATIONS: list[str] = [
         WHERE silence_id IS NOT NULL;
     CREATE INDEX history_events_alertname_at ON history_events (json_extract(labels, '$.alertname'), at);
     """,
+    # 2: the occurrence summary /history and /report read (history_sqlite)
+    history_sqlite.MIGRATION,
 ]
 """history.db: a file of its own, written by its own connection and thread, so that the
 history's volume (an event per alert change) never queues in front of the engine's own
@@ -184,6 +195,7 @@ class SQLiteStorage:
         os.makedirs(self._directory, exist_ok=True)
         await self._state.open()
         await self._history.open()
+        await self._hrun(history_sqlite.prepare)  # history: summarize what a migration left pending
 
     async def close(self) -> None:
         await self._state.close()
@@ -246,6 +258,62 @@ class SQLiteStorage:
             )
         )
 
+    # -- delivery queue (ampp.notify.queue; the SQL and its rules in delivery_sqlite) -----
+    async def _queue(self, fn: Callable[..., T], *args: Any) -> T:
+        def run(c: sqlite3.Connection) -> T:
+            with _tx(c):
+                return fn(c, *args)
+
+        return await self._run(run)
+
+    async def enqueue_deliveries(
+        self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+    ) -> list[EnqueueResult]:
+        return await self._queue(delivery_sqlite.enqueue, jobs, policy, now)
+
+    async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
+        def run(c: sqlite3.Connection) -> Claim:
+            now = now_ns()
+            empty = delivery_sqlite.idle(c, now)
+            if empty is not None:
+                return empty
+            with _tx(c):
+                return delivery_sqlite.claim(c, replica, int(lease_s * 1e9), limit, now)
+
+        return await self._run(run)
+
+    async def complete_delivery(self, id_: int, entry: NflogEntry | None, outcome: str) -> None:
+        await self._queue(delivery_sqlite.complete, id_, entry, outcome, now_ns())
+
+    async def retry_delivery(self, id_: int, error: str, delay_s: float, policy: DeliveryPolicy) -> str:
+        return await self._queue(delivery_sqlite.retry, id_, error, int(delay_s * 1e9), policy, now_ns())
+
+    async def fail_delivery(self, id_: int, error: str) -> None:
+        await self._queue(delivery_sqlite.fail, id_, error, now_ns())
+
+    async def release_deliveries(self, replica: str, ids: Sequence[int] | None = None) -> int:
+        return await self._queue(delivery_sqlite.release, ids, now_ns())
+
+    async def list_deliveries(
+        self, state: str | None, receiver: str | None, limit: int, before_id: int | None = None
+    ) -> list[Delivery]:
+        return await self._run(lambda c: delivery_sqlite.list_(c, state, receiver, limit, before_id))
+
+    async def get_delivery(self, id_: int) -> Delivery | None:
+        return await self._run(lambda c: delivery_sqlite.get(c, id_))
+
+    async def redrive_delivery(self, id_: int) -> RedriveResult:
+        return await self._queue(delivery_sqlite.redrive, id_, now_ns())
+
+    async def redrive_deliveries(self, receiver: str | None) -> tuple[int, int]:
+        return await self._queue(delivery_sqlite.redrive_all, receiver, now_ns())
+
+    async def count_deliveries(self) -> dict[str, int]:
+        return await self._run(delivery_sqlite.counts)
+
+    async def purge_deliveries(self, before: int, limit: int = 10_000) -> int:
+        return await self._queue(delivery_sqlite.purge, before, limit)
+
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         rows = [
@@ -258,7 +326,13 @@ class SQLiteStorage:
             for e in events
         ]  # fmt: skip
         sql = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)}) VALUES ({','.join('?' * 15)})"
-        await self._hrun(lambda c: _commit(c, sql, rows))
+
+        def write(c: sqlite3.Connection) -> None:
+            with _tx(c):
+                c.executemany(sql, rows)
+                history_sqlite.apply(c, events)  # the summary, in the same transaction
+
+        await self._hrun(write)
 
     async def load_history(
         self, since: int | None = None, fingerprint: str | None = None
@@ -281,14 +355,20 @@ class SQLiteStorage:
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         def run(c: sqlite3.Connection) -> int:
             with _tx(c):
-                cur = c.execute(
-                    "DELETE FROM history_events WHERE id IN "
-                    "(SELECT id FROM history_events WHERE at < ? ORDER BY at, id LIMIT ?)",
-                    (cutoff, limit),
-                )
-                return int(cur.rowcount)
+                return history_sqlite.delete_before(c, cutoff, limit)
 
         return await self._hrun(run)
+
+    async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
+        return await self._hrun(lambda c: history_sqlite.history(c, query, now))
+
+    async def history_report(
+        self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
+    ) -> Report:
+        return await self._hrun(lambda c: history_sqlite.report(c, from_, to, flap_threshold, flap_window_s))
+
+    async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
+        return await self._hrun(lambda c: history_sqlite.timeline(c, fingerprint, limit))
 
 
 class _tx:

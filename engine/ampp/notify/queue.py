@@ -1,0 +1,355 @@
+"""The durable delivery queue: every notification is a job in storage, sent by a worker pool.
+
+The pipeline's EnqueueStage hands each flush (one job per integration) to :meth:`enqueue`,
+which commits it (jobs queued together share one transaction) and wakes the claimer. The
+claimer claims due jobs, never more than ``workers`` in flight, and sends each in a task of its
+own, so one receiver's integrations are sent in parallel and a slow endpoint holds only the
+workers sending to it (for ``attempt_timeout`` at most); a refusing one costs nothing per
+attempt (the HTTP sender's circuit breaker). Each attempt renders from the job's payload, sends
+with a timeout, then:
+
+- **success**: the job is marked done and the notification-log entry written in one
+  transaction;
+- **retryable failure** (5xx, 429, connection errors, timeouts): pending again after a backoff
+  (0.5 s, x1.5 up to 60 s, +-50 % jitter, at least a 429's Retry-After up to 5 min);
+- **permanent failure** (the vendor refused it), **retry budget spent** (``max_attempts``),
+  or an integration the running config no longer has: a dead letter, listed by the API and
+  re-driven from there.
+
+Delivery guarantee: a notification is sent until one attempt succeeds, and that success is
+recorded in the notification log in the same transaction that finishes the job.
+Only a crash in the window between the endpoint's answer and that commit (milliseconds)
+makes it go out a second time, after the restart; with the endpoint down when the process
+dies, every queued notification arrives exactly once. Jobs a killed process left ``inflight``
+are pending again when it starts (SQLite: all of them; PostgreSQL: its own, identified by the
+replica name; another replica's wait for their lease to run out).
+
+Ordering: one job per target (group, receiver, integration) is in flight at a time, oldest
+first; a newer flush supersedes a job still waiting (store.delivery_common has the rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from ..config.settings import NotifySettings
+from ..metrics import Metrics
+from ..model.timefmt import NS, format_duration, now_ns
+from ..store.base import NflogEntry, Storage
+from ..store.delivery_common import Delivery, EnqueueResult, NewDelivery, RedriveResult
+from .delivery import FlushPolicy, backoff_delay, decode
+from .nflog import NotificationLog
+from .stage import NotifyError
+from .stages import Integration, _report_attempt
+
+log = logging.getLogger("ampp.notify.queue")
+
+GAUGE_INTERVAL = 5.0
+"""How often the queue depth is counted in storage for ampp_delivery_queue_depth."""
+
+
+class DeliveryQueue:
+    def __init__(
+        self,
+        storage: Storage,
+        nflog: NotificationLog,
+        metrics: Metrics,
+        replica: str,
+        settings: NotifySettings | None = None,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.storage = storage
+        self.nflog = nflog
+        self.metrics = metrics
+        self.replica = replica
+        """Who claims (``claimed_by``): stable across restarts of one instance, unique among
+        the replicas sharing a database."""
+        self.settings = settings or NotifySettings()
+        self.policy = FlushPolicy(nflog.retention_ns)
+        self.integrations: Mapping[str, Sequence[Integration]] = {}
+        self.healthy = True
+        self.sending = True
+        """Whether jobs are claimed; off while the engine is not ready (the operator's config is
+        not merged yet: its receivers' jobs would look like ones a reload removed)."""
+        self._rand = rand
+        self._wake = asyncio.Event()
+        self._batch: list[tuple[NewDelivery, asyncio.Future[EnqueueResult]]] = []
+        self._batch_ready = asyncio.Event()
+        self._sending: dict[int, asyncio.Task[None]] = {}
+        self._interrupted: list[int] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._claimer: asyncio.Task[None] | None = None
+        self._gauges: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def configure(self, settings: NotifySettings, integrations: Mapping[str, Sequence[Integration]]) -> None:
+        """Take a new config's settings and integrations (a reload); jobs already queued are
+        sent with the new integrations, or dead-lettered if theirs is gone."""
+        self.settings = settings
+        self.integrations = integrations
+        self.metrics.delivery_workers.set(settings.workers)
+        self._wake.set()
+
+    async def start(self) -> None:
+        released = await self.storage.release_deliveries(self.replica)
+        if released:
+            log.info(
+                "delivery queue: %d notifications interrupted by the last run are pending again", released
+            )
+        loop = asyncio.get_running_loop()
+        self._writer = loop.create_task(self._write_loop(), name="delivery-enqueue")
+        self._claimer = loop.create_task(self._claim_loop(), name="delivery-claim")
+        self._gauges = loop.create_task(self._gauge_loop(), name="delivery-gauges")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Claim nothing more, give the sends in flight ``grace`` seconds, hand the rest back."""
+        for t in (self._claimer, self._gauges):
+            if t is not None:
+                t.cancel()
+        if self._sending:
+            await asyncio.wait(list(self._sending.values()), timeout=grace)
+        for t in list(self._sending.values()):
+            t.cancel()
+        await asyncio.gather(*self._sending.values(), return_exceptions=True)
+        if self._writer is not None:
+            self._writer.cancel()
+        await asyncio.gather(
+            *(t for t in (self._writer, self._claimer, self._gauges) if t is not None), return_exceptions=True
+        )
+        self._writer = self._claimer = self._gauges = None
+        for _, fut in self._batch:  # flushes whose commit had not started: they fall back
+            if not fut.done():
+                fut.set_exception(RuntimeError("delivery queue stopped"))
+        self._batch = []
+        if self._interrupted:
+            try:
+                await self.storage.release_deliveries(self.replica, self._interrupted)
+            except Exception:  # the next start-up releases them
+                log.warning(
+                    "delivery queue: could not hand back %d interrupted sends", len(self._interrupted)
+                )
+            self._interrupted = []
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- enqueue (group commit) ----------------------------------------------------------
+    async def enqueue(self, job: NewDelivery) -> EnqueueResult:
+        """Return once the job is durable (or known not to be needed)."""
+        fut: asyncio.Future[EnqueueResult] = asyncio.get_running_loop().create_future()
+        self._batch.append((job, fut))
+        self._batch_ready.set()
+        return await fut
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._batch_ready.wait()
+            self._batch_ready.clear()
+            batch, self._batch = self._batch, []
+            if not batch:
+                continue
+            try:
+                results = await self.storage.enqueue_deliveries([j for j, _ in batch], self.policy, now_ns())
+            except Exception as e:
+                self.healthy = False
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
+                continue
+            self.healthy = True
+            for (job, fut), result in zip(batch, results, strict=True):
+                self.metrics.delivery_enqueued.labels(job.integration, result.outcome).inc()
+                if result.superseded:
+                    self.metrics.delivery_superseded.labels(job.integration).inc(result.superseded)
+                if result.entry is not None:
+                    self.nflog.remember(result.entry)
+                if not fut.done():
+                    fut.set_result(result)
+            self._wake.set()
+
+    # -- claims and workers --------------------------------------------------------------
+    def lease(self) -> float:
+        return self.settings.lease or self.settings.attempt_timeout + 30
+
+    async def _claim_loop(self) -> None:
+        failing = False
+        while True:
+            self._wake.clear()
+            timeout = self.settings.poll_interval
+            free = self.settings.workers - len(self._sending) if self.sending else 0
+            if free > 0:
+                try:
+                    claim = await self.storage.claim_deliveries(self.replica, self.lease(), free)
+                except Exception as e:
+                    if not failing:
+                        log.error("delivery queue: claiming from storage failed, will retry: %s", e)
+                    failing = True
+                else:
+                    failing = False
+                    for job in claim.jobs:
+                        self._sending[job.id] = asyncio.get_running_loop().create_task(
+                            self._deliver(job), name=f"delivery {job.id}"
+                        )
+                    if claim.next_due_in is not None:
+                        timeout = min(timeout, max(claim.next_due_in, 0.001))
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def _deliver(self, job: Delivery) -> None:
+        try:
+            await self._attempt(job)
+        except asyncio.CancelledError:
+            self._interrupted.append(job.id)
+            raise
+        except Exception:  # storage failed: the lease runs out and the job is claimed again
+            log.exception("delivery %d: recording the attempt failed", job.id)
+        finally:
+            self._sending.pop(job.id, None)
+            self._wake.set()
+
+    def _integration(self, job: Delivery) -> Integration | None:
+        for i in self.integrations.get(job.receiver or "", ()):
+            if i.name == job.integration and i.index == job.idx:
+                return i
+        return None
+
+    async def _attempt(self, job: Delivery) -> None:
+        where = f"{job.receiver}/{job.integration}[{job.idx}]"
+        try:
+            flush = self.policy.parse(job.payload)
+            ctx, alerts = decode(job.payload)
+        except (KeyError, ValueError, TypeError) as e:
+            await self._dead(job, f"{where}: unreadable job payload: {e}", "invalid")
+            return
+        integration = self._integration(job)
+        if integration is None:
+            await self._dead(
+                job,
+                f"{where}: no such integration in the running configuration (removed by a reload?)",
+                "config",
+            )
+            return
+        sent = alerts if integration.send_resolved else [a for a in alerts if a.fingerprint in flush.firing]
+        if not sent:  # send_resolved was turned off since it was queued: nothing left to tell
+            await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "recorded")
+            return
+        name = integration.name
+        error: NotifyError | None = None
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(self.settings.attempt_timeout):
+                await integration.notify(ctx, sent)
+        except NotifyError as e:
+            error = e
+        except TimeoutError:
+            error = NotifyError(f"notify timed out after {format_duration(self.settings.attempt_timeout)}")
+        except Exception as e:  # an integration's bug must not kill the worker: retry, log it
+            log.exception("%s: notify raised", where)
+            error = NotifyError(f"{type(e).__name__}: {e}")
+        latency = time.monotonic() - start
+        m = self.metrics
+        m.notification_latency.labels(name).observe(latency)
+        m.notifications.labels(name).inc()
+        _report_attempt(ctx, name, sent, latency, None if error is None else str(error))  # history hook
+        if error is None:
+            await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "sent")
+            m.delivery_seconds.labels(name).observe(max(0, now_ns() - job.created_at) / NS)
+            (log.info if job.attempts > 1 else log.debug)(
+                "Notify success receiver=%s integration=%s[%d] attempts=%d",
+                job.receiver,
+                name,
+                job.idx,
+                job.attempts,
+            )
+            return
+        m.notifications_failed.labels(name).inc()
+        if not error.retry:
+            reason = (
+                f"notify retry canceled due to unrecoverable error after {job.attempts} attempts: {error}"
+            )
+            await self._dead(job, f"{where}: {reason}", "permanent")
+        elif job.attempts >= self.settings.max_attempts:
+            await self._dead(
+                job, f"{where}: retry budget spent after {job.attempts} attempts: {error}", "budget"
+            )
+        else:
+            delay = backoff_delay(job.attempts, error.retry_after, self.settings, self._rand)
+            outcome = await self.storage.retry_delivery(job.id, str(error), delay, self.policy)
+            m.delivery_retries.labels(name).inc()
+            if outcome == "superseded":
+                m.delivery_superseded.labels(name).inc()
+            (log.warning if str(error) != job.last_error else log.debug)(
+                "Notify attempt failed, will retry later receiver=%s integration=%s[%d] attempts=%d "
+                "retry_in=%.2fs err=%s",
+                job.receiver,
+                name,
+                job.idx,
+                job.attempts,
+                delay,
+                error,
+            )
+
+    async def _complete(self, job: Delivery, entry: NflogEntry, outcome: str) -> None:
+        """Record the delivery; keep trying while storage fails, since the send cannot be undone
+        (this process's own dedup already knows: the entry is remembered first)."""
+        self.nflog.remember(entry)
+        delay = 0.5
+        while True:
+            try:
+                await self.storage.complete_delivery(job.id, entry, outcome)
+                return
+            except Exception as e:
+                log.error("delivery %d: recording it as sent failed, will retry: %s", job.id, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _dead(self, job: Delivery, reason: str, kind: str) -> None:
+        await self.storage.fail_delivery(job.id, reason)
+        self.metrics.delivery_dead_letters.labels(job.integration or "", kind).inc()
+        log.error("Notify failed, now a dead letter delivery=%d %s", job.id, reason)
+
+    # -- gauges --------------------------------------------------------------------------
+    async def _gauge_loop(self) -> None:
+        while True:
+            try:
+                counts = await self.storage.count_deliveries()
+            except Exception:
+                counts = None
+            if counts is not None:
+                for state, n in counts.items():
+                    self.metrics.delivery_queue_depth.labels(state).set(n)
+            await asyncio.sleep(GAUGE_INTERVAL)
+
+    def update_gauges(self) -> None:
+        self.metrics.delivery_inflight.set(len(self._sending))
+
+    # -- the API's side ------------------------------------------------------------------
+    async def list_deliveries(
+        self, state: str | None, receiver: str | None, limit: int, before_id: int | None = None
+    ) -> list[Delivery]:
+        return await self.storage.list_deliveries(state, receiver, limit, before_id)
+
+    async def get_delivery(self, id_: int) -> Delivery | None:
+        return await self.storage.get_delivery(id_)
+
+    async def redrive(self, id_: int) -> RedriveResult:
+        result = await self.storage.redrive_delivery(id_)
+        if result.outcome == "redriven":
+            self.metrics.delivery_redriven.inc()
+            self._wake.set()
+        return result
+
+    async def redrive_all(self, receiver: str | None) -> tuple[int, int]:
+        done, skipped = await self.storage.redrive_deliveries(receiver)
+        if done:
+            self.metrics.delivery_redriven.inc(done)
+            self._wake.set()
+        return done, skipped
