@@ -60,3 +60,27 @@ def test_flapping_window_and_bad_parameters() -> None:
     a = parse_history_query({"severity": ["b,a"], "filter": ['x="1"']})
     b = parse_history_query({"filter": ['x="1"'], "severity": ["b,a"]})
     assert a.normalized == b.normalized and a.labels == {"severity": ["a", "b"]}
+
+
+async def test_a_full_buffer_never_drops_unwritten_events_while_a_batch_is_written() -> None:
+    """Events recorded while a batch is in flight push the oldest (the batch's, being written)
+    out of a full buffer; what remains after the write is exactly the events not yet written."""
+    from ampp.history.recorder import HistoryRecorder
+    from ampp.store.base import HistoryEvent
+
+    written: list[int] = []
+    recorder: HistoryRecorder
+
+    class SlowStore:
+        async def append_history(self, events: list[HistoryEvent]) -> None:
+            if not written:  # three more events arrive while the first batch is being written
+                for i in range(3):
+                    recorder.record(HistoryEvent(100 + i, "alert.firing"))
+            written.extend(e.at for e in events)
+
+    recorder = HistoryRecorder(SlowStore(), None, batch_size=4, max_buffer=4)  # type: ignore[arg-type]
+    for i in range(4):
+        recorder.record(HistoryEvent(i, "alert.firing"))
+    assert await recorder.flush()
+    assert written == [0, 1, 2, 3, 100, 101, 102], written  # nothing lost, nothing twice
+    assert recorder.dropped._value.get() == 3

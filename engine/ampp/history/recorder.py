@@ -55,6 +55,7 @@ class HistoryRecorder:
         self._tasks: list[asyncio.Task[None]] = []
         self._firing: dict[int, Alert] = {}
         self._flushing = asyncio.Lock()
+        self._dropped_oldest = 0
         self._due: list[tuple[int, int]] = []
         """(ends_at, fingerprint) of firing alerts, a heap: timeouts are found without a scan."""
         """Alerts last seen firing, by fingerprint; resolution by timeout is noticed by the flusher."""
@@ -76,6 +77,7 @@ class HistoryRecorder:
     def record(self, event: HistoryEvent) -> None:
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped.inc()
+            self._dropped_oldest += 1  # the deque drops its oldest event to take this one
         self._buffer.append(event)
         if len(self._buffer) >= self.batch_size:
             self._wake.set()
@@ -236,7 +238,9 @@ class HistoryRecorder:
     async def _flush(self) -> bool:
         self._check_timeouts()
         while self._buffer:
+            self.buffered.set(len(self._buffer))
             batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
+            dropped_before = self._dropped_oldest
             try:
                 await self.storage.append_history(batch)
             except Exception as e:
@@ -244,7 +248,9 @@ class HistoryRecorder:
                     log.warning("writing history failed; buffering %d events: %s", len(self._buffer), e)
                 self.healthy = False
                 return False
-            for _ in batch:
+            # A full buffer dropped its oldest events while the batch was written: those were
+            # the batch's own first events, already gone from the deque.
+            for _ in range(max(0, len(batch) - (self._dropped_oldest - dropped_before))):
                 self._buffer.popleft()
             self.written.inc(len(batch))
             self.version += 1
