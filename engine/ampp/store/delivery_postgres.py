@@ -129,7 +129,8 @@ async def _nflog(conn: Conn, t: Target) -> NflogEntry | None:
     return NflogEntry(*t, frozenset(r[0]), frozenset(r[1]), r[2] * 1000 + r[3], r[4] * 1000 + r[5])
 
 
-async def _save_nflog(conn: Conn, e: NflogEntry) -> None:
+async def save_nflog(conn: Conn, e: NflogEntry) -> None:
+    """The notification-log upsert: the store's save_nflog and a finished delivery both write it."""
     ts, ts_ns = divmod(e.timestamp, 1000)
     exp, exp_ns = divmod(e.expires_at, 1000)
     await conn.execute(
@@ -188,7 +189,7 @@ async def _enqueue_one(conn: Conn, job: NewDelivery, policy: DeliveryPolicy, now
         assert rid is not None
         n = await _supersede(conn, [r["id"] for r in pending], rid, "pending")
         entry = policy.nflog_entry(job, now)
-        await _save_nflog(conn, entry)
+        await save_nflog(conn, entry)
         return EnqueueResult("recorded", rid, n, entry)
     live = await conn.fetchrow(
         "SELECT id, state FROM delivery_queue WHERE key = $1 AND state IN ('pending', 'inflight')", job.key
@@ -236,7 +237,7 @@ async def complete(conn: Conn, id_: int, entry: NflogEntry | None, outcome: str)
         outcome,
     )
     if entry is not None:
-        await _save_nflog(conn, entry)
+        await save_nflog(conn, entry)
 
 
 async def retry(conn: Conn, id_: int, error: str, delay_s: float, policy: DeliveryPolicy) -> str:

@@ -44,7 +44,7 @@ COLUMNS = (
     "created_at, updated_at, group_key, receiver, integration, idx, payload"
 )
 _TARGET = "group_key = ? AND receiver = ? AND integration = ? AND idx = ?"
-_NFLOG_UPSERT = "INSERT OR REPLACE INTO nflog VALUES (?,?,?,?,?,?,?,?)"
+NFLOG_UPSERT = "INSERT OR REPLACE INTO nflog VALUES (?,?,?,?,?,?,?,?)"
 
 
 def _delivery(r: Sequence[Any]) -> Delivery:
@@ -55,7 +55,7 @@ def _delivery(r: Sequence[Any]) -> Delivery:
     )  # fmt: skip
 
 
-def _nflog_row(e: NflogEntry) -> tuple[Any, ...]:
+def nflog_row(e: NflogEntry) -> tuple[Any, ...]:
     return (
         e.group_key, e.receiver, e.integration, e.idx, orjson.dumps(sorted(e.firing)),
         orjson.dumps(sorted(e.resolved)), e.timestamp, e.expires_at,
@@ -115,7 +115,7 @@ def _enqueue_one(c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy
         rid = _insert(c, job, "done", "recorded", now)
         _supersede(c, [i for i, _, _ in pending], rid, now)
         entry = policy.nflog_entry(job, now)
-        c.execute(_NFLOG_UPSERT, _nflog_row(entry))
+        c.execute(NFLOG_UPSERT, nflog_row(entry))
         return EnqueueResult("recorded", rid, len(pending), entry)
     live = c.execute(
         "SELECT id, state FROM delivery_queue WHERE key = ? AND state IN ('pending', 'inflight')", (job.key,)
@@ -192,7 +192,7 @@ def complete(c: sqlite3.Connection, id_: int, entry: NflogEntry | None, outcome:
         (outcome, now, id_),
     )
     if entry is not None:
-        c.execute(_NFLOG_UPSERT, _nflog_row(entry))
+        c.execute(NFLOG_UPSERT, nflog_row(entry))
 
 
 def retry(

@@ -280,16 +280,6 @@ ON CONFLICT (id) DO UPDATE SET
     created_by = EXCLUDED.created_by, comment = EXCLUDED.comment, annotations = EXCLUDED.annotations
 """
 
-_UPSERT_NFLOG = """
-INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved,
-                   "timestamp", timestamp_ns, expires_at, expires_at_ns)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (group_key, receiver, integration, idx) DO UPDATE SET
-    firing = EXCLUDED.firing, resolved = EXCLUDED.resolved,
-    "timestamp" = EXCLUDED."timestamp", timestamp_ns = EXCLUDED.timestamp_ns,
-    expires_at = EXCLUDED.expires_at, expires_at_ns = EXCLUDED.expires_at_ns
-"""
-
 _DELETE_NFLOG = """
 DELETE FROM nflog n
  USING unnest($1::text[], $2::text[], $3::text[], $4::int4[]) AS d(g, r, i, x)
@@ -480,17 +470,8 @@ class PostgresStorage:
         ]
 
     async def save_nflog(self, entry: NflogEntry) -> None:
-        await self.pool.execute(
-            _UPSERT_NFLOG,
-            entry.group_key,
-            entry.receiver,
-            entry.integration,
-            entry.idx,
-            sorted(entry.firing),
-            sorted(entry.resolved),
-            *split_ns(entry.timestamp),
-            *split_ns(entry.expires_at),
-        )
+        async with self.pool.acquire() as conn:
+            await delivery_postgres.save_nflog(conn, entry)
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None:
         if not keys:

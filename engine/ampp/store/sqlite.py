@@ -237,17 +237,8 @@ class SQLiteStorage:
         ]
 
     async def save_nflog(self, entry: NflogEntry) -> None:
-        row = (
-            entry.group_key,
-            entry.receiver,
-            entry.integration,
-            entry.idx,
-            orjson.dumps(sorted(entry.firing)),
-            orjson.dumps(sorted(entry.resolved)),
-            entry.timestamp,
-            entry.expires_at,
-        )
-        await self._run(lambda c: _commit(c, "INSERT OR REPLACE INTO nflog VALUES (?,?,?,?,?,?,?,?)", [row]))
+        row = delivery_sqlite.nflog_row(entry)
+        await self._run(lambda c: _commit(c, delivery_sqlite.NFLOG_UPSERT, [row]))
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None:
         await self._run(
