@@ -49,22 +49,18 @@ def _default_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _uses_system_tls(tls: Any) -> bool:
-    return not any(getattr(tls, k, None) for k in ("cert_file", "ca_file", "ca", "insecure_skip_verify"))
-
-
-def _ssl_context(tls: Any) -> ssl.SSLContext:
+def _custom_ssl_context(tls: Any) -> ssl.SSLContext | None:
+    """The context a tls_config asks for; None when it asks for nothing (the system CAs)."""
     cert, key = getattr(tls, "cert_file", None), getattr(tls, "key_file", None)
     ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
     insecure = bool(getattr(tls, "insecure_skip_verify", False))
     if not (cert or ca_file or ca or insecure):
-        return _default_ssl_context()
+        return None
     if insecure:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies nothing: no CA store to load
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     else:
-        ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
         ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
     if cert:
         ctx.load_cert_chain(cert, key or None)
@@ -146,7 +142,7 @@ class HTTPSender:
         self._timeout = timeout
         # A configured TLS block is checked now (a bad CA or key file fails the config load); the
         # default context (the system CAs, tens of ms to load) is made with the client.
-        self._verify = None if _uses_system_tls(tls) else _ssl_context(tls)
+        self._verify = _custom_ssl_context(tls)
         self._client: httpx.AsyncClient | None = None
         self._oauth_token: tuple[str, float] | None = None
 
