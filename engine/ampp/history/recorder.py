@@ -40,7 +40,7 @@ class HistoryRecorder:
         retention_s: float = 30 * 86400,
         cleanup_interval_s: float = 3600,
         flush_interval_s: float = 0.2,
-        batch_size: int = 500,
+        batch_size: int = 4096,  # big batches: each random-key index page is written once for many rows
         max_buffer: int = 100_000,
         cleanup_batch: int = 10_000,
     ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -39,6 +40,7 @@ from .history_common import (
     summarize,
     where,
 )
+from .sqlite_batch import insert_rows
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -138,10 +140,10 @@ def _json(value: Any) -> str:
 
 
 # -- write -----------------------------------------------------------------------------------
-_UPSERT = """
-INSERT INTO alert_occurrences AS o (fingerprint, starts_at, ends_at, alertname, severity, namespace,
-    cluster, service, changes, updated_at)
-VALUES (?,?,?,?,?,?,?,?,?,?)
+# Every write below is one multi-row statement per chunk of rows, and every read one row of
+# JSON: the history thread then waits for the GIL a few times per batch, not once per row
+# (see sqlite_batch).
+_OCCURRENCE_UPSERT = """
 ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
     ends_at = excluded.ends_at,
     alertname = excluded.alertname, severity = excluded.severity, namespace = excluded.namespace,
@@ -150,56 +152,109 @@ ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
     updated_at = excluded.updated_at
 """
 
-_RESOLVE = """
-SELECT COALESCE(
-    (SELECT starts_at FROM alert_occurrences WHERE fingerprint = ?1 AND starts_at = ?2),
-    (SELECT MAX(starts_at) FROM alert_occurrences WHERE fingerprint = ?1))
+_FINGERPRINT_UPSERT = """
+ON CONFLICT (fingerprint) DO UPDATE SET
+    labels = CASE WHEN excluded.labels = '{}' THEN labels ELSE excluded.labels END,
+    changes = excluded.changes, flap_hour = excluded.flap_hour, last_change = excluded.last_change,
+    recent = excluded.recent, spans = excluded.spans
 """
 
+_STORED_FLAP_STATE = """
+SELECT json_group_array(json_array(fingerprint, changes, json(recent), json(spans)))
+FROM alert_fingerprints WHERE fingerprint IN (SELECT value FROM json_each(?))
+"""
 
-def apply(conn: sqlite3.Connection, events: Sequence[HistoryEvent]) -> None:
-    """Bring the summary up to date with ``events`` (inside the caller's transaction)."""
+_RESOLVE_MARKS = """
+SELECT json_group_array(COALESCE(
+    (SELECT o.starts_at FROM alert_occurrences o WHERE o.fingerprint = m.fp AND o.starts_at = m.st),
+    (SELECT MAX(o.starts_at) FROM alert_occurrences o WHERE o.fingerprint = m.fp)))
+FROM (SELECT json_extract(value, '$[0]') AS fp, json_extract(value, '$[1]') AS st
+      FROM json_each(?) ORDER BY key) m
+"""
+"""Each mark's occurrence: the one its startsAt names, else the fingerprint's latest (NULL:
+none), in the marks' order."""
+
+_MARK_UPSERT = """
+ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
+    silenced = o.silenced OR excluded.silenced,
+    inhibited = o.inhibited OR excluded.inhibited,
+    receivers = (SELECT json_group_array(value) FROM (
+        SELECT value FROM json_each(o.receivers) UNION SELECT value FROM json_each(excluded.receivers)
+        ORDER BY 1)),
+    sent = o.sent + excluded.sent,
+    failed = o.failed + excluded.failed
+"""
+"""Marks only ever name occurrences read in the same transaction: always the update."""
+
+
+def apply(
+    conn: sqlite3.Connection,
+    events: Sequence[HistoryEvent],
+    known_label_values: AbstractSet[tuple[str, str]] = frozenset(),
+) -> set[tuple[str, str]]:
+    """Bring the summary up to date with ``events`` (inside the caller's transaction).
+
+    Returns the label (name, value) pairs it inserted: the caller remembers them once the
+    transaction commits and passes them back as ``known_label_values``, so that the labels
+    of every event are not written again.
+    """
     s = summarize(events)
+    stored: dict[str, tuple[int, list[int], list[int]]] = {}
+    if s.changes:
+        (found,) = conn.execute(_STORED_FLAP_STATE, (_json(list(s.changes)),)).fetchone()
+        stored = {fp: (int(n), recent, spans) for fp, n, recent, spans in orjson.loads(found)}
+    rows = []
     for fp in sorted(s.changes):  # fingerprints first: every occurrence has its row there
         times = s.changes[fp]
-        labels = s.labels.get(fp, {})
-        row = conn.execute(
-            "SELECT changes, recent, spans, labels FROM alert_fingerprints WHERE fingerprint = ?", (fp,)
-        ).fetchone()
-        if row is None:
-            changes, (recent, spans) = len(times), flap_state(sorted(times))
+        if fp in stored:
+            n, recent, spans = stored[fp]
+            changes = n + len(times)
+            recent, spans = add_changes(recent, spans, times)
         else:
-            changes = int(row[0]) + len(times)
-            recent, spans = add_changes(orjson.loads(row[1]), orjson.loads(row[2]), times)
-            if not labels:
-                labels = orjson.loads(row[3])
-        _save_fingerprint(conn, fp, labels, changes, recent, spans)
-        if labels and (row is None or orjson.loads(row[3]) != labels):
-            conn.executemany("INSERT OR IGNORE INTO alert_label_values VALUES (?, ?)", sorted(labels.items()))
+            changes, (recent, spans) = len(times), flap_state(sorted(times))
+        rows.append(_fingerprint_row(fp, s.labels.get(fp, {}), changes, recent, spans))
+    insert_rows(conn, "INSERT INTO alert_fingerprints", rows, _FINGERPRINT_UPSERT)
+    new_values = {pair for labels in s.labels.values() for pair in labels.items()}
+    new_values.difference_update(known_label_values)
+    insert_rows(conn, "INSERT OR IGNORE INTO alert_label_values (name, value)", sorted(new_values))
     if s.occurrences:
         occs = list(s.occurrences.values())
-        conn.executemany(
-            _UPSERT,
+        insert_rows(
+            conn,
+            "INSERT INTO alert_occurrences AS o (fingerprint, starts_at, ends_at, alertname, severity,"
+            " namespace, cluster, service, changes, updated_at)",
             [(o.fingerprint, o.starts_at, o.ends_at, *o.columns(), o.changes, o.updated_at) for o in occs],
+            _OCCURRENCE_UPSERT,
         )
-        conn.executemany(
-            "INSERT OR REPLACE INTO alert_occurrence_annotations VALUES (?, ?, ?, ?)",
+        insert_rows(
+            conn,
+            "INSERT OR REPLACE INTO alert_occurrence_annotations"
+            " (fingerprint, starts_at, annotations, search)",
             [(o.fingerprint, o.starts_at, _json(o.annotations), o.search()) for o in occs if o.annotations],
         )
     if s.marks:
         marks = list(s.marks.values())
-        resolved = [conn.execute(_RESOLVE, (m.fingerprint, m.starts_at)).fetchone()[0] for m in marks]
-        for (fp, st), m in group_marks(marks, resolved).items():
-            row = conn.execute(
-                "SELECT receivers FROM alert_occurrences WHERE fingerprint = ? AND starts_at = ?", (fp, st)
-            ).fetchone()
-            receivers = sorted(set(orjson.loads(row[0])) | m.receivers)
-            conn.execute(
-                "UPDATE alert_occurrences SET silenced = silenced OR ?, inhibited = inhibited OR ?,"
-                " receivers = ?, sent = sent + ?, failed = failed + ?"
-                " WHERE fingerprint = ? AND starts_at = ?",
-                (m.silenced, m.inhibited, _json(receivers), m.sent, m.failed, fp, st),
-            )
+        (found,) = conn.execute(
+            _RESOLVE_MARKS, (_json([[m.fingerprint, m.starts_at] for m in marks]),)
+        ).fetchone()
+        insert_rows(
+            conn,
+            "INSERT INTO alert_occurrences AS o (fingerprint, starts_at, silenced, inhibited, receivers,"
+            " sent, failed, updated_at)",
+            [
+                (fp, st, m.silenced, m.inhibited, _json(sorted(m.receivers)), m.sent, m.failed, 0)
+                for (fp, st), m in group_marks(marks, orjson.loads(found)).items()
+            ],
+            _MARK_UPSERT,
+        )
+    return new_values
+
+
+def _fingerprint_row(
+    fp: str, labels: dict[str, str], changes: int, recent: list[int], spans: list[int]
+) -> tuple[str, str, int, int, int, str, str]:
+    last = recent[-1] if recent else 0
+    return (fp, _json(labels), changes, flap_hour(changes, spans), last, _json(recent), _json(spans))
 
 
 def _save_fingerprint(
@@ -210,20 +265,11 @@ def _save_fingerprint(
     recent: list[int],
     spans: list[int],
 ) -> None:
-    conn.execute(
-        "INSERT INTO alert_fingerprints VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
-        " labels = CASE WHEN excluded.labels = '{}' THEN labels ELSE excluded.labels END,"
-        " changes = excluded.changes, flap_hour = excluded.flap_hour, last_change = excluded.last_change,"
-        " recent = excluded.recent, spans = excluded.spans",
-        (
-            fp,
-            _json(labels),
-            changes,
-            flap_hour(changes, spans),
-            recent[-1] if recent else 0,
-            _json(recent),
-            _json(spans),
-        ),
+    insert_rows(
+        conn,
+        "INSERT INTO alert_fingerprints",
+        [_fingerprint_row(fp, labels, changes, recent, spans)],
+        _FINGERPRINT_UPSERT,
     )
 
 
