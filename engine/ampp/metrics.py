@@ -82,6 +82,14 @@ class Metrics:
             "alertmanager_http_request_duration_seconds",
             "Histogram of latencies for HTTP requests.",
             ["handler", "method"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 20, 60),
+            registry=r,
+        )
+        self.http_response_size = Histogram(
+            "alertmanager_http_response_size_bytes",
+            "Histogram of response size for HTTP requests.",
+            ["handler", "method"],
+            buckets=tuple(100.0 * 10**i for i in range(7)),
             registry=r,
         )
         self.cluster_enabled = Gauge(

@@ -81,8 +81,10 @@ def run_server(
     cluster: bool = False,
     storage_path: Path | None = None,
     port: int | None = None,
+    route_prefix: str = "",
 ) -> Iterator[Server]:
-    """Start `kind` ("reference" or "ampp") with `config_yaml`; stop it on exit."""
+    """Start `kind` ("reference" or "ampp") with `config_yaml`; stop it on exit. With
+    ``route_prefix`` the server's URL (``Server.url``) includes it."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "alertmanager.yml"
     config_path.write_text(config_yaml)
@@ -97,11 +99,13 @@ def run_server(
         f"--cluster.listen-address={f'127.0.0.1:{free_port()}' if cluster else ''}",
         "--log.level=debug",
     ]
+    if route_prefix:
+        cmd.append(f"--web.route-prefix={route_prefix}")
     cmd += extra_args or []
     log_path = workdir / f"{kind}-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" + ("/" + route_prefix.strip("/") if route_prefix.strip("/") else "")
     try:
         wait_ready(url, process, log_path)
         yield Server(kind, url, port, process, config_path, storage, log_path)

@@ -388,8 +388,35 @@ async def _errors(
         return _error("internal error; see the server log", 500)
 
 
+@web.middleware
+async def _instrument(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Alertmanager's per-handler latency and response size histograms. ``handler`` is the
+    route's pattern without the route prefix (``/metrics``, ``/api/v2/silence/{id}``); a
+    request no route matched is not counted, so that paths cannot grow the label set."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return await handler(request)
+    start = time.perf_counter()
+    status_error: web.HTTPException | None = None
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        status_error, response = e, e
+    name = resource.canonical.removeprefix(request.app[SETTINGS].route_prefix.rstrip("/")) or "/"
+    metrics = request.app[ENGINE].metrics
+    metrics.http_request_duration.labels(name, request.method.lower()).observe(time.perf_counter() - start)
+    size = response.content_length
+    if size is not None:
+        metrics.http_response_size.labels(name, request.method.lower()).observe(size)
+    if status_error is not None:
+        raise status_error
+    return response
+
+
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
-    app = web.Application(middlewares=[_errors], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[_instrument, _errors], client_max_size=64 * 1024 * 1024)
     app[ENGINE] = engine
     app[SETTINGS] = settings
     p = "/" + settings.route_prefix.strip("/")
