@@ -176,6 +176,11 @@ async def _serve(args: argparse.Namespace) -> int:
 async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     import logging
 
+    from .notify.http import preload
+
+    # The HTTP client stack and the system CAs load in a thread while the engine starts (their
+    # C parts run beside it), instead of delaying the first notification by ~0.1 s.
+    asyncio.get_running_loop().run_in_executor(None, preload)
     from aiohttp import web
 
     from .api.app import ApiSettings, create_app
@@ -227,10 +232,6 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     await runner.setup()
     site = web.SockSite(runner, sock)
     await site.start()
-    from .notify.http import preload
-
-    # Import the HTTP client stack now, off the event loop, instead of at the first notification.
-    asyncio.get_running_loop().run_in_executor(None, preload)
     log.info("Listening address=%s", args.listen_address)
 
     stop = asyncio.Event()

@@ -23,15 +23,17 @@ USER_AGENT = f"Alertmanager/{ALERTMANAGER_VERSION}"
 
 # httpx (with httpcore and its anyio backend, which it would load on the first request) costs
 # ~0.15 s to import: not on the start-up path, where Alertmanager's acceptance suite pushes its
-# first alert a second after spawning the server. `ampp serve` loads them in a thread once it
-# listens (preload), long before a group_wait ends; a sender built earlier loads them itself.
+# first alert a second after spawning the server. `ampp serve` loads them, and the system CAs,
+# in a thread while it starts (preload), so that its first notification does not wait for
+# them; a sender built earlier loads them itself.
 _HTTP_MODULES = ("httpx", "httpcore._backends.anyio", "anyio._backends._asyncio")
 
 
 def preload() -> None:
-    """Import the HTTP client stack (safe from any thread)."""
+    """Import the HTTP client stack and load the system CAs (safe from any thread)."""
     for name in _HTTP_MODULES:
         importlib.import_module(name)
+    _default_ssl_context()
 
 
 def _read(path: str | None) -> str | None:
