@@ -371,7 +371,8 @@ def queries(end: int, samples: dict[str, list[Any]]) -> list[Query]:
         return "/history", {**p, "limit": str(100 - i // 12)}
 
     def matchers(r: random.Random, i: int) -> tuple[str, dict[str, Any]]:
-        return "/history", {"filter": [f'cluster="cluster-{i % 5}"', f'service=~"svc-{i % 6}.*"']}
+        p = {"filter": [f'cluster="cluster-{i % 5}"', f'service=~"svc-{i % 6}.*"']}
+        return "/history", {**p, "direction": ["desc", "asc"][i // 30 % 2]}  # 60 requests, none alike
 
     def text(r: random.Random, i: int) -> tuple[str, dict[str, Any]]:
         return "/history", {"q": pods[i % len(pods)].upper(), "from": rfc(end - 7 * 24 * H - i * NS)}

@@ -12,7 +12,10 @@ owner may), else it scans.
 value and per receiver; a histogram of their durations; notifications by the hour they were
 sent) plus the rows of the two partial hours at the window's edges, so its cost does not grow
 with the window. Percentiles stay exact: the histogram finds the bucket, one indexed lookup
-the value. Flapping for the default window comes from per-change counts kept on write.
+the value. Flapping for the default window comes from per-change counts kept on write. What
+only needs indexed columns is read from indexes alone (a /history count restricted to label
+values; which alerts were still firing when a report's window starts), and what needs the rows
+reads them once.
 
 Appends from several replicas are serialized by a transaction-scoped advisory lock, so the
 read-modify-write of the summary never races.
@@ -21,6 +24,7 @@ read-modify-write of the summary never races.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -218,6 +222,25 @@ MIGRATION = f"""
     INSERT INTO history_summary_pending SELECT COALESCE(max(id), 0) FROM history_events;
 """
 """The summary tables; events already stored are summarized by ``prepare`` right after."""
+
+READ_INDEXES = """
+    -- every label column, nothing else: a /history count restricted to label values (filters,
+    -- matchers) reads this index alone instead of one heap page per match, whatever the
+    -- combination (the leading column narrows, the others filter inside the index); one entry
+    -- per distinct label set once deduplicated, so a whole scan of it stays small
+    CREATE INDEX alert_occurrences_labels ON alert_occurrences
+        (cluster, namespace, service, alertname, severity);
+    -- /report flapping for a threshold of 2 or more (the default is 3): the few rollup rows that
+    -- can qualify, without the many alerts that changed just twice in an hour
+    CREATE INDEX alert_flap_rollup_above2 ON alert_flap_rollup (g, t) INCLUDE (fingerprint, most)
+        WHERE most > 2;
+    -- /report silences created by whom, without reading each event
+    CREATE INDEX history_events_silence_created ON history_events (at) INCLUDE (at_ns, actor)
+        WHERE kind = 'silence.created';
+"""
+"""Indexes that let /history counts and /report read indexes instead of rows (built over the
+rows already there). The label columns were indexed already, so no occurrence update loses HOT;
+only a flap rollup's maximum rising past 2 now updates an index."""
 
 _STATE_IN = "('alert.firing', 'alert.resolved')"
 _NOTIFY_IN = "('notify.sent', 'notify.failed')"
@@ -637,15 +660,19 @@ def _at_range(lo: int | None, hi: int | None, args: list[Any]) -> str:
 
 
 async def _change_times(
-    conn: Conn | Pool, fps: list[str], lo: int | None, hi: int | None
+    conn: Conn | Pool, fps: list[str] | str, lo: int | None, hi: int | None
 ) -> dict[str, list[int]]:
+    """Each alert's state change times in [lo, hi], sorted; ``fps``: the alerts, or a query
+    that lists them (one statement instead of two in a row). No tie-break on id: equal rows
+    are the same time, and without it history_events_changes answers alone (no row read)."""
     if not fps:
         return {}
-    args: list[Any] = [fps]
+    args: list[Any] = [] if isinstance(fps, str) else [fps]
+    among = f"IN ({fps})" if isinstance(fps, str) else "= ANY($1::text[])"
     rng = _at_range(lo, hi, args)
     rows = await conn.fetch(
-        f"SELECT fingerprint, at, at_ns FROM history_events WHERE fingerprint = ANY($1::text[])"
-        f" AND kind IN {_STATE_IN} AND {rng} ORDER BY fingerprint, at, at_ns, id",
+        f"SELECT fingerprint, at, at_ns FROM history_events WHERE fingerprint {among}"
+        f" AND kind IN {_STATE_IN} AND {rng} ORDER BY fingerprint, at, at_ns",
         *args,
     )
     out: dict[str, list[int]] = {}
@@ -770,11 +797,11 @@ async def _read(pool: Pool, sql: str, *args: Any) -> list[asyncpg.Record]:
     need different plans, which a cached generic plan would not tell apart), without parallel
     workers: the queries here are short and run several at once, and on a few cores starting
     workers costs more than they save (the 7-day report's p50 went from 55 to 44 ms)."""
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        await conn.execute(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-            " set_config('max_parallel_workers_per_gather', '0', true)"
-        )
+    async with pool.acquire() as conn:
+        # The session's settings, in one message (a transaction would cost two more round
+        # trips, each counting on a few cores): the pool's reset (RESET ALL) undoes them when
+        # the connection goes back.
+        await conn.execute("SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0")
         return await conn.fetch(sql, *args)
 
 
@@ -885,11 +912,13 @@ async def timeline(pool: Pool, fp: str, limit: int) -> Timeline | None:
 # -- the report ------------------------------------------------------------------------------
 class _Span:
     """A time range [a, b] (ns, inclusive; None: unbounded) as the rollups see it: whole days,
-    then whole hours, from the rollup tables (``rollup``: a condition on their g and t), and
-    the partial hours at the edges (``raw``: ns ranges) from the rows."""
+    then whole hours, from the rollup tables (``rollup``: a condition on their g and t, the OR
+    of the disjoint ``parts``), and the partial hours at the edges (``raw``: ns ranges) from
+    the rows."""
 
     def __init__(self, a: int | None, b: int | None) -> None:
         self.raw: list[tuple[int, int]] = []
+        self.parts: list[str] = []
         if a is not None and b is not None and a > b:
             self.rollup = "false"
             return
@@ -905,7 +934,8 @@ class _Span:
         d0 = None if h0 is None else -(-h0 // 24)
         d1 = None if h1 is None else h1 // 24
         if d0 is not None and d1 is not None and d0 >= d1:
-            self.rollup = f"(g = 1 AND t >= {h0} AND t < {h1})"
+            self.parts = [f"(g = 1 AND t >= {h0} AND t < {h1})"]
+            self.rollup = self.parts[0]
             return
         days = (
             ["g = 24"]
@@ -917,6 +947,7 @@ class _Span:
             parts.append(f"(g = 1 AND t >= {h0} AND t < {d0 * 24})")
         if h1 is not None and d1 is not None and d1 * 24 < h1:
             parts.append(f"(g = 1 AND t >= {d1 * 24} AND t < {h1})")
+        self.parts = parts
         self.rollup = "(" + " OR ".join(parts) + ")"
 
     def events(self, args: list[Any]) -> str:
@@ -948,6 +979,22 @@ class _Window:
         self.raw = f"(({edges or 'false'}) OR ({self.before}))"
         """The occurrences the rollups do not count."""
         self.all = f"(({self.inside}) OR ({self.before}))"
+        self.before_apart = (
+            [
+                f"o.ends_at IS NULL AND o.starts_at < {lo_s}",
+                f"o.starts_at < {lo_s} AND {_RESOLVED_AT.format(t=lo_s)}",
+            ]
+            if lo is not None
+            else []
+        )
+        """``before`` as two disjoint conditions, each answered by one index (still firing: the
+        firing index, whose entries hold the fingerprint; resolved since: the range index), for
+        what needs only their fingerprints: as one condition they would be read from the rows."""
+
+    def fingerprints(self, *conds: str) -> str:
+        """The fingerprint of each occurrence matching one of ``conds`` (disjoint), as a UNION
+        ALL whose branches each read one index."""
+        return " UNION ALL ".join(f"SELECT o.fingerprint FROM alert_occurrences o WHERE {c}" for c in conds)
 
 
 async def _flapping_in_window(
@@ -962,11 +1009,12 @@ async def _flapping_in_window(
     w = int(window_s * 1_000_000_000)
     hi_v = INT64_MAX if hi is None else hi
     late = _Span(None if lo is None else lo + w, hi)
-    parts = []
-    if late.rollup != "false":
-        parts.append(
-            f"SELECT fingerprint, most FROM alert_flap_rollup WHERE {late.rollup} AND most > {int(n)}"
-        )
+    # one branch per rollup range: each a range of the index of those above 2 (as one OR of
+    # ranges it would be read whole)
+    parts = [
+        f"SELECT fingerprint, most FROM alert_flap_rollup WHERE {part} AND most > {int(n)}"
+        for part in late.parts
+    ]
     parts += [
         f"SELECT fingerprint, in_hour FROM alert_changes WHERE at >= ({a})::int8 AND at <= ({b})::int8"
         f" AND in_hour > {int(n)}"
@@ -976,26 +1024,33 @@ async def _flapping_in_window(
         f"SELECT fingerprint, max(most) FROM ({' UNION ALL '.join(parts)}) c(fingerprint, most) GROUP BY 1"
     )
     early_end = None if lo is None else min(lo + w - 1, hi_v)
-    early_sql = (
-        "SELECT DISTINCT fingerprint FROM alert_changes"
-        f" WHERE at >= ({lo})::int8 AND at <= ({early_end})::int8"
-        f" AND in_hour > {int(n)}"
+    early_fps = (  # their change times in the first hour, read in the same statement
+        "SELECT fingerprint FROM alert_changes"
+        f" WHERE at >= ({lo})::int8 AND at <= ({early_end})::int8 AND in_hour > {int(n)}"
     )
-    late_rows, early_rows = await asyncio.gather(
+    late_rows, early = await asyncio.gather(
         _read(pool, late_sql) if parts else asyncio.sleep(0, []),
-        _read(pool, early_sql) if lo is not None else asyncio.sleep(0, []),
+        _change_times(pool, early_fps, lo, early_end) if lo is not None else asyncio.sleep(0, {}),
     )
     out = {fp: int(most) for fp, most in late_rows if most != SATURATED}
     again = sorted(fp for fp, most in late_rows if most == SATURATED)
-    out.update(await _count_flaps(pool, again, n, window_s, lo, hi))
-    early = sorted({r[0] for r in early_rows} - set(again))
-    if early:
-        assert lo is not None
-        for fp, ts in (await _change_times(pool, early, lo, early_end)).items():
+    out.update(await _count_flaps(pool, again, n, window_s, lo, hi))  # over the whole window
+    for fp, ts in early.items():
+        if fp not in again:
             most = max(max_changes(ts, window_s), out.get(fp, 0))
             if most > n:
                 out[fp] = most
     return out
+
+
+async def _flapping_labelled(
+    pool: Pool, n: int, window_s: float, lo: int | None, hi: int | None
+) -> list[tuple[str, dict[str, str], int]]:
+    """The report's flapping alerts with their labels, looked up as soon as they are known (a
+    few hundred scattered rows: while the report's other statements still run)."""
+    fps = await _flapping_in_window(pool, n, window_s, lo, hi)
+    labels = await _labels_of(pool, sorted(fps))
+    return [(fp, labels.get(fp, {}), most) for fp, most in sorted(fps.items())]
 
 
 async def _percentiles(
@@ -1023,63 +1078,76 @@ async def _percentiles(
     return row[0], row[1]
 
 
+def _probes_noisiest(win: _Window) -> bool:
+    """Whether the window is long enough that its noisiest alerts are probed, not scanned."""
+    return win.hi_v - win.lo_v > NOISIEST_SCAN_SPAN_S * 1_000_000_000
+
+
 async def _noisiest(pool: Pool, win: _Window) -> list[tuple[str, dict[str, str], int]]:
     """The ten alerts with the most occurrences in the window (ties by fingerprint). A short
-    window is scanned; a long one probes alerts busiest first (their count of all time bounds
-    their count in the window) and stops once none left can reach the tenth."""
-    if win.hi_v - win.lo_v <= NOISIEST_SCAN_SPAN_S * 1_000_000_000:
+    window is counted in one statement that reads only indexes; for a long one, alerts are
+    probed busiest first (their count of all time bounds their count in the window) until none
+    left can reach the tenth, while the few that started before the window and still fired in
+    it are counted aside. The probe ranks by the count of those that started inside the
+    window, never more than the full count, so it stops no earlier than it must."""
+    if not _probes_noisiest(win):
         rows = await _read(
             pool,
-            f"SELECT o.fingerprint, count(*) AS n FROM alert_occurrences o WHERE {win.all}"
-            " GROUP BY o.fingerprint ORDER BY n DESC, o.fingerprint LIMIT 10",
+            f"SELECT fingerprint, count(*) AS n FROM ({win.fingerprints(win.inside, *win.before_apart)}) c"
+            " GROUP BY fingerprint ORDER BY n DESC, fingerprint LIMIT 10",
         )
         top = [(int(r[1]), r[0]) for r in rows]
     else:
-        # those that started before the window and still fired in it: few, counted once
-        before = {
-            r[0]: int(r[1])
-            for r in await _read(
-                pool, f"SELECT o.fingerprint, count(*) FROM alert_occurrences o WHERE {win.before} GROUP BY 1"
-            )
-        }
-        top = []
-        offset, batch = 0, 50
-        while True:
-            cands = await pool.fetch(
-                "SELECT fingerprint, occurrences FROM alert_fingerprints"
-                " ORDER BY occurrences DESC, fingerprint LIMIT $1 OFFSET $2",
-                batch,
-                offset,
-            )
-            if not cands:
-                break
-            counted = {
-                r[0]: int(r[1])
-                for r in await _read(  # the primary key alone answers
+        inside: dict[str, int] = {}
+
+        async def probe() -> None:
+            best: list[int] = []  # the ten highest counts inside the window so far, highest first
+            offset, batch = 0, 50
+            while True:
+                # the next candidates and, from the primary key alone, their count in the window
+                cands = await _read(
                     pool,
-                    "SELECT o.fingerprint, count(*) FROM alert_occurrences o"
-                    f" WHERE o.fingerprint = ANY($1::text[]) AND {win.inside} GROUP BY 1",
-                    [r[0] for r in cands],
+                    "SELECT f.fingerprint, f.occurrences, (SELECT count(*) FROM alert_occurrences o"
+                    f"  WHERE o.fingerprint = f.fingerprint AND {win.inside})"
+                    " FROM (SELECT fingerprint, occurrences FROM alert_fingerprints"
+                    "        ORDER BY occurrences DESC, fingerprint LIMIT $1 OFFSET $2) f"
+                    " ORDER BY f.occurrences DESC, f.fingerprint",
+                    batch,
+                    offset,
                 )
-            }
-            found = [(counted.get(fp, 0) + before.get(fp, 0), fp) for fp, _ in cands]
-            top = sorted(top + [x for x in found if x[0]], key=lambda x: (-x[0], x[1]))[:10]
-            if len(top) == 10 and cands[-1][1] < top[-1][0]:
-                break
-            offset, batch = offset + batch, batch * 4
-    labels = {
-        r[0]: r[1]
-        for r in await pool.fetch(
-            "SELECT fingerprint, labels FROM alert_fingerprints WHERE fingerprint = ANY($1::text[])",
-            [fp for _, fp in top],
+                if not cands:
+                    return
+                inside.update((r[0], int(r[2])) for r in cands)
+                best = sorted([*best, *(int(r[2]) for r in cands if r[2])], reverse=True)[:10]
+                if len(best) == 10 and cands[-1][1] < best[-1]:
+                    return  # none left can reach the tenth, even with those from before the window
+                offset, batch = offset + batch, batch * 4
+
+        before_sql = f"SELECT fingerprint, count(*) FROM ({win.fingerprints(*win.before_apart)}) c GROUP BY 1"
+        before, _ = await asyncio.gather(
+            _read(pool, before_sql) if win.before_apart else asyncio.sleep(0, []), probe()
         )
-    }
+        earlier = {r[0]: int(r[1]) for r in before}
+        totals = [(n + earlier.get(fp, 0), fp) for fp, n in inside.items()]
+        top = sorted([x for x in totals if x[0]], key=lambda x: (-x[0], x[1]))[:10]
+    labels = await _labels_of(pool, [fp for _, fp in top])
     return [(fp, labels.get(fp, {}), n) for n, fp in top]
 
 
+async def _labels_of(pool: Pool, fps: list[str]) -> dict[str, dict[str, str]]:
+    if not fps:
+        return {}
+    return {
+        r[0]: r[1]
+        for r in await pool.fetch(
+            "SELECT fingerprint, labels FROM alert_fingerprints WHERE fingerprint = ANY($1::text[])", fps
+        )
+    }
+
+
 async def report(pool: Pool, lo: int | None, hi: int | None, threshold: int, window_s: float) -> Report:
-    """Four statements at once (the rollups and small counts; the rows the rollups miss; the
-    flapping; the noisiest), then the two percentile lookups."""
+    """Three chains at once: the rollups and small counts with the rows the rollups miss, then
+    the two percentile lookups; the flapping, then its alerts' labels; the noisiest."""
     win = _Window(lo, hi)
     cond = win.span.rollup
     args: list[Any] = []
@@ -1102,84 +1170,79 @@ async def report(pool: Pool, lo: int | None, hi: int | None, threshold: int, win
         SELECT 's', COALESCE(actor, ''), '', count(*)::numeric, 0::numeric FROM history_events
          WHERE kind = 'silence.created' AND {_at_range(lo, hi, args)} GROUP BY 2
     """
+    # The rows the rollups miss, read once: those from before the window are spread over the
+    # whole table, and the three counts each reading them again cost more than keeping them.
     raw_sql = f"""
-        SELECT CASE WHEN GROUPING(o.severity) = 0 THEN 'severity'
-                    WHEN GROUPING(o.namespace) = 0 THEN 'namespace'
-                    WHEN GROUPING(o.alertname) = 0 THEN 'alertname' ELSE '' END,
-               COALESCE(o.severity, o.namespace, o.alertname, ''), count(*)::numeric, 0::numeric
-          FROM alert_occurrences o WHERE {win.raw}
-         GROUP BY GROUPING SETS ((o.severity), (o.namespace), (o.alertname), ())
+        WITH r AS MATERIALIZED (
+            SELECT o.severity, o.namespace, o.alertname, o.receivers, o.ttr_bucket, o.duration,
+                   o.ends_at IS NOT NULL AS resolved
+              FROM alert_occurrences o WHERE {win.raw})
+        SELECT CASE WHEN GROUPING(r.severity) = 0 THEN 'severity'
+                    WHEN GROUPING(r.namespace) = 0 THEN 'namespace'
+                    WHEN GROUPING(r.alertname) = 0 THEN 'alertname' ELSE '' END,
+               COALESCE(r.severity, r.namespace, r.alertname, ''), count(*)::numeric, 0::numeric
+          FROM r GROUP BY GROUPING SETS ((r.severity), (r.namespace), (r.alertname), ())
         UNION ALL
-        SELECT 'receiver', r, count(*)::numeric, 0::numeric
-          FROM alert_occurrences o CROSS JOIN LATERAL unnest(o.receivers) r WHERE {win.raw} GROUP BY r
+        SELECT 'receiver', x, count(*)::numeric, 0::numeric FROM (SELECT unnest(r.receivers) AS x FROM r) u
+         GROUP BY x
         UNION ALL
-        SELECT 'bucket', o.ttr_bucket::text, count(*)::numeric, sum(o.duration)::numeric
-          FROM alert_occurrences o WHERE o.ends_at IS NOT NULL AND {win.raw} GROUP BY o.ttr_bucket
+        SELECT 'bucket', r.ttr_bucket::text, count(*)::numeric, sum(r.duration)::numeric
+          FROM r WHERE r.resolved GROUP BY r.ttr_bucket
     """
-    rolled, raw, flapping_fps, noisiest = await asyncio.gather(
-        _read(pool, rolled_sql, *args),
-        _read(pool, raw_sql),
-        _flapping_in_window(pool, threshold, window_s, lo, hi),
-        _noisiest(pool, win),
-    )
-    counts: dict[str, dict[str, int]] = {
-        k: {} for k in ("severity", "status", "receiver", "namespace", "alertname")
-    }
-    buckets: dict[int, int] = {}
-    total = durations = n_firing = 0
-    notifications: dict[str, dict[str, int]] = {}
-    by_actor: dict[str, int] = {}
 
-    def notified(receiver: str, sent: int, failed: int) -> None:
-        slot = notifications.setdefault(receiver, {"sent": 0, "failed": 0})
-        slot["sent"] += sent
-        slot["failed"] += failed
+    async def summed() -> Report:
+        """The counts, then the percentiles they locate (while the flapping and the noisiest
+        may still run)."""
+        rolled, raw = await asyncio.gather(_read(pool, rolled_sql, *args), _read(pool, raw_sql))
+        counts: dict[str, dict[str, int]] = {
+            k: {} for k in ("severity", "status", "receiver", "namespace", "alertname")
+        }
+        buckets: dict[int, int] = {}
+        total = durations = n_firing = 0
+        notifications: dict[str, dict[str, int]] = {}
+        by_actor: dict[str, int] = {}
 
-    for kind, key, value, n_, extra_ in rolled:
-        n, extra = int(n_), int(extra_)
-        if kind == "l" and key == "":
-            total += n
-        elif kind == "l":
-            counts[key][value] = counts[key].get(value, 0) + n
-        elif kind == "d":
-            buckets[int(key)] = buckets.get(int(key), 0) + n
-            durations += extra
-        elif kind == "n":
-            notified(key, n, extra)
-        elif kind == "e":
-            notified(key, n if value == "sent" else 0, 0 if value == "sent" else n)
-        elif kind == "f":
-            n_firing = n
-        else:
-            by_actor[key] = n
-    for kind, key, n_, extra_ in raw:
-        n, extra = int(n_), int(extra_)
-        if kind == "":
-            total += n
-        elif kind == "bucket":
-            buckets[int(key)] = buckets.get(int(key), 0) + n
-            durations += extra
-        else:
-            counts[kind][key] = counts[kind].get(key, 0) + n
-    counts["status"] = {"firing": n_firing, "resolved": total - n_firing}
-    counts = {k: {v: n for v, n in c.items() if n} for k, c in counts.items()}
-    notifications = {r: c for r, c in notifications.items() if c["sent"] or c["failed"]}
-    resolved = sum(buckets.values())
-    p50, p95 = await _percentiles(pool, win, buckets, resolved)
-    flap_labels: dict[str, dict[str, str]] = {}
-    if flapping_fps:
-        labelled = await pool.fetch(
-            "SELECT fingerprint, labels FROM alert_fingerprints WHERE fingerprint = ANY($1::text[])",
-            sorted(flapping_fps),
-        )
-        flap_labels = {r[0]: r[1] for r in labelled}
-    return Report(
-        total,
-        counts,
-        noisiest,
-        (resolved, durations / resolved if resolved else None, p50, p95),
-        [(fp, flap_labels.get(fp, {}), n) for fp, n in sorted(flapping_fps.items())],
-        notifications,
-        sum(by_actor.values()),
-        by_actor,
+        def notified(receiver: str, sent: int, failed: int) -> None:
+            slot = notifications.setdefault(receiver, {"sent": 0, "failed": 0})
+            slot["sent"] += sent
+            slot["failed"] += failed
+
+        for kind, key, value, n_, extra_ in rolled:
+            n, extra = int(n_), int(extra_)
+            if kind == "l" and key == "":
+                total += n
+            elif kind == "l":
+                counts[key][value] = counts[key].get(value, 0) + n
+            elif kind == "d":
+                buckets[int(key)] = buckets.get(int(key), 0) + n
+                durations += extra
+            elif kind == "n":
+                notified(key, n, extra)
+            elif kind == "e":
+                notified(key, n if value == "sent" else 0, 0 if value == "sent" else n)
+            elif kind == "f":
+                n_firing = n
+            else:
+                by_actor[key] = n
+        for kind, key, n_, extra_ in raw:
+            n, extra = int(n_), int(extra_)
+            if kind == "":
+                total += n
+            elif kind == "bucket":
+                buckets[int(key)] = buckets.get(int(key), 0) + n
+                durations += extra
+            else:
+                counts[kind][key] = counts[kind].get(key, 0) + n
+        counts["status"] = {"firing": n_firing, "resolved": total - n_firing}
+        counts = {k: {v: n for v, n in c.items() if n} for k, c in counts.items()}
+        notifications = {r: c for r, c in notifications.items() if c["sent"] or c["failed"]}
+        resolved = sum(buckets.values())
+        p50, p95 = await _percentiles(pool, win, buckets, resolved)
+        mean = durations / resolved if resolved else None
+        by = sum(by_actor.values())
+        return Report(total, counts, [], (resolved, mean, p50, p95), [], notifications, by, by_actor)
+
+    summary, flapping, noisiest = await asyncio.gather(
+        summed(), _flapping_labelled(pool, threshold, window_s, lo, hi), _noisiest(pool, win)
     )
+    return dataclasses.replace(summary, noisiest=noisiest, flapping=flapping)

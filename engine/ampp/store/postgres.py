@@ -157,6 +157,8 @@ MIGRATIONS: list[str] = [
     history_postgres.MIGRATION,
     # 4: the delivery queue's target columns and done outcome (delivery_postgres)
     delivery_postgres.MIGRATION,
+    # 5: indexes that let /history counts and /report read no rows (history_postgres)
+    history_postgres.READ_INDEXES,
 ]
 
 CLAIM_DELIVERIES = delivery_postgres.CLAIM
