@@ -394,6 +394,38 @@ def test_retention_keeps_the_summary_consistent(backend: str, loop: asyncio.Abst
         _run(storage.close())
 
 
+def test_retention_forgets_label_values_and_appends_bring_them_back(
+    backend: str, loop: asyncio.AbstractEventLoop
+) -> None:
+    def occurrence(fp: str, pod: str, at: int) -> list[HistoryEvent]:
+        labels = {"alertname": "PodDown", "pod": pod}
+        starts = {"startsAt": at, "endsAt": 0}
+        return [
+            HistoryEvent(at, "alert.firing", fp, labels, {}, details=starts),
+            HistoryEvent(at + NS, "alert.resolved", fp, labels, {}, details=starts),
+        ]
+
+    def pods() -> set[str]:
+        h = parse_history_query({"filter": ['pod=~"web-.*"'], "limit": ["100"]})
+        return {i["labels"]["pod"] for i in page_json(h, _run(storage.query_history(h, NOW)), NOW)["items"]}
+
+    storage = _run(_fill(backend, occurrence("00000000000000aa", "web-1", T0) + occurrence(
+        "00000000000000bb", "web-2", T0 + 3600 * NS), 1))
+    try:
+        assert pods() == {"web-1", "web-2"}
+        while _run(storage.delete_history_before(T0 + 60 * NS, 100)):
+            pass
+        # web-1's alert is gone from the history: so is its pod name, and only that
+        assert _run(storage.prune_label_values()) == 1
+        assert pods() == {"web-2"}
+        assert _run(storage.prune_label_values()) == 0
+        # the same pod name again: a value forgotten above is written again, not taken as known
+        _run(storage.append_history(occurrence("00000000000000aa", "web-1", T0 + 7200 * NS)))
+        assert pods() == {"web-1", "web-2"}
+    finally:
+        _run(storage.close())
+
+
 def test_flap_spans() -> None:
     rng = random.Random(5)
     for _ in range(200):

@@ -16,6 +16,7 @@ class FlakyStorage:
     def __init__(self) -> None:
         self.fail = True
         self.rows: list[HistoryEvent] = []
+        self.pruned = 0
 
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         if self.fail:
@@ -26,6 +27,10 @@ class FlakyStorage:
         gone = [e for e in self.rows if e.at < cutoff][:limit]
         self.rows = [e for e in self.rows if e not in gone]
         return len(gone)
+
+    async def prune_label_values(self) -> int:
+        self.pruned += 1
+        return 0
 
 
 def test_buffers_drops_and_catches_up() -> None:
@@ -43,6 +48,8 @@ def test_buffers_drops_and_catches_up() -> None:
         rec.retention_s = 1
         assert await rec.cleanup(now=4 + NS) == 2  # in batches of one
         assert [e.at for e in storage.rows] == [4]
+        assert storage.pruned == 1, "label values are pruned once per cleanup that deleted events"
+        assert await rec.cleanup(now=4 + NS) == 0 and storage.pruned == 1
 
     asyncio.run(run())
 

@@ -278,6 +278,7 @@ class HistoryRecorder:
                 break
             await asyncio.sleep(0)  # let others at the database between batches
         if total:
+            await self.storage.prune_label_values()
             self.version += 1
         return total
 

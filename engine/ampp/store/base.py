@@ -139,14 +139,13 @@ class Storage(Protocol):
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None: ...
 
-    async def load_history(
-        self, since: int | None = None, fingerprint: str | None = None
-    ) -> list[HistoryEvent]:
-        """Events with ``at >= since`` (all when None), oldest first; only ``fingerprint``'s when given."""
-        ...
-
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         """Delete at most ``limit`` of the oldest events older than ``cutoff``; return how many."""
+        ...
+
+    async def prune_label_values(self) -> int:
+        """After retention: forget the label values that no alert left in the history carries
+        (pod names and the like churn, and would pile up); return how many went."""
         ...
 
     # Answered in SQL from the occurrence summary (store.history_common), not from the events.

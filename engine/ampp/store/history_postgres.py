@@ -581,6 +581,20 @@ async def _save_fingerprints(
     )
 
 
+async def prune_label_values(conn: Conn) -> int:
+    """The label values no fingerprint carries any more (inside the caller's transaction,
+    under the lock appends take: an append may be about to reference a value it found)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", HISTORY_LOCK)
+    status = await conn.execute(
+        """
+        DELETE FROM alert_label_values v WHERE NOT EXISTS (
+            SELECT 1 FROM alert_fingerprints f CROSS JOIN LATERAL jsonb_each_text(f.labels) l
+             WHERE l.key = v.name AND l.value = v.value)
+        """
+    )
+    return int(status.rsplit(" ", 1)[1])
+
+
 async def delete_before(conn: Conn, cutoff_us: int, limit: int) -> int:
     """Retention: delete at most ``limit`` of the oldest events before ``cutoff_us``, the
     occurrences that ended with them (and their share of the rollups), and recompute the

@@ -306,6 +306,15 @@ def delete_before(conn: sqlite3.Connection, cutoff: int, limit: int) -> int:
     return len(rows)
 
 
+def prune_label_values(conn: sqlite3.Connection) -> int:
+    """The label values no fingerprint carries any more (inside the caller's transaction). The
+    values still carried are listed once; SQLite indexes that list for the NOT IN."""
+    return conn.execute(
+        "DELETE FROM alert_label_values WHERE (name, value) NOT IN"
+        " (SELECT j.key, j.value FROM alert_fingerprints f, json_each(f.labels) j)"
+    ).rowcount
+
+
 def _change_times(conn: sqlite3.Connection, fp: str, lo: int | None, hi: int | None) -> list[int]:
     rows = conn.execute(
         f"SELECT at FROM history_events WHERE fingerprint = ? AND kind IN {_STATE_IN} AND at BETWEEN ? AND ?"

@@ -560,24 +560,13 @@ class PostgresStorage:
             await conn.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
             await history_postgres.apply(conn, events)  # the summary, in the same transaction
 
-    async def load_history(
-        self, since: int | None = None, fingerprint: str | None = None
-    ) -> list[HistoryEvent]:
-        cols = "at, at_ns, " + ", ".join(HISTORY_FIELDS[1:])
-        sql = f"SELECT {cols} FROM history_events WHERE true"
-        args: list[Any] = []
-        if since is not None:
-            args.append(split_ns(since)[0])
-            sql += f" AND at >= ${len(args)}"
-        if fingerprint is not None:
-            args.append(fingerprint)
-            sql += f" AND fingerprint = ${len(args)}"
-        rows = await self.pool.fetch(sql + " ORDER BY at, at_ns, id", *args)
-        return [HistoryEvent(join_ns(r[0], r[1]), *(r[i] for i in range(2, 16))) for r in rows]
-
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             return await history_postgres.delete_before(conn, split_ns(cutoff)[0], limit)
+
+    async def prune_label_values(self) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await history_postgres.prune_label_values(conn)
 
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
         return await history_postgres.history(self.pool, query, now)

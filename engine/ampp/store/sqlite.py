@@ -361,28 +361,21 @@ class SQLiteStorage:
 
         await self._hrun(write)
 
-    async def load_history(
-        self, since: int | None = None, fingerprint: str | None = None
-    ) -> list[HistoryEvent]:
-        sql = f"SELECT {', '.join(HISTORY_FIELDS)} FROM history_events WHERE at >= ?"
-        args: list[Any] = [since if since is not None else -(2**62)]
-        if fingerprint is not None:
-            sql += " AND fingerprint = ?"
-            args.append(fingerprint)
-        rows = await self._hrun(lambda c: c.execute(sql + " ORDER BY at, id", args).fetchall())
-        out = []
-        for r in rows:
-            e = HistoryEvent(*r)
-            e.labels = orjson.loads(r[3])
-            e.annotations = orjson.loads(r[4])
-            e.details = None if r[14] is None else orjson.loads(r[14])
-            out.append(e)
-        return out
-
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         def run(c: sqlite3.Connection) -> int:
             with _tx(c):
                 return history_sqlite.delete_before(c, cutoff, limit)
+
+        return await self._hrun(run)
+
+    async def prune_label_values(self) -> int:
+        known = self._label_values
+
+        def run(c: sqlite3.Connection) -> int:
+            with _tx(c):
+                n = history_sqlite.prune_label_values(c)
+            known.clear()  # it may name a value just deleted: appends would not write it again
+            return n
 
         return await self._hrun(run)
 
