@@ -16,11 +16,13 @@ from ampp.config.matchers import (
     is_valid_label_name,
     matchers_from_legacy,
     matches_labels,
+    may_backtrack,
     new_matcher,
     parse_classic_matchers,
     parse_matcher,
     parse_matchers,
     parse_utf8_matchers,
+    translate_go_regexp,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -503,3 +505,45 @@ def test_plain_ascii_patterns_agree_with_python_fullmatch(pattern: str, value: s
 
 def test_compiled_patterns_are_cached() -> None:
     assert compile_go_regexp("^(?:abc)$") is compile_go_regexp("^(?:abc)$")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "critical|warning",
+        "svc-1.*",
+        ".*foo.*",
+        "[a-z]+-[0-9]{1,3}",
+        "(?i)prod",
+        "",
+    ],
+)
+def test_common_patterns_stay_on_python_re(value: str) -> None:
+    source = translate_go_regexp("^(?:" + value + ")$")
+    assert not may_backtrack(source), f"{value!r} ({source!r}) would go to the slower RE2 binding"
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "want"),
+    [
+        ("(a+)+", "a" * 5000 + "!", False),  # nested repetition: exponential on re
+        ("(a|aa)*c", "a" * 5000, False),  # a repeated alternation
+        ("(.*a){12}", "a" * 5000 + "b", False),
+        (".*.*.*.*x", "y" * 5000, False),  # many repetitions: a high polynomial
+        ("(a+)+", "a" * 5000, True),
+        ("(x+x+)+y", "x" * 3000 + "y", True),
+    ],
+)
+def test_patterns_that_could_backtrack_run_on_re2(value: str, text: str, want: bool) -> None:
+    """What a silence's author could use to stall the engine matches in linear time, as in
+    Alertmanager, with the same answer."""
+    pattern = "^(?:" + value + ")$"
+    assert may_backtrack(translate_go_regexp(pattern)), f"{value!r} would run on Python's re"
+    m = new_matcher("x", RE, value)
+    assert m.matches(text) is want
+    assert new_matcher("x", MatchType.NOT_REGEX, value).matches(text) is (not want)
+
+
+def test_re2_matches_surrogates_without_raising() -> None:
+    # Not valid UTF-8 for RE2, but a label value could carry one: no match, no exception.
+    assert new_matcher("x", RE, "(a+)+").matches("a\udc80") is False

@@ -21,10 +21,12 @@ from __future__ import annotations
 import bisect
 import enum
 import functools
+import importlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..model.labels import go_quote, is_valid_label_name
 
@@ -38,6 +40,7 @@ __all__ = [
     "is_valid_label_name",
     "matchers_from_legacy",
     "matches_labels",
+    "may_backtrack",
     "new_matcher",
     "parse_classic_matchers",
     "parse_matcher",
@@ -84,7 +87,7 @@ class Matcher:
     name: str
     type: MatchType
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False, hash=False)
+    _regex: Regex | None = field(default=None, init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.type in (MatchType.REGEX, MatchType.NOT_REGEX):
@@ -1230,13 +1233,101 @@ def _too_deep(pattern: str) -> UnsupportedRegexpError:
     return UnsupportedRegexpError(f"unsupported regexp: `{pattern}` nests too deeply for Python's re")
 
 
+class Regex(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
 @functools.lru_cache(maxsize=4096)
-def compile_go_regexp(pattern: str) -> re.Pattern[str]:
-    """Compile a Go RE2 pattern (unanchored, like regexp.MatchString) for ``search``."""
+def compile_go_regexp(pattern: str) -> Regex:
+    """Compile a Go RE2 pattern (unanchored, like regexp.MatchString) for ``search``.
+
+    Go's grammar decides what is valid and words the errors (translate_go_regexp). A pattern
+    Python's backtracking ``re`` could take exponential or high polynomial time on
+    (``may_backtrack``: nested or many repetitions, repeated alternations) runs on RE2 itself,
+    in linear time as in Alertmanager: anyone who may create a silence could otherwise stall
+    the engine with one regex. The others, nearly all, stay on ``re``, ten times faster per
+    match through Python than RE2's binding.
+    """
     source = translate_go_regexp(pattern)
     try:
-        return re.compile(source)
+        compiled = re.compile(source)
+        risky = may_backtrack(source)
     except RecursionError:
         raise _too_deep(pattern) from None
     except (re.error, OverflowError) as e:  # pragma: no cover - a translation bug
         raise UnsupportedRegexpError(f"unsupported regexp: `{pattern}`: {e}") from None
+    if risky:
+        linear = _re2(pattern)
+        if linear is not None:
+            return linear
+    return compiled
+
+
+_RE2_OPTIONS: Any = None
+
+
+class _Re2Regex:
+    """A pattern on RE2, matched over UTF-8 bytes (a lone surrogate cannot make it raise)."""
+
+    __slots__ = ("_regex",)
+
+    def __init__(self, regex: Any) -> None:
+        self._regex = regex
+
+    def search(self, text: str) -> object | None:
+        found: object | None = self._regex.search(text.encode("utf-8", "surrogatepass"))
+        return found
+
+
+def _re2(pattern: str) -> _Re2Regex | None:
+    """RE2 with Go's syntax (RE2's own), or None if RE2 refuses what Go accepted."""
+    global _RE2_OPTIONS
+    import re2
+
+    if _RE2_OPTIONS is None:
+        _RE2_OPTIONS = re2.Options()
+        _RE2_OPTIONS.log_errors = False
+    try:
+        return _Re2Regex(re2.compile(pattern.encode("utf-8"), _RE2_OPTIONS))
+    except re2.error:  # pragma: no cover - Go and RE2 disagree on the syntax
+        return None
+
+
+# The parser behind re.compile, to inspect a translated pattern's structure (no public API
+# gives it; its module was sre_parse before Python 3.11, untyped either way).
+_sre: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
+_REPEAT_OPS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+_MAX_PLAIN_REPEATS = 2
+"""Repetitions a pattern may hold, none inside another, and stay on ``re``: two (``.*x.*``)
+cost at most quadratic time in the length of a label value; a third makes it cubic."""
+
+
+def may_backtrack(source: str) -> bool:
+    """Whether a Python ``re`` pattern could backtrack badly: a repetition inside another, an
+    alternation inside a repetition, or more than two repetitions."""
+    repeats = 0
+
+    def walk(items: Any, repeated: bool) -> bool:
+        nonlocal repeats
+        for op, av in items:
+            if op in _REPEAT_OPS:
+                _lo, hi, body = av
+                if hi > 1:
+                    repeats += 1
+                    if repeated or repeats > _MAX_PLAIN_REPEATS or walk(body, True):
+                        return True
+                elif walk(body, repeated):
+                    return True
+            elif op is _sre.BRANCH:
+                if repeated or any(walk(alt, repeated) for alt in av[1]):
+                    return True
+            elif op is _sre.SUBPATTERN:
+                if walk(av[3], repeated):
+                    return True
+            elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+                if walk(av[1], repeated):
+                    return True
+        return False
+
+    return walk(_sre_parse.parse(source), False)
