@@ -426,6 +426,14 @@ def test_retention_forgets_label_values_and_appends_bring_them_back(
         _run(storage.close())
 
 
+def test_a_first_change_is_summarized_as_the_general_case_would() -> None:
+    from ampp.store import history_sqlite
+
+    t = T0 + 123
+    fast = ("f", "{}", 1, 1, t, f"[{t}]", history_sqlite._FIRST_SPANS)
+    assert fast == history_sqlite._fingerprint_row("f", {}, 1, *flap_state([t]))
+
+
 def test_flap_spans() -> None:
     rng = random.Random(5)
     for _ in range(200):

@@ -210,6 +210,10 @@ def apply(
             n, recent, spans = stored[fp]
             changes = n + len(times)
             recent, spans = add_changes(recent, spans, times)
+        elif len(times) == 1:  # a new alert's first change, most rows of a burst: no maths
+            t = times[0]
+            rows.append((fp, _json(s.labels.get(fp, {})), 1, 1, t, f"[{t}]", _FIRST_SPANS))
+            continue
         else:
             changes, (recent, spans) = len(times), flap_state(sorted(times))
         rows.append(_fingerprint_row(fp, s.labels.get(fp, {}), changes, recent, spans))
@@ -248,6 +252,10 @@ def apply(
             _MARK_UPSERT,
         )
     return new_values
+
+
+_FIRST_SPANS = orjson.dumps(flap_state([0])[1]).decode()
+"""The spans of an alert with one change: none covers two changes."""
 
 
 def _fingerprint_row(
