@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from ampp.store import sqlite_batch
-from ampp.store.sqlite_batch import MAX_CHUNK, chunks, insert_rows
+from ampp.store.sqlite_batch import MAX_CHUNK, chunks, insert_rows, statement_count
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,3 +57,24 @@ def test_statements_come_from_a_small_fixed_set() -> None:
         insert_rows(conn, "INSERT INTO t (n)", [(i,) for i in range(n)])
     # One statement per power of two up to MAX_CHUNK, whatever the batch sizes were.
     assert sqlite_batch._statement.cache_info().currsize == MAX_CHUNK.bit_length()
+
+
+def test_chunks_fit_the_librarys_parameter_limit() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
+    conn.execute("CREATE TABLE t (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o)")
+    rows = [tuple(range(i, i + 15)) for i in range(1000)]
+    insert_rows(conn, "INSERT INTO t", rows)  # 15 columns: at most 32 rows (480 parameters) a statement
+    assert conn.execute("SELECT count(*), sum(a) FROM t").fetchone() == (1000, sum(range(1000)))
+
+
+def test_statement_count_is_what_insert_rows_runs() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE TABLE t (a, b)")
+    ran: list[str] = []
+    conn.set_trace_callback(lambda sql: ran.append(sql) if sql.startswith("INSERT") else None)
+    for n in (0, 1, 3, 512, 700):
+        ran.clear()
+        rows = [(i, i) for i in range(n)]
+        insert_rows(conn, "INSERT INTO t", rows)
+        assert statement_count(conn, rows) == len(ran), f"{n} rows"

@@ -26,7 +26,7 @@ from . import delivery_sqlite, history_sqlite
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-from .sqlite_batch import chunks, insert_rows
+from .sqlite_batch import insert_rows, statement_count
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -238,11 +238,10 @@ class SQLiteStorage:
         rows = [alert_row(a) for a in upserts]
         gone = orjson.dumps([f"{fp:016x}" for fp in deletes]).decode() if deletes else ""
 
-        # One statement on its own is atomic: the transaction's BEGIN and COMMIT, two more
-        # waits for the GIL (see sqlite_batch), are only paid when a batch needs several.
-        single = (len(list(chunks(len(rows)))) + bool(gone)) == 1
-
         def write(c: sqlite3.Connection) -> None:
+            # One statement on its own is atomic: the transaction's BEGIN and COMMIT, two more
+            # waits for the GIL (see sqlite_batch), are only paid when a batch needs several.
+            single = statement_count(c, rows) + bool(gone) == 1
             with contextlib.nullcontext() if single else _tx(c):
                 insert_rows(c, "INSERT INTO alerts", rows, _UPSERT_ALERT)
                 if gone:

@@ -29,13 +29,26 @@ def _statement(head: str, columns: int, rows: int, tail: str) -> str:
     return f"{head} VALUES {','.join([row] * rows)} {tail}"
 
 
-def chunks(n: int) -> Iterator[tuple[int, int]]:
-    """(start, size) slices of ``n`` rows: the largest power-of-two chunks first."""
+def chunks(n: int, most: int = MAX_CHUNK) -> Iterator[tuple[int, int]]:
+    """(start, size) slices of ``n`` rows: the largest power-of-two chunks first, none over
+    ``most`` (a power of two)."""
     start = 0
     while start < n:
-        size = min(MAX_CHUNK, 1 << ((n - start).bit_length() - 1))
+        size = min(most, 1 << ((n - start).bit_length() - 1))
         yield start, size
         start += size
+
+
+def _most(conn: sqlite3.Connection, width: int) -> int:
+    """Rows per statement: SQLite before 3.32 allowed 999 parameters a statement, later ones
+    32,766 (or what the build set), and a chunk never needs more than the library takes."""
+    fit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    return min(MAX_CHUNK, 1 << (fit.bit_length() - 1))
+
+
+def statement_count(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> int:
+    """How many statements ``insert_rows`` runs for ``rows``."""
+    return len(list(chunks(len(rows), _most(conn, len(rows[0]))))) if rows else 0
 
 
 def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
@@ -47,6 +60,6 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
     if not rows:
         return
     width = len(rows[0])
-    for start, size in chunks(len(rows)):
+    for start, size in chunks(len(rows), _most(conn, width)):
         params = [value for row in rows[start : start + size] for value in row]
         conn.execute(_statement(head, width, size, tail), params)
