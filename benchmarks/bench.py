@@ -49,7 +49,7 @@ for p in (ROOT, ROOT / "engine"):
         sys.path.insert(0, str(p))
 
 from tests.support.capture import CaptureServer  # noqa: E402
-from tests.support.servers import REFERENCE_BINARY, ampp_command, free_port, wait_ready  # noqa: E402
+from tests.support.servers import REFERENCE_BINARY, ampp_command, free_port, stop, wait_ready  # noqa: E402
 
 BATCH = 100
 
@@ -314,12 +314,7 @@ def start_server(kind: str, config: str, workdir: Path) -> Iterator[Running]:
         wait_ready(url, proc, log_path)
         yield Running(kind, url, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def busy_cpu_seconds() -> float:

@@ -50,7 +50,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from tests.integration.services import start_services  # noqa: E402
-from tests.support.servers import ampp_command, free_port, wait_ready  # noqa: E402
+from tests.support.servers import ampp_command, free_port, stop, wait_ready  # noqa: E402
 
 NS = 1_000_000_000
 DATABASE = "ampp_bench_history"
@@ -501,11 +501,7 @@ def run_once(
                 base, queries(fill.end_ns, samples), args.cold, args.cached, args.seed, fill.end_ns
             )
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
 
 def main() -> int:

@@ -71,6 +71,17 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeo
     )
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 s; the process is reaped either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextlib.contextmanager
 def run_server(
     kind: str,
@@ -110,10 +121,4 @@ def run_server(
         wait_ready(url, process, log_path)
         yield Server(kind, url, port, process, config_path, storage, log_path)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)

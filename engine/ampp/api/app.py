@@ -405,11 +405,12 @@ async def _instrument(
     except web.HTTPException as e:
         status_error, response = e, e
     name = resource.canonical.removeprefix(request.app[SETTINGS].route_prefix.rstrip("/")) or "/"
+    method = request.method.lower()
     metrics = request.app[ENGINE].metrics
-    metrics.http_request_duration.labels(name, request.method.lower()).observe(time.perf_counter() - start)
+    metrics.http_request_duration.labels(name, method).observe(time.perf_counter() - start)
     size = response.content_length
     if size is not None:
-        metrics.http_response_size.labels(name, request.method.lower()).observe(size)
+        metrics.http_response_size.labels(name, method).observe(size)
     if status_error is not None:
         raise status_error
     return response

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 MAX_CHUNK = 512
-"""Rows per statement at most (512 rows of 15 columns stay far below SQLite's variable limit)."""
+"""Rows per statement at most; fewer when the library's parameter limit asks (``_most``)."""
 
 
 @functools.lru_cache(maxsize=256)
