@@ -24,16 +24,19 @@ def from_ts(value: int | str) -> int:
     return value if isinstance(value, int) else int(str(value).removeprefix("ns:"))
 
 
-def alert_row(a: Alert) -> tuple[str, bytes, bytes, int | str, int | str, str, int | str, int]:
+def alert_row(
+    a: Alert,
+) -> tuple[str, dict[str, str], dict[str, str], int | str, int | str, str, int | str, bool]:
+    """The alerts table's row; labels and annotations are stored as JSON text (sqlite_batch)."""
     return (
         f"{a.fingerprint:016x}",
-        orjson.dumps(a.labels),
-        orjson.dumps(a.annotations),
+        a.labels,
+        a.annotations,
         ts(a.starts_at),
         ts(a.ends_at),
         a.generator_url,
         ts(a.updated_at),
-        int(a.timeout),
+        a.timeout,
     )
 
 

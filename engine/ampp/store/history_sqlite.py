@@ -140,8 +140,8 @@ def _json(value: Any) -> str:
 
 
 # -- write -----------------------------------------------------------------------------------
-# Every write below is one multi-row statement per chunk of rows, and every read one row of
-# JSON: the history thread then waits for the GIL a few times per batch, not once per row
+# Every write below is one statement whose rows are one JSON parameter, and every read one row
+# of JSON: the history thread then waits for the GIL a few times per batch, not once per row
 # (see sqlite_batch).
 _OCCURRENCE_UPSERT = """
 ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
@@ -212,7 +212,7 @@ def apply(
             recent, spans = add_changes(recent, spans, times)
         elif len(times) == 1:  # a new alert's first change, most rows of a burst: no maths
             t = times[0]
-            rows.append((fp, _json(s.labels.get(fp, {})), 1, 1, t, f"[{t}]", _FIRST_SPANS))
+            rows.append((fp, s.labels.get(fp, {}), 1, 1, t, [t], _FIRST_SPANS))
             continue
         else:
             changes, (recent, spans) = len(times), flap_state(sorted(times))
@@ -234,7 +234,7 @@ def apply(
             conn,
             "INSERT OR REPLACE INTO alert_occurrence_annotations"
             " (fingerprint, starts_at, annotations, search)",
-            [(o.fingerprint, o.starts_at, _json(o.annotations), o.search()) for o in occs if o.annotations],
+            [(o.fingerprint, o.starts_at, o.annotations, o.search()) for o in occs if o.annotations],
         )
     if s.marks:
         marks = list(s.marks.values())
@@ -246,7 +246,7 @@ def apply(
             "INSERT INTO alert_occurrences AS o (fingerprint, starts_at, silenced, inhibited, receivers,"
             " sent, failed, updated_at)",
             [
-                (fp, st, m.silenced, m.inhibited, _json(sorted(m.receivers)), m.sent, m.failed, 0)
+                (fp, st, m.silenced, m.inhibited, sorted(m.receivers), m.sent, m.failed, 0)
                 for (fp, st), m in group_marks(marks, orjson.loads(found)).items()
             ],
             _MARK_UPSERT,
@@ -254,15 +254,15 @@ def apply(
     return new_values
 
 
-_FIRST_SPANS = orjson.dumps(flap_state([0])[1]).decode()
+_FIRST_SPANS = flap_state([0])[1]
 """The spans of an alert with one change: none covers two changes."""
 
 
 def _fingerprint_row(
     fp: str, labels: dict[str, str], changes: int, recent: list[int], spans: list[int]
-) -> tuple[str, str, int, int, int, str, str]:
+) -> tuple[str, dict[str, str], int, int, int, list[int], list[int]]:
     last = recent[-1] if recent else 0
-    return (fp, _json(labels), changes, flap_hour(changes, spans), last, _json(recent), _json(spans))
+    return (fp, labels, changes, flap_hour(changes, spans), last, recent, spans)
 
 
 def _save_fingerprint(

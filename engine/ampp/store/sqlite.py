@@ -26,7 +26,7 @@ from . import delivery_sqlite, history_sqlite
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-from .sqlite_batch import insert_rows, statement_count
+from .sqlite_batch import insert_rows
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -240,9 +240,8 @@ class SQLiteStorage:
 
         def write(c: sqlite3.Connection) -> None:
             # One statement on its own is atomic: the transaction's BEGIN and COMMIT, two more
-            # waits for the GIL (see sqlite_batch), are only paid when a batch needs several.
-            single = statement_count(c, rows) + bool(gone) == 1
-            with contextlib.nullcontext() if single else _tx(c):
+            # waits for the GIL (see sqlite_batch), are only paid when there are deletes too.
+            with _tx(c) if rows and gone else contextlib.nullcontext():
                 insert_rows(c, "INSERT INTO alerts", rows, _UPSERT_ALERT)
                 if gone:
                     c.execute(_DELETE_ALERTS, (gone,))
@@ -340,10 +339,10 @@ class SQLiteStorage:
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         rows = [
             (
-                e.at, e.kind, e.fingerprint, orjson.dumps(e.labels or {}).decode(),
-                orjson.dumps(e.annotations or {}).decode(), e.group_key, e.receiver, e.integration,
+                e.at, e.kind, e.fingerprint, e.labels or {},
+                e.annotations or {}, e.group_key, e.receiver, e.integration,
                 e.outcome, e.latency_ms, e.error, e.silence_id, e.actor, e.comment,
-                None if e.details is None else orjson.dumps(e.details).decode(),
+                e.details,
             )
             for e in events
         ]  # fmt: skip
