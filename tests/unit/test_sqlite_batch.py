@@ -80,3 +80,13 @@ def test_bytes_are_refused_rather_than_stored_differently() -> None:
     conn.execute("CREATE TABLE t (b BLOB)")
     with pytest.raises(TypeError):
         insert_rows(conn, "INSERT INTO t", [(b"\x00\x01",)])
+
+
+@pytest.mark.parametrize("nul", ["", "\x00"], ids=["json", "nul-fallback"])
+def test_a_failing_batch_writes_nothing(nul: str) -> None:
+    conn = _connect()
+    conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, s TEXT NOT NULL)")
+    with pytest.raises(sqlite3.IntegrityError):
+        insert_rows(conn, "INSERT INTO t (k, s)", [(1, f"a{nul}"), (2, "b"), (2, "again")])
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    assert not conn.in_transaction

@@ -38,7 +38,8 @@ def _statement(head: str, columns: int, tail: str) -> str:
 
 def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
     """Run ``head SELECT <the columns of each row> tail`` over ``rows`` (all of one width), in
-    their order (``json_each`` walks the array in order, so rowids follow it).
+    their order (``json_each`` walks the array in order, so rowids follow it). All or nothing,
+    also outside a transaction.
 
     ``head`` is everything before the values (``INSERT INTO t (a, b)``), ``tail`` what comes
     after (``ON CONFLICT ... DO UPDATE ...``).
@@ -50,7 +51,17 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
         conn.execute(_statement(head, len(rows[0]), tail), (data.decode(),))
         return
     marks = ",".join("?" * len(rows[0]))
-    conn.executemany(f"{head} VALUES ({marks}) {tail}", [[_plain(v) for v in row] for row in rows])
+    sql, params = f"{head} VALUES ({marks}) {tail}", [[_plain(v) for v in row] for row in rows]
+    if conn.in_transaction:
+        conn.executemany(sql, params)
+        return
+    conn.execute("BEGIN")  # all or nothing, as the single statement is
+    try:
+        conn.executemany(sql, params)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _plain(value: Any) -> Any:
