@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ import orjson
 from ..model.alert import Alert
 from ..model.silence import Silence
 from ..model.timefmt import now_ns
-from . import delivery_sqlite, history_sqlite
+from . import alert_journal, delivery_sqlite, history_sqlite
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .history_common import HistoryPage, Report, Timeline
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MIGRATIONS: list[str] = [
     # 1: the engine's own state
@@ -94,6 +96,8 @@ MIGRATIONS: list[str] = [
     """,
     # 3: the delivery queue's target columns and done outcome (delivery_sqlite)
     delivery_sqlite.MIGRATION,
+    # 4: alert changes are appended to a journal and folded into alerts later (alert_journal)
+    alert_journal.MIGRATION,
 ]
 
 HISTORY_MIGRATIONS: list[str] = [
@@ -141,17 +145,15 @@ history's volume (an event per alert change) never queues in front of the engine
 commits, which POST /api/v2/alerts waits for."""
 
 
-_DELETE_ALERTS = "DELETE FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))"
 _LABEL_VALUES_KEPT = 100_000
 """At most this many known label values are remembered; beyond, the memory starts over."""
 
-# An upsert rewrites the row in place; INSERT OR REPLACE deletes and re-inserts it.
-_UPSERT_ALERT = (
-    "ON CONFLICT(fingerprint) DO UPDATE SET "
-    "labels=excluded.labels, annotations=excluded.annotations, starts_at=excluded.starts_at, "
-    "ends_at=excluded.ends_at, generator_url=excluded.generator_url, "
-    "updated_at=excluded.updated_at, timeout=excluded.timeout"
-)
+FOLD_QUIET_S = 0.2
+"""The journal is folded into ``alerts`` once no alert was written for this long..."""
+FOLD_BACKLOG = 100_000
+"""...or, under sustained load, as soon as it holds this many changes."""
+FOLD_CHUNK = 4096
+"""Changes folded per transaction: an alert commit waits behind one chunk at most."""
 
 
 HISTORY_NICE = 10
@@ -219,6 +221,10 @@ class SQLiteStorage:
         self._label_values: set[tuple[str, str]] = set()
         """Label (name, value) pairs known to be in alert_label_values; only the history
         thread touches it."""
+        self._journal_changes = 0
+        """Alert changes appended to the journal and not folded yet (as the loop knows it)."""
+        self._last_write = 0.0
+        self._folder: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         os.makedirs(self._directory, exist_ok=True)
@@ -227,26 +233,53 @@ class SQLiteStorage:
         await self._hrun(history_sqlite.prepare)  # history: summarize what a migration left pending
 
     async def close(self) -> None:
+        if self._folder is not None:
+            self._folder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._folder
+        try:  # tidy, not needed: the next load folds what is left
+            await self._run(alert_journal.fold)
+        except Exception:
+            log.exception("folding the alert journal on close failed; the next start will")
         await self._state.close()
         await self._history.close()
 
     async def load_alerts(self) -> list[Alert]:
-        rows = await self._run(lambda c: c.execute("SELECT * FROM alerts").fetchall())
+        def load(c: sqlite3.Connection) -> list[Any]:
+            alert_journal.fold(c)
+            return c.execute("SELECT * FROM alerts").fetchall()
+
+        rows = await self._run(load)
+        self._journal_changes = 0
         return [alert_from_row(r) for r in rows]
 
     async def write_alerts(self, upserts: Sequence[Alert], deletes: Sequence[int]) -> None:
+        """Append the changes to the journal (see alert_journal); folded later, when quiet."""
         rows = [alert_row(a) for a in upserts]
-        gone = orjson.dumps([f"{fp:016x}" for fp in deletes]).decode() if deletes else ""
+        gone = [f"{fp:016x}" for fp in deletes]
+        await self._run(lambda c: alert_journal.append(c, rows, gone))
+        self._journal_changes += len(rows) + len(gone)
+        self._last_write = asyncio.get_running_loop().time()
+        if self._folder is None:
+            self._folder = asyncio.create_task(self._fold_journal(), name="alert-journal-fold")
 
-        def write(c: sqlite3.Connection) -> None:
-            # One statement on its own is atomic: the transaction's BEGIN and COMMIT, two more
-            # waits for the GIL (see sqlite_batch), are only paid when there are deletes too.
-            with _tx(c) if rows and gone else contextlib.nullcontext():
-                insert_rows(c, "INSERT INTO alerts", rows, _UPSERT_ALERT)
-                if gone:
-                    c.execute(_DELETE_ALERTS, (gone,))
-
-        await self._run(write)
+    async def _fold_journal(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._journal_changes > 0:
+                quiet = loop.time() - self._last_write
+                if quiet < FOLD_QUIET_S and self._journal_changes < FOLD_BACKLOG:
+                    await asyncio.sleep(FOLD_QUIET_S - quiet)
+                    continue
+                try:
+                    folded = await self._run(lambda c: alert_journal.fold(c, FOLD_CHUNK))
+                except Exception:  # the journal keeps it all: try again later
+                    log.exception("folding the alert journal failed; will retry")
+                    await asyncio.sleep(1)
+                    continue
+                self._journal_changes = self._journal_changes - folded if folded else 0
+        finally:
+            self._folder = None
 
     async def load_silences(self) -> list[Silence]:
         rows = await self._run(lambda c: c.execute("SELECT * FROM silences").fetchall())

@@ -1,0 +1,92 @@
+"""The alert journal: whatever was appended, folded in any chunks, loads as the last change of
+each alert says (checked against a plain dict replaying the same changes)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from ampp.store import alert_journal
+from ampp.store.sqlite import MIGRATIONS, migrate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.unit
+
+_FPS = [f"{i:016x}" for i in range(6)]
+_CHANGE = st.tuples(st.sampled_from(_FPS), st.none() | st.integers(min_value=0, max_value=3))
+"""One alert change: (fingerprint, None to delete it, else a version of its row)."""
+
+
+def _row(fp: str, version: int) -> tuple[Any, ...]:
+    labels = {"alertname": f"A{fp[-1]}", "v": str(version)}
+    return (fp, labels, {"summary": f"s{version}"}, version, version + 10, "http://g", version, version % 2 == 0)
+
+
+def _batch(changes: list[tuple[str, int | None]]) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Puts in order (a fingerprint may repeat: the last wins) and deletes (they win over puts)."""
+    puts = [_row(fp, v) for fp, v in changes if v is not None]
+    return puts, [fp for fp, v in changes if v is None]
+
+
+def _stored(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
+    rows = conn.execute("SELECT * FROM alerts").fetchall()
+    out = {}
+    for fp, labels, annotations, starts, ends, url, updated, timeout in rows:
+        out[fp] = (fp, orjson.loads(labels), orjson.loads(annotations), starts, ends, url, updated, bool(timeout))
+    return out
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=st.lists(st.lists(_CHANGE, min_size=1, max_size=5), max_size=12),
+    folds=st.lists(st.none() | st.integers(min_value=1, max_value=6), max_size=12),
+)
+def test_load_after_any_folds_is_the_last_change_of_each_alert(
+    tmp_path: Path, batches: list[list[tuple[str, int | None]]], folds: list[int | None]
+) -> None:
+    path = tmp_path / "state.db"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS)
+    model: dict[str, tuple[Any, ...]] = {}
+    for i, changes in enumerate(batches):
+        puts, deletes = _batch(changes)
+        alert_journal.append(conn, puts, deletes)
+        for row in puts:
+            model[row[0]] = row
+        for fp in deletes:
+            model.pop(fp, None)
+        if i < len(folds):  # interleave partial folds (or none) with the appends
+            alert_journal.fold(conn, folds[i])
+    alert_journal.fold(conn)
+    assert alert_journal.pending(conn) == 0
+    assert _stored(conn) == model
+    conn.close()
+
+
+def test_a_fold_takes_about_the_changes_asked_and_always_one_entry(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+    migrate(conn, MIGRATIONS)
+    for n in (3, 3, 3):
+        alert_journal.append(conn, [_row(f"{i:016x}", 1) for i in range(n)], [])
+    assert alert_journal.fold(conn, 1) == 3  # the first entry, though it holds more than asked
+    assert alert_journal.fold(conn, 4) == 6  # the entry that crosses the limit is included
+    assert alert_journal.fold(conn, 4) == 0
+    assert alert_journal.pending(conn) == 0 and len(_stored(conn)) == 3
+
+
+def test_a_failed_fold_leaves_the_journal_as_it_was(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+    migrate(conn, MIGRATIONS)
+    alert_journal.append(conn, [_row(_FPS[0], 1)], [])
+    # A row the alerts table refuses (NOT NULL labels) makes the fold fail part way.
+    conn.execute("INSERT INTO alert_journal (changes, doc) VALUES (1, ?)", ('{"put": [["ff", null]], "del": []}',))
+    with pytest.raises(sqlite3.IntegrityError):
+        alert_journal.fold(conn)
+    assert not conn.in_transaction
+    assert alert_journal.pending(conn) == 2
+    assert _stored(conn) == {}
