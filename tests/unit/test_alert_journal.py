@@ -23,7 +23,8 @@ _CHANGE = st.tuples(st.sampled_from(_FPS), st.none() | st.integers(min_value=0, 
 
 def _row(fp: str, version: int) -> tuple[Any, ...]:
     labels = {"alertname": f"A{fp[-1]}", "v": str(version)}
-    return (fp, labels, {"summary": f"s{version}"}, version, version + 10, "http://g", version, version % 2 == 0)
+    annotations = {"summary": f"s{version}"}
+    return (fp, labels, annotations, version, version + 10, "http://g", version, version % 2 == 0)
 
 
 def _batch(changes: list[tuple[str, int | None]]) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -35,8 +36,8 @@ def _batch(changes: list[tuple[str, int | None]]) -> tuple[list[tuple[Any, ...]]
 def _stored(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
     rows = conn.execute("SELECT * FROM alerts").fetchall()
     out = {}
-    for fp, labels, annotations, starts, ends, url, updated, timeout in rows:
-        out[fp] = (fp, orjson.loads(labels), orjson.loads(annotations), starts, ends, url, updated, bool(timeout))
+    for fp, labels, annots, starts, ends, url, updated, timeout in rows:
+        out[fp] = (fp, orjson.loads(labels), orjson.loads(annots), starts, ends, url, updated, bool(timeout))
     return out
 
 
@@ -84,7 +85,8 @@ def test_a_failed_fold_leaves_the_journal_as_it_was(tmp_path: Path) -> None:
     migrate(conn, MIGRATIONS)
     alert_journal.append(conn, [_row(_FPS[0], 1)], [])
     # A row the alerts table refuses (NOT NULL labels) makes the fold fail part way.
-    conn.execute("INSERT INTO alert_journal (changes, doc) VALUES (1, ?)", ('{"put": [["ff", null]], "del": []}',))
+    bad = '{"put": [["ff", null]], "del": []}'
+    conn.execute("INSERT INTO alert_journal (changes, doc) VALUES (1, ?)", (bad,))
     with pytest.raises(sqlite3.IntegrityError):
         alert_journal.fold(conn)
     assert not conn.in_transaction
