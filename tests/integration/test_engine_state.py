@@ -151,11 +151,27 @@ def test_partly_invalid_batch_stores_the_valid_alerts(tmp_path: Path) -> None:
         assert "alert 4 of 4: labels in body is required" in msg
         names = [a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()]
         assert names == ["Good"]
+        # A NUL (JSON's \u0000 escape) in a label or an annotation is refused, and only there.
+        r = httpx.post(
+            f"{s.url}/api/v2/alerts",
+            json=[
+                {"labels": {"alertname": "Nul\x00Label"}},
+                {"labels": {"alertname": "NulNote"}, "annotations": {"x": "a\x00b"}},
+                {"labels": {"alertname": "Backslash"}, "annotations": {"x": "\\u0000 is fine"}},
+            ],
+        )
+        assert r.status_code == 400
+        msg = r.json()
+        assert "alert 1 of 3: labels must not contain NUL characters" in msg
+        assert "alert 2 of 3: annotations must not contain NUL characters" in msg
+        assert "alert 3 of 3" not in msg
+        names = [a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()]
+        assert sorted(names) == ["Backslash", "Good"]
         metrics = httpx.get(f"{s.url}/metrics").text
         for name in (
             "alertmanager_alerts{",
             "alertmanager_alerts_received_total",
-            "alertmanager_alerts_invalid_total 3.0",
+            "alertmanager_alerts_invalid_total 5.0",
             "alertmanager_notifications_total",
             "alertmanager_notifications_failed_total",
             "alertmanager_notification_latency_seconds",

@@ -226,16 +226,21 @@ async def get_alerts(request: web.Request) -> web.Response:
     return _json(out)
 
 
+_JSON_NUL = b"\\u0000"
+"""The only way a JSON text carries a NUL character (raw control characters are invalid)."""
+
+
 async def post_alerts(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    body = await request.read()
     try:
-        data = orjson.loads(await request.read())
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         return _error(f"the body is not valid JSON: {e}")
     now = now_ns()
     resolve_timeout = int(engine.config.alerting.global_.resolve_timeout * NS)
     try:
-        batch = parse_postable_alerts(data, now, resolve_timeout)
+        batch = parse_postable_alerts(data, now, resolve_timeout, _JSON_NUL in body)
     except ValueError as e:
         return _error(str(e))
     m = engine.metrics

@@ -23,7 +23,7 @@ class ParsedBatch:
     resolved: int = 0
 
 
-def _strings(value: Any, what: str, drop_empty: bool = False) -> dict[str, str]:
+def _strings(value: Any, what: str, drop_empty: bool = False, nul_possible: bool = True) -> dict[str, str]:
     """A JSON object of strings; with ``drop_empty`` empty values go (removeEmptyLabels).
 
     The object comes fresh from the JSON parser and nobody else holds it, so it is kept
@@ -41,7 +41,7 @@ def _strings(value: Any, what: str, drop_empty: bool = False) -> dict[str, str]:
             raise ValueError(f"{what} must be an object of string values")
         value[k] = _intern(v)
     values = value.values()
-    if "\x00" in "".join(value) or "\x00" in "".join(values):
+    if nul_possible and ("\x00" in "".join(value) or "\x00" in "".join(values)):
         raise ValueError(f"{what} must not contain NUL characters")
     if drop_empty and "" in values:
         return {k: v for k, v in value.items() if v}
@@ -59,8 +59,15 @@ def _time(value: Any, what: str) -> int:
         raise ValueError(f"{what}: {e}") from None
 
 
-def parse_postable_alerts(data: Any, now: int, resolve_timeout_ns: int) -> ParsedBatch:
-    """The body must be a JSON array; raises ValueError if it is not."""
+def parse_postable_alerts(
+    data: Any, now: int, resolve_timeout_ns: int, nul_possible: bool = True
+) -> ParsedBatch:
+    """The body must be a JSON array; raises ValueError if it is not.
+
+    ``nul_possible=False`` skips looking for NUL characters in labels and annotations, when the
+    caller knows there are none: JSON can only carry one as the escape \\u0000, so a body
+    without that text has none.
+    """
     if not isinstance(data, list):
         raise ValueError("the body must be a JSON array of alerts")
     out = ParsedBatch()
@@ -71,8 +78,8 @@ def parse_postable_alerts(data: Any, now: int, resolve_timeout_ns: int) -> Parse
                 raise ValueError("must be a JSON object")
             if "labels" not in item:
                 raise ValueError("labels in body is required")
-            labels = _strings(item["labels"], "labels", drop_empty=True)
-            annotations = _strings(item.get("annotations"), "annotations")
+            labels = _strings(item["labels"], "labels", True, nul_possible)
+            annotations = _strings(item.get("annotations"), "annotations", False, nul_possible)
             starts = _time(item.get("startsAt"), "startsAt")
             ends = _time(item.get("endsAt"), "endsAt")
             url = item.get("generatorURL") or ""
