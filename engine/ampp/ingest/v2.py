@@ -7,7 +7,6 @@ position and labels so the sender can tell which it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from sys import intern as _intern
 from typing import Any
 
 from ..model.alert import Alert
@@ -27,20 +26,16 @@ def _strings(value: Any, what: str, drop_empty: bool = False, nul_possible: bool
     """A JSON object of strings; with ``drop_empty`` empty values go (removeEmptyLabels).
 
     The object comes fresh from the JSON parser and nobody else holds it, so it is kept
-    rather than copied when it is valid as it is (the common case, checked in bulk). Its
-    values are interned: the parser makes a new string for every value, and most values
-    (job, severity, env, team, ...) repeat across alerts; 100,000 held alerts take 10 MiB less,
-    and 27 MiB less at the peak of a burst.
+    rather than copied when it is valid as it is (the common case, checked in bulk).
     """
     if value is None:
         return {}
     if type(value) is not dict:
         raise ValueError(f"{what} must be an object of string values")
-    for k, v in value.items():
+    values = value.values()
+    for v in values:
         if type(v) is not str:
             raise ValueError(f"{what} must be an object of string values")
-        value[k] = _intern(v)
-    values = value.values()
     if nul_possible and ("\x00" in "".join(value) or "\x00" in "".join(values)):
         raise ValueError(f"{what} must not contain NUL characters")
     if drop_empty and "" in values:
@@ -85,7 +80,6 @@ def parse_postable_alerts(
             url = item.get("generatorURL") or ""
             if not isinstance(url, str):
                 raise ValueError("generatorURL must be a string")
-            url = _intern(url)
         except ValueError as e:
             out.errors.append(f"alert {i + 1} of {total}: {e}")
             continue
