@@ -13,6 +13,8 @@ from ampp.dispatch.route import build_route
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.notify.stage import FlushContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 
@@ -88,4 +90,51 @@ async def test_resolved_alerts_leave_the_group_after_a_successful_flush() -> Non
     await asyncio.sleep(0.05)
     (group,) = d.groups.values()
     assert group.empty()
+    d.stop()
+
+
+_TREE = """
+receiver: default
+routes:
+  - matchers: ['team="a"', 'severity=~"crit.*"']
+    receiver: a-crit
+    continue: true
+  - matchers: ['team="a"']
+    receiver: a
+    routes:
+      - matchers: ['env!="prod"']
+        receiver: a-nonprod
+  - matchers: ['team=~"|b"', 'env=""']
+    receiver: b-or-none
+"""
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["team", "severity", "env", "instance"]),
+            st.sampled_from(["", "a", "b", "prod", "critical", "crit", "x"]),
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+async def test_remembered_routes_are_the_trees_own_answer(label_sets: list[dict[str, str]]) -> None:
+    tree = route(_TREE)
+    d = Dispatcher(tree, Recorder())
+    for labels in label_sets + label_sets:  # the second pass answers from memory
+        got = [r.opts.receiver for r in d.routes(labels)]
+        want = [r.opts.receiver for r in tree.match(labels)]
+        assert got == want, f"{labels}: routed to {got}, the tree says {want}"
+    d.stop()
+
+
+async def test_remembered_routes_are_bounded() -> None:
+    from ampp.dispatch import dispatcher as mod
+
+    d = Dispatcher(route(_TREE), Recorder())
+    for i in range(mod.ROUTES_CACHED + 10):
+        d.routes({"team": f"t{i}"})
+    assert len(d._routes) <= mod.ROUTES_CACHED
     d.stop()

@@ -22,6 +22,8 @@ from .route import Route
 log = logging.getLogger("ampp.dispatch")
 
 MIN_TIMEOUT = 10.0  # notify.MinTimeout: the least time a flush gets to finish
+ROUTES_CACHED = 4096
+"""Distinct label-value combinations whose routes are remembered (then the memory starts over)."""
 
 
 class AggregationGroup:
@@ -132,14 +134,30 @@ class Dispatcher:
         self.pipeline = pipeline
         self.groups: dict[tuple[int, frozenset[tuple[str, str]]], AggregationGroup] = {}
         self.loop = asyncio.get_running_loop()
+        names: set[str] = set()
+        route.walk(lambda r: names.update(m.name for m in r.matchers))
+        self._matched_names = sorted(names)
+        self._routes: dict[tuple[str, ...], list[Route]] = {}
         self._maintenance: asyncio.Task[None] | None = None
 
     def start(self, maintenance_interval: float = 30.0) -> None:
         self._maintenance = self.loop.create_task(self._maintain(maintenance_interval))
 
+    def routes(self, labels: dict[str, str]) -> list[Route]:
+        """The routes an alert goes to, remembered by the values of the label names the tree's
+        matchers read: matching depends on nothing else (a missing label reads as "")."""
+        key = tuple([labels.get(name, "") for name in self._matched_names])
+        found = self._routes.get(key)
+        if found is None:
+            found = self.route.match(labels)
+            if len(self._routes) >= ROUTES_CACHED:
+                self._routes.clear()
+            self._routes[key] = found
+        return found
+
     def process(self, alert: Alert) -> None:
         """Route one alert (the alert store's subscriber callback)."""
-        for route in self.route.match(alert.labels):
+        for route in self.routes(alert.labels):
             labels = route.group_labels(alert.labels)
             key = (id(route), frozenset(labels.items()))
             group = self.groups.get(key)
