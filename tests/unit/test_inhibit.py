@@ -8,6 +8,8 @@ from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.mute.inhibit import Inhibitor, InhibitRule
 from ampp.mute.marker import Marker
+from hypothesis import given
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +54,46 @@ def test_an_alert_never_inhibits_itself() -> None:
     inh.observe(a)
     assert not inh.mutes(a.labels)
     assert not inh.mutes({"team": "x", "alertname": "B"})
+
+
+_LABELS = st.fixed_dictionaries(
+    {"severity": st.sampled_from(["critical", "warning"])},
+    optional={"cluster": st.sampled_from(["", "a", "b"]), "team": st.sampled_from(["x", "y"])},
+)
+
+
+@given(
+    st.lists(st.tuples(_LABELS, st.booleans()), max_size=25),
+    st.lists(st.integers(min_value=0, max_value=24), max_size=10),
+    st.lists(_LABELS, min_size=1, max_size=10),
+)
+def test_the_sources_index_answers_as_a_scan_of_every_source(
+    sources: list[tuple[dict[str, str], bool]], forgotten: list[int], targets: list[dict[str, str]]
+) -> None:
+    """Bucketing sources by their equal labels finds a muting source exactly when a scan of
+    all of them (inhibit.go's hasEqual) does, including after sources are forgotten."""
+    rule = InhibitRule(parse_matchers('severity="critical"'), parse_matchers('team="x"'), ["cluster", "team"])
+    seen: dict[int, Alert] = {}
+    for labels, resolved in sources:
+        a = alert(labels, resolved)
+        rule.observe(a)
+        if labels["severity"] == "critical":
+            seen[a.fingerprint] = a
+    for i in forgotten:
+        if i < len(sources):
+            fp = alert(sources[i][0]).fingerprint
+            rule.forget(fp)
+            seen.pop(fp, None)
+    now = now_ns()
+    for labels in targets:
+        two_sided = labels["severity"] == "critical"
+        found = rule.has_equal(labels, two_sided, now)
+        eligible = {
+            fp
+            for fp, a in seen.items()
+            if not a.resolved_at(now)
+            and all(a.labels.get(n, "") == labels.get(n, "") for n in ("cluster", "team"))
+            and not (two_sided and a.labels.get("team") == "x")
+        }
+        assert (found is None) == (not eligible), f"{labels}: found {found}, eligible {eligible}"
+        assert found is None or found in eligible
