@@ -3,13 +3,16 @@ each alert says (checked against a plain dict replaying the same changes)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from ampp.model.alert import Alert
 from ampp.store import alert_journal
+from ampp.store import sqlite as sqlite_storage
 from ampp.store.sqlite import MIGRATIONS, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,3 +95,62 @@ def test_a_failed_fold_leaves_the_journal_as_it_was(tmp_path: Path) -> None:
     assert not conn.in_transaction
     assert alert_journal.pending(conn) == 2
     assert _stored(conn) == {}
+
+
+def _alerts(n: int, version: int = 0) -> list[Alert]:
+    t0 = 1_700_000_000 * 10**9
+    return [
+        Alert({"alertname": "J", "i": str(i)}, {"v": str(version)}, t0, t0 + 10**12, "", t0 + version)
+        for i in range(n)
+    ]
+
+
+def _journal_rows(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM alert_journal").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_the_storage_folds_the_journal_once_writes_go_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_storage, "FOLD_QUIET_S", 0.05)
+    s = sqlite_storage.SQLiteStorage(str(tmp_path))
+    await s.open()
+    try:
+        await s.write_alerts(_alerts(50), [])
+        await s.write_alerts(_alerts(50, version=1), [_alerts(1)[0].fingerprint])
+        assert _journal_rows(Path(s.path)) == 2, "a commit is one journal row, folded later"
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if _journal_rows(Path(s.path)) == 0:
+                break
+        assert _journal_rows(Path(s.path)) == 0, "not folded after writes stopped"
+        loaded = {a.labels["i"]: a.annotations["v"] for a in await s.load_alerts()}
+        assert loaded == {str(i): "1" for i in range(1, 50)}
+    finally:
+        await s.close()
+
+
+async def test_a_backlog_is_folded_while_writes_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_storage, "FOLD_QUIET_S", 3600.0)  # never quiet
+    monkeypatch.setattr(sqlite_storage, "FOLD_BACKLOG", 100)
+    monkeypatch.setattr(sqlite_storage, "FOLD_CHUNK", 30)
+    s = sqlite_storage.SQLiteStorage(str(tmp_path))
+    await s.open()
+    try:
+        for v in range(40):  # 40 commits of 10 changes, the folder running between them
+            await s.write_alerts(_alerts(10, version=v), [])
+            await asyncio.sleep(0.005)
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if _journal_rows(Path(s.path)) * 10 < 100:
+                break
+        assert _journal_rows(Path(s.path)) * 10 < 100, "the backlog waited for a quiet moment"
+    finally:
+        await s.close()
+    assert _journal_rows(Path(s.path)) == 0, "close folds what is left"

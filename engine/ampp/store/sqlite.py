@@ -225,6 +225,8 @@ class SQLiteStorage:
         """Alert changes appended to the journal and not folded yet (as the loop knows it)."""
         self._last_write = 0.0
         self._folder: asyncio.Task[None] | None = None
+        self._backlog = asyncio.Event()
+        """Set when the journal reaches FOLD_BACKLOG: the folder stops waiting for quiet."""
 
     async def open(self) -> None:
         os.makedirs(self._directory, exist_ok=True)
@@ -260,6 +262,8 @@ class SQLiteStorage:
         await self._run(lambda c: alert_journal.append(c, rows, gone))
         self._journal_changes += len(rows) + len(gone)
         self._last_write = asyncio.get_running_loop().time()
+        if self._journal_changes >= FOLD_BACKLOG:
+            self._backlog.set()
         if self._folder is None:
             self._folder = asyncio.create_task(self._fold_journal(), name="alert-journal-fold")
 
@@ -269,7 +273,9 @@ class SQLiteStorage:
             while self._journal_changes > 0:
                 quiet = loop.time() - self._last_write
                 if quiet < FOLD_QUIET_S and self._journal_changes < FOLD_BACKLOG:
-                    await asyncio.sleep(FOLD_QUIET_S - quiet)
+                    self._backlog.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._backlog.wait(), FOLD_QUIET_S - quiet)
                     continue
                 try:
                     folded = await self._run(lambda c: alert_journal.fold(c, FOLD_CHUNK))
