@@ -8,7 +8,8 @@ whole batch as JSON (``{"put": [alert rows], "del": [fingerprints]}``): a sequen
 about 1 µs an alert. ``fold`` later moves journal rows into ``alerts`` (the latest change of
 each fingerprint wins) and deletes them, in one transaction, when the engine is quiet
 (SQLiteStorage schedules it). What is durable is the same either way: ``alerts`` plus the
-journal, which ``load`` reads after folding all of it.
+journal, which ``load`` reads after folding all of it. SQLite's JSON ends a string at a NUL
+character, so a batch holding one (a generatorURL may) skips the journal (``append``).
 
 Every function takes the state database's connection and runs on its thread.
 """
@@ -20,6 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+
+from .sqlite_batch import JSON_NUL, insert_rows
 
 MIGRATION = """
     CREATE TABLE alert_journal (
@@ -75,9 +78,29 @@ WHERE total - changes < ?
 
 
 def append(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], deletes: Sequence[str]) -> None:
-    """One entry (a single statement: atomic without a transaction)."""
-    doc = orjson.dumps({"put": rows, "del": deletes}).decode()
-    conn.execute("INSERT INTO alert_journal (changes, doc) VALUES (?, ?)", (len(rows) + len(deletes), doc))
+    """One entry (a single statement: atomic without a transaction).
+
+    A batch with a NUL character is written to ``alerts`` instead, after folding the journal
+    (older than it), as rows that ``insert_rows`` binds one by one.
+    """
+    doc = orjson.dumps({"put": rows, "del": deletes})
+    if JSON_NUL not in doc:
+        conn.execute(
+            "INSERT INTO alert_journal (changes, doc) VALUES (?, ?)", (len(rows) + len(deletes), doc.decode())
+        )
+        return
+    fold(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        insert_rows(conn, "INSERT INTO alerts", rows, UPSERT_ALERT)
+        conn.execute(
+            "DELETE FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(deletes).decode(),),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def fold(conn: sqlite3.Connection, limit: int | None = None) -> int:
@@ -111,8 +134,3 @@ def fold(conn: sqlite3.Connection, limit: int | None = None) -> int:
         conn.execute("ROLLBACK")
         raise
     return int(folded)
-
-
-def pending(conn: sqlite3.Connection) -> int:
-    """Changes in the journal not yet folded."""
-    return int(conn.execute("SELECT COALESCE(sum(changes), 0) FROM alert_journal").fetchone()[0])

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-_NUL = b"\\u0000"
+JSON_NUL = b"\\u0000"
 """How orjson writes a NUL character (a literal backslash before "u0000" also matches: that
 batch merely takes the slower path)."""
 
@@ -47,7 +47,7 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
     if not rows:
         return
     data = orjson.dumps(rows)
-    if _NUL not in data:
+    if JSON_NUL not in data:
         conn.execute(_statement(head, len(rows[0]), tail), (data.decode(),))
         return
     marks = ",".join("?" * len(rows[0]))
