@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .sqlite_batch import JSON_NUL, insert_rows
+from .sqlite_batch import JSON_NUL, insert_rows, transaction
 
 MIGRATION = """
     CREATE TABLE alert_journal (
@@ -90,17 +90,12 @@ def append(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], deletes: Seq
         )
         return
     fold(conn)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         insert_rows(conn, "INSERT INTO alerts", rows, UPSERT_ALERT)
         conn.execute(
             "DELETE FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))",
             (orjson.dumps(deletes).decode(),),
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def fold(conn: sqlite3.Connection, limit: int | None = None) -> int:
@@ -111,14 +106,12 @@ def fold(conn: sqlite3.Connection, limit: int | None = None) -> int:
     leaves the journal as it was.
     """
     conn.execute(_LATEST)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         if limit is None:
             upto = conn.execute("SELECT max(seq) FROM alert_journal").fetchone()[0]
         else:
             upto = conn.execute(_UPTO, (limit,)).fetchone()[0]
         if upto is None:
-            conn.execute("COMMIT")
             return 0
         conn.execute("DELETE FROM temp.journal_latest")
         conn.execute(_COLLECT, (upto,))
@@ -129,8 +122,4 @@ def fold(conn: sqlite3.Connection, limit: int | None = None) -> int:
         ).fetchone()
         conn.execute("DELETE FROM alert_journal WHERE seq <= ?", (upto,))
         conn.execute("DELETE FROM temp.journal_latest")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return int(folded)

@@ -40,7 +40,7 @@ from .history_common import (
     summarize,
     where,
 )
-from .sqlite_batch import insert_rows
+from .sqlite_batch import insert_rows, transaction
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -107,8 +107,7 @@ def prepare(conn: sqlite3.Connection) -> None:
     row = conn.execute("SELECT upto FROM history_summary_pending").fetchone()
     if row is None:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         upto, last = int(row[0]), 0
         while last < upto:
             rows = conn.execute(
@@ -121,10 +120,6 @@ def prepare(conn: sqlite3.Connection) -> None:
             apply(conn, [_event(r[1:]) for r in rows])
             last = int(rows[-1][0])
         conn.execute("DELETE FROM history_summary_pending")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _event(r: Sequence[Any]) -> HistoryEvent:

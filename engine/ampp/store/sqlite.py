@@ -27,7 +27,7 @@ from . import alert_journal, delivery_sqlite, history_sqlite
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-from .sqlite_batch import insert_rows
+from .sqlite_batch import insert_rows, transaction
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -321,7 +321,7 @@ class SQLiteStorage:
     # -- delivery queue (ampp.notify.queue; the SQL and its rules in delivery_sqlite) -----
     async def _queue(self, fn: Callable[..., T], *args: Any) -> T:
         def run(c: sqlite3.Connection) -> T:
-            with _tx(c):
+            with transaction(c):
                 return fn(c, *args)
 
         return await self._run(run)
@@ -337,7 +337,7 @@ class SQLiteStorage:
             empty = delivery_sqlite.idle(c, now)
             if empty is not None:
                 return empty
-            with _tx(c):
+            with transaction(c):
                 return delivery_sqlite.claim(c, replica, int(lease_s * 1e9), limit, now)
 
         return await self._run(run)
@@ -389,7 +389,7 @@ class SQLiteStorage:
         known = self._label_values
 
         def write(c: sqlite3.Connection) -> None:
-            with _tx(c):
+            with transaction(c):
                 insert_rows(c, head, rows)
                 added = history_sqlite.apply(c, events, known)  # the summary, in the same transaction
             if len(known) + len(added) > _LABEL_VALUES_KEPT:
@@ -400,7 +400,7 @@ class SQLiteStorage:
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         def run(c: sqlite3.Connection) -> int:
-            with _tx(c):
+            with transaction(c):
                 return history_sqlite.delete_before(c, cutoff, limit)
 
         return await self._hrun(run)
@@ -409,7 +409,7 @@ class SQLiteStorage:
         known = self._label_values
 
         def run(c: sqlite3.Connection) -> int:
-            with _tx(c):
+            with transaction(c):
                 n = history_sqlite.prune_label_values(c)
             known.clear()  # it may name a value just deleted: appends would not write it again
             return n
@@ -428,19 +428,8 @@ class SQLiteStorage:
         return await self._hrun(lambda c: history_sqlite.timeline(c, fingerprint, limit))
 
 
-class _tx:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-
-
 def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
-    with _tx(conn):
+    with transaction(conn):
         conn.executemany(sql, rows)
 
 
@@ -449,7 +438,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> in
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
     current = 0
     for version, sql in enumerate(MIGRATIONS if migrations is None else migrations, start=1):
-        with _tx(conn):
+        with transaction(conn):
             # Read inside the write lock: another process may have just applied it.
             row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
             current = int(row[0])

@@ -17,9 +17,10 @@ parameter binding, row by row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -52,12 +53,17 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
         return
     marks = ",".join("?" * len(rows[0]))
     sql, params = f"{head} VALUES ({marks}) {tail}", [[_plain(v) for v in row] for row in rows]
-    if conn.in_transaction:
+    with contextlib.nullcontext() if conn.in_transaction else transaction(conn):  # all or nothing
         conn.executemany(sql, params)
-        return
-    conn.execute("BEGIN")  # all or nothing, as the single statement is
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` (the write lock at once), then ``COMMIT``, or ``ROLLBACK`` if the
+    block raises."""
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany(sql, params)
+        yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise
