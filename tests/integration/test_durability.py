@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.capture import CaptureServer
-from tests.support.servers import free_port, run_server
+from tests.support.servers import free_port, process_running, run_server
 
 pytestmark = pytest.mark.integration
 
@@ -57,11 +57,17 @@ def test_kill_9_during_ingestion_keeps_every_acknowledged_alert(tmp_path: Path) 
         t = threading.Thread(target=load)
         t.start()
         time.sleep(1.5)
+        children = Path(f"/proc/{s.process.pid}/task/{s.process.pid}/children").read_text().split()
         os.kill(s.process.pid, signal.SIGKILL)
         s.process.wait()
         stop.set()
         t.join()
     assert len(acked) > 500, "the load did not get going"
+    assert children, "the history writer process was not running"
+    deadline = time.monotonic() + 10
+    while (left := [c for c in children if process_running(int(c))]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"processes {left} outlived the engine that started them"
     with run_server("ampp", QUIET, tmp_path / "b", storage_path=storage, port=port) as s:
         held = {a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()}
     missing = set(acked) - held

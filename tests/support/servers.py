@@ -29,6 +29,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_running(pid: int) -> bool:
+    """Whether a process exists and has not exited (a zombie has exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def ampp_command() -> list[str]:
     """The command that runs `ampp serve` from this checkout's environment."""
     exe = shutil.which("ampp", path=str(Path(sys.executable).parent))

@@ -43,6 +43,7 @@ class HistoryRecorder:
         batch_size: int = 4096,  # big batches: each random-key index page is written once for many rows
         max_buffer: int = 100_000,
         cleanup_batch: int = 10_000,
+        stop_timeout_s: float = 20.0,  # inside Kubernetes' default grace period of 30 s
     ) -> None:
         self.storage = storage
         self.retention_s = retention_s
@@ -50,6 +51,8 @@ class HistoryRecorder:
         self.flush_interval_s = flush_interval_s
         self.batch_size = batch_size
         self.cleanup_batch = cleanup_batch
+        self.stop_timeout_s = stop_timeout_s
+        """How long shutdown waits for the buffered events to be written."""
         self._buffer: deque[HistoryEvent] = deque(maxlen=max_buffer)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -222,7 +225,7 @@ class HistoryRecorder:
             except asyncio.CancelledError:
                 pass
         try:
-            await asyncio.wait_for(self.flush(), 5)
+            await asyncio.wait_for(self.flush(), self.stop_timeout_s)
         except Exception:
             log.warning("history: %d events not written at shutdown", len(self._buffer))
 

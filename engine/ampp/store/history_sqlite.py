@@ -101,9 +101,13 @@ _NOTIFY_IN = "('notify.sent', 'notify.failed')"
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def prepare(conn: sqlite3.Connection) -> None:
-    """On open: summarize the events a migration left pending."""
+def configure_reader(conn: sqlite3.Connection) -> None:
+    """The reading connection's settings."""
     conn.execute("PRAGMA case_sensitive_like = ON")  # the q filter: LIKE as a substring test
+
+
+def prepare(conn: sqlite3.Connection) -> None:
+    """On open, in the writer: summarize the events a migration left pending."""
     row = conn.execute("SELECT upto FROM history_summary_pending").fetchone()
     if row is None:
         return

@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,10 +25,11 @@ from ..model.alert import Alert
 from ..model.silence import Silence
 from ..model.timefmt import now_ns
 from . import alert_journal, delivery_sqlite, history_sqlite
-from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
+from .base import HistoryEvent, NflogEntry
 from .codec import alert_from_row, alert_row, silence_from_row, silence_row
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-from .sqlite_batch import insert_rows, transaction
+from .history_writer import HistoryWriter, HistoryWriterLost
+from .sqlite_batch import transaction
 
 if TYPE_CHECKING:
     from ..history.query import HistoryQuery
@@ -139,14 +141,13 @@ HISTORY_MIGRATIONS: list[str] = [
     # 3: /history reads alertname from alert_occurrences; this index of every event's labels
     # only cost each insert a JSON parse and a random-key write.
     "DROP INDEX IF EXISTS history_events_alertname_at",
+    # 4: the last batch the history writer process committed (history_worker)
+    "CREATE TABLE history_writer (last_batch TEXT NOT NULL); INSERT INTO history_writer VALUES ('')",
 ]
-"""history.db: a file of its own, written by its own connection and thread, so that the
-history's volume (an event per alert change) never queues in front of the engine's own
-commits, which POST /api/v2/alerts waits for."""
-
-
-_LABEL_VALUES_KEPT = 100_000
-"""At most this many known label values are remembered; beyond, the memory starts over."""
+"""history.db: a file of its own, written by a process of its own (history_worker), so that
+the history's volume (an event per alert change) never queues in front of the engine's own
+commits, which POST /api/v2/alerts waits for, nor takes the engine's GIL. The engine reads it
+on its own connection and thread."""
 
 FOLD_QUIET_S = 0.2
 """The journal is folded into ``alerts`` once no alert was written for this long..."""
@@ -157,8 +158,8 @@ FOLD_CHUNK = 4096
 
 
 HISTORY_NICE = 10
-"""The history thread's niceness. Its SQLite work (the events and the summary: most of the
-cost of a new alert) is background work: when the cores are busy, the event loop and the
+"""The history writer process's niceness. Its SQLite work (the events and the summary: most of
+the cost of a new alert) is background work: when the cores are busy, the event loop and the
 alert commits a POST waits for run first, and the history catches up once load drops (its
 recorder buffers meanwhile)."""
 
@@ -215,12 +216,15 @@ class SQLiteStorage:
         self.history_path = os.path.join(directory, "history.db")
         self._directory = directory
         self._state = _Database(self.path, MIGRATIONS, "sqlite")
-        self._history = _Database(self.history_path, HISTORY_MIGRATIONS, "sqlite-history", HISTORY_NICE)
+        self._history = _Database(self.history_path, HISTORY_MIGRATIONS, "sqlite-history")
+        """history.db's reader (queries); its writer is a process, ``_writer``."""
+        self._writer = HistoryWriter(self.history_path, HISTORY_NICE)
         self._run = self._state.run
         self._hrun = self._history.run
-        self._label_values: set[tuple[str, str]] = set()
-        """Label (name, value) pairs known to be in alert_label_values; only the history
-        thread touches it."""
+        self._batch_prefix = f"{os.getpid()}-{uuid.uuid4().hex}:"
+        self._batches = 0
+        self._in_doubt: tuple[str, list[HistoryEvent]] | None = None
+        """A history batch whose writer process ended before it answered, and its events."""
         self._journal_changes = 0
         """Alert changes appended to the journal and not folded yet (as the loop knows it)."""
         self._last_write = 0.0
@@ -231,8 +235,9 @@ class SQLiteStorage:
     async def open(self) -> None:
         os.makedirs(self._directory, exist_ok=True)
         await self._state.open()
-        await self._history.open()
-        await self._hrun(history_sqlite.prepare)  # history: summarize what a migration left pending
+        await self._history.open()  # applies history.db's migrations before the writer starts
+        await self._hrun(history_sqlite.configure_reader)
+        await self._writer.start()  # summarizes what a migration left pending
 
     async def close(self) -> None:
         if self._folder is not None:
@@ -244,6 +249,7 @@ class SQLiteStorage:
         except Exception:
             log.exception("folding the alert journal on close failed; the next start will")
         await self._state.close()
+        await self._writer.close()
         await self._history.close()
 
     async def load_alerts(self) -> list[Alert]:
@@ -376,6 +382,14 @@ class SQLiteStorage:
 
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
+        if self._in_doubt is not None:  # the recorder retries what failed: skip what was written
+            doubt_id, doubt = self._in_doubt
+            if await self._writer.call("committed", doubt_id):
+                written = {id(e) for e in doubt}
+                events = [e for e in events if id(e) not in written]
+            self._in_doubt = None
+        if not events:
+            return
         rows = [
             (
                 e.at, e.kind, e.fingerprint, e.labels or {},
@@ -385,36 +399,21 @@ class SQLiteStorage:
             )
             for e in events
         ]  # fmt: skip
-        head = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)})"
-        known = self._label_values
-
-        def write(c: sqlite3.Connection) -> None:
-            with transaction(c):
-                insert_rows(c, head, rows)
-                added = history_sqlite.apply(c, events, known)  # the summary, in the same transaction
-            if len(known) + len(added) > _LABEL_VALUES_KEPT:
-                known.clear()
-            known.update(added)
-
-        await self._hrun(write)
+        self._batches += 1
+        batch_id = f"{self._batch_prefix}{self._batches}"
+        try:
+            await self._writer.call("append", batch_id, rows)
+        except HistoryWriterLost:
+            self._in_doubt = (batch_id, list(events))
+            raise
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
-        def run(c: sqlite3.Connection) -> int:
-            with transaction(c):
-                return history_sqlite.delete_before(c, cutoff, limit)
-
-        return await self._hrun(run)
+        n: int = await self._writer.call("delete_before", cutoff, limit)
+        return n
 
     async def prune_label_values(self) -> int:
-        known = self._label_values
-
-        def run(c: sqlite3.Connection) -> int:
-            with transaction(c):
-                n = history_sqlite.prune_label_values(c)
-            known.clear()  # it may name a value just deleted: appends would not write it again
-            return n
-
-        return await self._hrun(run)
+        n: int = await self._writer.call("prune_label_values")
+        return n
 
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
         return await self._hrun(lambda c: history_sqlite.history(c, query, now))

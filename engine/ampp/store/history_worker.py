@@ -1,0 +1,139 @@
+"""The process that writes history.db: ``python -m ampp.store.history_worker PATH NICE``.
+
+History is most of the SQLite work of a new alert (its event, its occurrence, its flapping
+state, its label values). In a thread of the engine, that work's Python parts took the GIL
+from the event loop; in a process of its own it competes for CPU only, at a lower priority.
+The engine (history_writer.HistoryWriter) sends one request at a time on stdin and reads the
+reply on stdout, each a pickled frame behind its 4-byte length. Both ends are the same code,
+started by the engine itself, so pickle carries exactly the engine's types.
+
+Requests are ``(op, args)``; replies ``(True, result)`` or ``(False, reason)``. A request that
+fails rolls its transaction back, so only a process that dies while writing leaves the
+engine in doubt; every append therefore stores its batch id in the same transaction, and
+``committed`` answers whether a batch id was the last one written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import sqlite3
+import struct
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from . import history_sqlite
+from .base import HISTORY_FIELDS, HistoryEvent
+from .sqlite_batch import insert_rows, transaction
+
+log = logging.getLogger("ampp.history_worker")
+
+FRAME = struct.Struct(">I")
+"""Every frame starts with its length."""
+
+LABEL_VALUES_KEPT = 100_000
+"""At most this many known label values are remembered; beyond, the memory starts over."""
+
+_INSERT_EVENTS = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)})"
+
+
+def encode(message: Any) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME.pack(len(data)) + data
+
+
+def read_frame(stream: IO[bytes]) -> Any | None:
+    """The next message, or None at the end of the stream."""
+    head = stream.read(FRAME.size)
+    if len(head) < FRAME.size:
+        return None
+    (size,) = FRAME.unpack(head)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)
+
+
+class HistoryWorker:
+    """The writes of history.db on one connection; the engine reads it on its own."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.known: set[tuple[str, str]] = set()
+        """Label (name, value) pairs known to be in alert_label_values."""
+        self.ops: dict[str, Callable[..., Any]] = {
+            "append": self.append,
+            "committed": self.committed,
+            "delete_before": self.delete_before,
+            "prune_label_values": self.prune_label_values,
+        }
+
+    def append(self, batch_id: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert the events and bring the summary up to date, in one transaction."""
+        events = [HistoryEvent(*r) for r in rows]
+        with transaction(self.conn):
+            insert_rows(self.conn, _INSERT_EVENTS, rows)
+            added = history_sqlite.apply(self.conn, events, self.known)
+            self.conn.execute("UPDATE history_writer SET last_batch = ?", (batch_id,))
+        if len(self.known) + len(added) > LABEL_VALUES_KEPT:
+            self.known.clear()
+        self.known.update(added)
+
+    def committed(self, batch_id: str) -> bool:
+        row = self.conn.execute("SELECT last_batch FROM history_writer").fetchone()
+        return row is not None and row[0] == batch_id
+
+    def delete_before(self, cutoff: int, limit: int) -> int:
+        with transaction(self.conn):
+            return history_sqlite.delete_before(self.conn, cutoff, limit)
+
+    def prune_label_values(self) -> int:
+        with transaction(self.conn):
+            n = history_sqlite.prune_label_values(self.conn)
+        self.known.clear()  # it may name a value just deleted: appends would not write it again
+        return n
+
+    def handle(self, request: Any) -> tuple[bool, Any]:
+        try:
+            op, args = request
+            return True, self.ops[op](*args)
+        except Exception as e:
+            log.exception("history worker: %s failed", request[0] if isinstance(request, tuple) else request)
+            return False, f"{type(e).__name__}: {e}"
+
+
+def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    history_sqlite.prepare(conn)
+    worker = HistoryWorker(conn)
+    stdout.write(encode((True, os.getpid())))  # ready
+    stdout.flush()
+    while (request := read_frame(stdin)) is not None:
+        stdout.write(encode(worker.handle(request)))
+        stdout.flush()
+    conn.close()
+
+
+def main() -> int:
+    path, nice = sys.argv[1], int(sys.argv[2])
+    # Ctrl-C reaches the whole process group: the engine decides when this process ends, by
+    # closing its stdin once the last batch is written.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if nice:
+        os.nice(nice)
+    try:
+        serve(path, sys.stdin.buffer, sys.stdout.buffer)
+    except BrokenPipeError:  # the engine is gone: what was committed stays committed
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The engine's side of the history writer process (see history_worker for why a process).
+
+One request at a time; a process that is gone is started again on the next request, so a
+crash of the writer costs a retry of the recorder's batch, never the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import sys
+from typing import Any
+
+from .history_worker import FRAME, encode
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 30.0
+"""How long close() waits for the last request to finish before killing the process."""
+
+
+class HistoryWriterError(RuntimeError):
+    """A request failed; its transaction was rolled back."""
+
+
+class HistoryWriterLost(HistoryWriterError):
+    """The process ended during a request: whether that request was committed is unknown."""
+
+
+def _package_root() -> str:
+    """The folder holding the ``ampp`` package, so the child imports this very code."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class HistoryWriter:
+    def __init__(self, path: str, nice: int = 0) -> None:
+        self.path = path
+        self.nice = nice
+        self._proc: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._proc is None:
+                await self._spawn()
+
+    async def call(self, op: str, *args: Any) -> Any:
+        """Run ``op`` in the writer process and return its result."""
+        async with self._lock:
+            if self._proc is None or self._proc.returncode is not None:
+                await self._spawn()
+            ok, value = await self._exchange(encode((op, args)))
+        if not ok:
+            raise HistoryWriterError(f"history writer: {op} failed: {value}")
+        return value
+
+    async def close(self) -> None:
+        async with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is None:
+                return
+            assert proc.stdin is not None
+            proc.stdin.close()  # end of requests: the process exits after its last reply
+            try:
+                await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                log.error("history writer %d did not exit in %.0fs; killing it", proc.pid, STOP_TIMEOUT_S)
+                await self._kill(proc)
+
+    async def _spawn(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ampp.store.history_worker", self.path, str(self.nice),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        ok, value = await self._exchange(None)  # its first frame says it is ready
+        if not ok:  # pragma: no cover - the worker only ever sends (True, pid) first
+            raise HistoryWriterError(f"history writer did not start: {value}")
+
+    async def _exchange(self, request: bytes | None) -> tuple[bool, Any]:
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        try:
+            if request is not None:
+                proc.stdin.write(request)
+                await proc.stdin.drain()
+            (size,) = FRAME.unpack(await proc.stdout.readexactly(FRAME.size))
+            reply: tuple[bool, Any] = pickle.loads(await proc.stdout.readexactly(size))
+            return reply
+        except (ConnectionError, asyncio.IncompleteReadError) as e:
+            self._proc = None
+            code = await self._kill(proc)
+            raise HistoryWriterLost(f"history writer process ended (exit code {code}): {e}") from None
+        except BaseException:
+            # Cancelled, or a reply that does not parse: the stream is out of step; start over.
+            self._proc = None
+            await asyncio.shield(self._kill(proc))
+            raise
+
+    @staticmethod
+    async def _kill(proc: asyncio.subprocess.Process) -> int | None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        return await proc.wait()
