@@ -15,6 +15,7 @@ engine in doubt; every append therefore stores its batch id in the same transact
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pickle
@@ -62,8 +63,8 @@ class HistoryWorker:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.known: set[tuple[str, str]] = set()
-        """Label (name, value) pairs known to be in alert_label_values."""
+        self.known: set[int] = set()
+        """Hashes of the label (name, value) pairs known to be in alert_label_values."""
         self.ops: dict[str, Callable[..., Any]] = {
             "append": self.append,
             "committed": self.committed,
@@ -80,7 +81,7 @@ class HistoryWorker:
             self.conn.execute("UPDATE history_writer SET last_batch = ?", (batch_id,))
         if len(self.known) + len(added) > LABEL_VALUES_KEPT:
             self.known.clear()
-        self.known.update(added)
+        self.known.update(map(hash, added))
 
     def committed(self, batch_id: str) -> bool:
         row = self.conn.execute("SELECT last_batch FROM history_writer").fetchone()
@@ -105,6 +106,20 @@ class HistoryWorker:
             return False, f"{type(e).__name__}: {e}"
 
 
+def _heap_trimmer() -> Callable[[int], object]:
+    """glibc's malloc_trim, or nothing elsewhere.
+
+    A batch of a few thousand events is a few MiB of pickled and unpickled objects; glibc
+    keeps the freed memory for later unless told to give it back, and between bursts this
+    process would hold its largest batch's worth of memory for nothing.
+    """
+    try:
+        trim: Callable[[int], object] = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return lambda pad: None
+    return trim
+
+
 def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -114,9 +129,11 @@ def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     worker = HistoryWorker(conn)
     stdout.write(encode((True, os.getpid())))  # ready
     stdout.flush()
+    trim = _heap_trimmer()
     while (request := read_frame(stdin)) is not None:
         stdout.write(encode(worker.handle(request)))
         stdout.flush()
+        trim(0)
     conn.close()
 
 
