@@ -91,3 +91,38 @@ async def test_a_full_buffer_never_drops_unwritten_events_while_a_batch_is_writt
     assert await recorder.flush()
     assert written == [0, 1, 2, 3, 100, 101, 102], written  # nothing lost, nothing twice
     assert recorder.dropped._value.get() == 3
+
+
+async def test_alert_events_are_built_as_when_recorded_and_a_retry_sends_the_same_objects() -> None:
+    """Alert events wait in the buffer as (kind, alert, time) and become HistoryEvents when
+    their batch is written; storage that failed must get the very same objects again (it
+    recognises a batch whose outcome it could not learn by them)."""
+    from ampp.model.alert import Alert
+    from ampp.model.timefmt import now_ns
+
+    storage = FlakyStorage()
+    seen: list[list[int]] = []
+    append = storage.append_history
+
+    async def tracking(events: Sequence[HistoryEvent]) -> None:
+        seen.append([id(e) for e in events])
+        await append(events)
+
+    storage.append_history = tracking  # type: ignore[method-assign]
+    rec = HistoryRecorder(storage, CollectorRegistry())  # type: ignore[arg-type]
+    first = Alert({"alertname": "A"}, {"summary": "s"}, starts_at=10 * NS, ends_at=20 * NS, updated_at=5)
+    rec.observe_alert(first)
+    later = now_ns() + 3600 * NS
+    rec.observe_alert(Alert({"alertname": "A"}, {}, starts_at=30 * NS, ends_at=later, updated_at=6))  # anew
+    assert not await rec.flush()
+    storage.fail = False
+    assert await rec.flush()
+    assert seen[0] == seen[1], "the retry built new event objects"
+    got = [(e.kind, e.at, e.fingerprint, e.labels, e.annotations, e.details) for e in storage.rows]
+    fp, labels = f"{first.fingerprint:016x}", {"alertname": "A"}
+    first_span = {"startsAt": 10 * NS, "endsAt": 20 * NS}
+    assert got == [
+        ("alert.firing", 10 * NS, fp, labels, {"summary": "s"}, first_span),
+        ("alert.resolved", 20 * NS, fp, labels, {"summary": "s"}, first_span),
+        ("alert.firing", 30 * NS, fp, labels, {}, {"startsAt": 30 * NS, "endsAt": later}),
+    ]

@@ -31,6 +31,31 @@ def fp_hex(fp: int) -> str:
     return f"{fp:016x}"
 
 
+class _AlertChange:
+    """An alert's firing or resolved event while it waits in the buffer.
+
+    A burst of new alerts can buffer 100,000 events while the history catches up; as
+    HistoryEvents (hex fingerprint, details dict) they held ~420 bytes each, and the process
+    kept that peak for good. This holds 56: the event is built from the alert when its batch
+    is written. Stored alerts are never changed in place (a merge makes a new one), so the
+    event is the same as if it had been built at once.
+    """
+
+    __slots__ = ("alert", "at", "kind")
+
+    def __init__(self, kind: str, alert: Alert, at: int) -> None:
+        self.kind = kind
+        self.alert = alert
+        self.at = at
+
+    def event(self) -> HistoryEvent:
+        a = self.alert
+        return HistoryEvent(
+            self.at, self.kind, fp_hex(a.fingerprint), a.labels, a.annotations,  # never mutated: shared
+            details={"startsAt": a.starts_at, "endsAt": a.ends_at},
+        )  # fmt: skip
+
+
 class HistoryRecorder:
     def __init__(
         self,
@@ -53,7 +78,7 @@ class HistoryRecorder:
         self.cleanup_batch = cleanup_batch
         self.stop_timeout_s = stop_timeout_s
         """How long shutdown waits for the buffered events to be written."""
-        self._buffer: deque[HistoryEvent] = deque(maxlen=max_buffer)
+        self._buffer: deque[HistoryEvent | _AlertChange] = deque(maxlen=max_buffer)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._firing: dict[int, Alert] = {}
@@ -77,7 +102,7 @@ class HistoryRecorder:
         )
 
     # -- recording (never blocks, never raises) -------------------------------------------
-    def record(self, event: HistoryEvent) -> None:
+    def record(self, event: HistoryEvent | _AlertChange) -> None:
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped.inc()
             self._dropped_oldest += 1  # the deque drops its oldest event to take this one
@@ -130,12 +155,7 @@ class HistoryRecorder:
             self._alert_event("alert.resolved", a, min(a.ends_at, now_ns()))
 
     def _alert_event(self, kind: str, a: Alert, at: int) -> None:
-        self.record(
-            HistoryEvent(
-                at, kind, fp_hex(a.fingerprint), a.labels, a.annotations,  # never mutated: shared
-                details={"startsAt": a.starts_at, "endsAt": a.ends_at},
-            )
-        )  # fmt: skip
+        self.record(_AlertChange(kind, a, at))
 
     def _check_timeouts(self) -> None:
         """Firing alerts whose endsAt has passed resolved silently: record that they did."""
@@ -242,7 +262,7 @@ class HistoryRecorder:
         self._check_timeouts()
         while self._buffer:
             self.buffered.set(len(self._buffer))
-            batch = [self._buffer[i] for i in range(min(self.batch_size, len(self._buffer)))]
+            batch = self._batch()
             dropped_before = self._dropped_oldest
             try:
                 await self.storage.append_history(batch)
@@ -260,6 +280,16 @@ class HistoryRecorder:
             self.healthy = True
         self.buffered.set(len(self._buffer))
         return True
+
+    def _batch(self) -> list[HistoryEvent]:
+        """The next batch, its events built once and kept: a retry sends the same objects."""
+        buf, batch = self._buffer, []
+        for i in range(min(self.batch_size, len(buf))):
+            e = buf[i]
+            if isinstance(e, _AlertChange):
+                e = buf[i] = e.event()
+            batch.append(e)
+        return batch
 
     async def _run(self) -> None:
         while True:
