@@ -257,17 +257,24 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
-def rss_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in KiB, summed over the process and its descendants."""
-    rss = hwm = 0
+def rss_by_process(pid: int) -> list[tuple[str, int, int]]:
+    """(name, VmRSS, VmHWM in KiB) of the process and each of its descendants."""
+    out = []
     for p in process_tree(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1])
-    return rss, hwm
+            status = Path(f"/proc/{p}/status").read_text().splitlines()
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+            named = (a.decode() for a in cmd if a.startswith(b"ampp.") or a == b"serve")
+            name = next(named, fields["Name"].strip())
+            out.append((f"{p} {name}", int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])))
+    return out
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB, summed over the process and its descendants."""
+    procs = rss_by_process(pid)
+    return sum(r for _, r, _ in procs), sum(h for _, _, h in procs)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -403,7 +410,9 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
             # Before any GET: rendering 100,000 alerts as JSON grows a Go heap by hundreds of MiB.
             rss, hwm = rss_kib(srv.process.pid)
             res["rss_mib"], res["peak_rss_mib"] = rss / 1024, hwm / 1024
-            res["rss_detail"] = _heap_detail(srv)
+            procs = rss_by_process(srv.process.pid)
+            by_process = ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib, _ in procs)
+            res["rss_detail"] = f"{_heap_detail(srv)}; VmRSS by process: {by_process}"
             r = run_load(srv, batches, connections, sizes.time_cap_s, tool)
             res["resend_alerts_per_s"] = r["ok"] * BATCH / r["elapsed"]
             res["resend_p50_ms"], res["resend_p99_ms"] = r["p50_ms"], r["p99_ms"]

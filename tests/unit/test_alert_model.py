@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from ampp.model.alert import Alert, sort_alerts
 from ampp.model.timefmt import NS, ZERO, format_rfc3339millis, format_rfc3339nano, now_ns, parse_rfc3339
+from hypothesis import given
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 
@@ -66,3 +68,27 @@ def test_time_formats_match_go() -> None:
     assert format_rfc3339millis(ns) == "2024-01-02T03:04:05.120Z"
     assert format_rfc3339nano(ZERO) == "0001-01-01T00:00:00Z"
     assert parse_rfc3339("2024-01-02T05:04:05+02:00") == parse_rfc3339("2024-01-02T03:04:05Z")
+
+
+def _fnv_by_definition(labels: dict[str, str]) -> int:
+    """Alertmanager's definition, byte by byte: FNV-1a 64 over name 0xff value 0xff, by name.
+    Lone surrogates U+DC80..U+DCFF stand for the invalid UTF-8 bytes 0x80..0xff."""
+    h = 0xCBF29CE484222325
+    for name in sorted(labels):
+        for part in (name, labels[name]):
+            for b in part.encode("utf-8", "surrogateescape") + b"\xff":
+                h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+_tricky = st.text(st.sampled_from("a\x00\xff\u00ff\udc80\udcff\U0001f642 "), max_size=5)
+
+
+@given(st.dictionaries(st.one_of(_tricky, st.text(max_size=8)), st.one_of(_tricky, st.text(
+    st.characters(exclude_categories=("Cs",)), max_size=12)), max_size=6))  # fmt: skip
+def test_fingerprint_is_fnv_over_the_label_bytes(labels: dict[str, str]) -> None:
+    """Both ways fingerprint() computes (NUL separators, and surrogateescape when a NUL or a
+    surrogate is in the labels) give the hash of the bytes Alertmanager hashes."""
+    from ampp.model.fingerprint import fingerprint
+
+    assert fingerprint(labels) == _fnv_by_definition(labels)

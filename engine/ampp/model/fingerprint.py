@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - the pure-Python fallback keeps the eng
         return h
 
 
-_SEP = "\xff"
+_SEP = "\udcff"
 _EMPTY = 0xCBF29CE484222325  # the hash of no bytes: Alertmanager's fingerprint of an empty set
 
 
@@ -33,8 +33,19 @@ def fingerprint(labels: Mapping[str, str]) -> int:
     """The 64-bit fingerprint of a label set, equal to Alertmanager's."""
     if not labels:
         return _EMPTY
-    # One encode for the whole set: U+DCFF with surrogateescape becomes the single byte 0xff.
-    text = "".join([f"{name}\udcff{labels[name]}\udcff" for name in sorted(labels)])
+    names = sorted(labels)
+    # The fast way: NUL as the separator, one plain encode, then NUL bytes become 0xff. Exact
+    # when no name or value holds a NUL of its own (the API refuses them) and all of them
+    # encode as UTF-8: twice as fast as surrogateescape, whose handler runs per separator.
+    text = "".join([f"{name}\x00{labels[name]}\x00" for name in names])
+    if text.count("\x00") == 2 * len(names):
+        try:
+            return _fnv1a_64(text.encode().replace(b"\x00", b"\xff"))
+        except UnicodeEncodeError:  # a lone surrogate: a byte of invalid UTF-8 Go would hash
+            pass
+    # Any text: U+DCFF with surrogateescape becomes the single byte 0xff, as do other lone
+    # surrogates U+DC80..U+DCFF their bytes.
+    text = "".join([f"{name}{_SEP}{labels[name]}{_SEP}" for name in names])
     return _fnv1a_64(text.encode("utf-8", "surrogateescape"))
 
 
