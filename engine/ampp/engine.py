@@ -234,8 +234,9 @@ class Engine:
         durable = self.writer.durable()
         if not self.writer.healthy:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(durable), self.options.durable_timeout_s)
+        try:  # the future is this caller's own: cancelling it on timeout cancels nothing else
+            async with asyncio.timeout(self.options.durable_timeout_s):
+                await durable
         except TimeoutError:
             log.warning("storage is slow: acknowledged alerts before they were committed")
 

@@ -149,8 +149,9 @@ class Metrics:
             self.alerts.labels(state)
         for state in ("active", "pending", "expired"):
             self.silences.labels(state)
-        for status in ("firing", "resolved"):
-            self.alerts_received.labels(status)
+        self.received_firing = self.alerts_received.labels("firing")
+        self.received_resolved = self.alerts_received.labels("resolved")
+        """Counted on every POST: the children, without labels()'s lookup each time."""
 
 
 CIRCUIT_STATES = {"closed": 0, "open": 1, "half_open": 2}

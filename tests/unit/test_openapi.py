@@ -14,6 +14,8 @@ import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
+from tests.support.apps import build_app
+
 pytestmark = pytest.mark.unit
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "engine" / "ampp" / "api" / "openapi.yaml"
@@ -46,17 +48,6 @@ def _operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
                 assert key not in out, f"{key} documented twice"
                 out[key] = item[method]
     return out
-
-
-def _build_app(tmp_path: Path, route_prefix: str) -> Any:
-    from ampp.api.app import ApiSettings, create_app
-    from ampp.engine import Engine, EngineOptions
-    from ampp.store.sqlite import SQLiteStorage
-
-    cfg = tmp_path / "alertmanager.yml"
-    cfg.write_text("route:\n  receiver: default\nreceivers:\n  - name: default\n", encoding="utf-8")
-    engine = Engine(EngineOptions(config_file=str(cfg), storage=SQLiteStorage(str(tmp_path))))
-    return create_app(engine, ApiSettings(route_prefix=route_prefix, cluster_address=""))
 
 
 def _registered(app: Any, route_prefix: str) -> set[tuple[str, str]]:
@@ -107,7 +98,7 @@ def test_app_serves_this_document() -> None:
 def test_document_matches_router(
     document: dict[str, Any], tmp_path: Path, route_prefix: str
 ) -> None:
-    registered = _registered(_build_app(tmp_path, route_prefix), route_prefix)
+    registered = _registered(build_app(tmp_path, route_prefix), route_prefix)
     documented = set(_operations(document))
     assert sorted(registered - documented) == [], "served but not documented"
     assert sorted(documented - registered) == [], "documented but not served"

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from .. import ALERTMANAGER_VERSION, __version__
 from ..config.errors import ConfigError
@@ -244,8 +244,8 @@ async def post_alerts(request: web.Request) -> web.Response:
     except ValueError as e:
         return _error(str(e))
     m = engine.metrics
-    m.alerts_received.labels("firing").inc(batch.firing)
-    m.alerts_received.labels("resolved").inc(batch.resolved)
+    m.received_firing.inc(batch.firing)
+    m.received_resolved.inc(batch.resolved)
     if batch.alerts:
         await engine.put_alerts(batch.alerts)
     if batch.errors:
@@ -380,50 +380,60 @@ def _silence_id(request: web.Request) -> str:
     return sid
 
 
-@web.middleware
-async def _errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except Exception:
-        log.exception("unhandled error serving %s %s", request.method, request.path)
-        return _error("internal error; see the server log", 500)
+Observers = tuple[Histogram, Histogram]
+"""A handler's latency and response size histograms (the labelled children)."""
+OBSERVERS = web.AppKey("observers", dict[tuple[web.AbstractResource, str], Observers])
 
 
 @web.middleware
-async def _instrument(
+async def _serve(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Alertmanager's per-handler latency and response size histograms. ``handler`` is the
-    route's pattern without the route prefix (``/metrics``, ``/api/v2/silence/{id}``); a
-    request no route matched is not counted, so that paths cannot grow the label set."""
-    resource = request.match_info.route.resource
-    if resource is None:
-        return await handler(request)
+    """Alertmanager's per-handler latency and response size histograms, and a 500 with a
+    message rather than a traceback for an error no handler expected.
+
+    ``handler`` is the route's pattern without the route prefix (``/metrics``,
+    ``/api/v2/silence/{id}``); a request no route matched is not counted, so that paths
+    cannot grow the label set. One middleware for both: each costs every request a layer.
+    """
     start = time.perf_counter()
     status_error: web.HTTPException | None = None
     try:
         response = await handler(request)
     except web.HTTPException as e:
         status_error, response = e, e
-    name = resource.canonical.removeprefix(request.app[SETTINGS].route_prefix.rstrip("/")) or "/"
-    method = request.method.lower()
-    metrics = request.app[ENGINE].metrics
-    metrics.http_request_duration.labels(name, method).observe(time.perf_counter() - start)
-    size = response.content_length
-    if size is not None:
-        metrics.http_response_size.labels(name, method).observe(size)
+    except Exception:
+        log.exception("unhandled error serving %s %s", request.method, request.path)
+        response = _error("internal error; see the server log", 500)
+    resource = request.match_info.route.resource
+    if resource is not None:
+        duration, size_of = _observers(request.app, resource, request.method)
+        duration.observe(time.perf_counter() - start)
+        size = response.content_length
+        if size is not None:
+            size_of.observe(size)
     if status_error is not None:
         raise status_error
     return response
 
 
+def _observers(app: web.Application, resource: web.AbstractResource, method: str) -> Observers:
+    known = app[OBSERVERS]
+    found = known.get((resource, method))
+    if found is None:
+        name = resource.canonical.removeprefix(app[SETTINGS].route_prefix.rstrip("/")) or "/"
+        metrics = app[ENGINE].metrics
+        found = known[resource, method] = (
+            metrics.http_request_duration.labels(name, method.lower()),
+            metrics.http_response_size.labels(name, method.lower()),
+        )
+    return found
+
+
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
-    app = web.Application(middlewares=[_instrument, _errors], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[_serve], client_max_size=64 * 1024 * 1024)
     app[ENGINE] = engine
+    app[OBSERVERS] = {}
     app[SETTINGS] = settings
     p = "/" + settings.route_prefix.strip("/")
     p = "" if p == "/" else p
