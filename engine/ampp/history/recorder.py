@@ -66,7 +66,7 @@ class HistoryRecorder:
         cleanup_interval_s: float = 3600,
         flush_interval_s: float = 0.2,
         batch_size: int = 4096,  # big batches: each random-key index page is written once for many rows
-        max_buffer: int = 100_000,
+        max_buffer: int = 1_000_000,  # alert changes wait as 56 bytes: 56 MB at most for those
         cleanup_batch: int = 10_000,
         stop_timeout_s: float = 20.0,  # inside Kubernetes' default grace period of 30 s
     ) -> None:
