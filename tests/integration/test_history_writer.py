@@ -108,3 +108,23 @@ async def test_the_writer_ends_with_the_storage(tmp_path: Path) -> None:
     await s.close()
     assert not process_running(pid)
     assert stored(tmp_path) == ["a0"]
+
+
+async def test_a_batch_failing_in_its_last_chunk_leaves_nothing_behind(
+    storage: SQLiteStorage, tmp_path: Path
+) -> None:
+    """A batch larger than one chunk is still one transaction, and the label values its
+    first chunks inserted are not remembered as stored once it rolls back."""
+    from ampp.store.history_worker import CHUNK
+
+    good = events("a", CHUNK + 5)
+    rows = [(e.at, e.kind, e.fingerprint, e.labels, {}, None, None, None, None, None, None, None, None,
+             None, e.details) for e in good]  # fmt: skip
+    with pytest.raises(HistoryWriterError):
+        await storage._writer.call("append", "fails-late", [*rows, (T0, None)])
+    assert stored(tmp_path) == []
+    await storage.append_history(good)
+    assert len(stored(tmp_path)) == CHUNK + 5
+    with sqlite3.connect(tmp_path / "history.db") as c:
+        names = {r[0] for r in c.execute("SELECT value FROM alert_label_values WHERE name = 'alertname'")}
+    assert names == {f"a{i}" for i in range(CHUNK + 5)}

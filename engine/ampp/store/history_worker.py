@@ -35,8 +35,13 @@ log = logging.getLogger("ampp.history_worker")
 FRAME = struct.Struct(">I")
 """Every frame starts with its length."""
 
-LABEL_VALUES_KEPT = 100_000
-"""At most this many known label values are remembered; beyond, the memory starts over."""
+LABEL_VALUES_KEPT = 20_000
+"""At most this many known label values are remembered; beyond, the memory starts over (and
+INSERT OR IGNORE finds the ones already stored). Label values mostly repeat (job, severity,
+namespace): a few thousand cover them, and 100,000 held 7 MiB for the rare unique ones."""
+
+CHUNK = 1024
+"""Events per statement within an append's transaction."""
 
 _INSERT_EVENTS = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)})"
 
@@ -73,15 +78,27 @@ class HistoryWorker:
         }
 
     def append(self, batch_id: str, rows: list[tuple[Any, ...]]) -> None:
-        """Insert the events and bring the summary up to date, in one transaction."""
-        events = [HistoryEvent(*r) for r in rows]
-        with transaction(self.conn):
-            insert_rows(self.conn, _INSERT_EVENTS, rows)
-            added = history_sqlite.apply(self.conn, events, self.known)
-            self.conn.execute("UPDATE history_writer SET last_batch = ?", (batch_id,))
-        if len(self.known) + len(added) > LABEL_VALUES_KEPT:
+        """Insert the events and bring the summary up to date, in one transaction.
+
+        The statements take CHUNK events at a time: a batch's JSON and SQLite's parse of it
+        then weigh a quarter as much, and the one commit still writes each page once.
+        """
+        added: set[int] = set()
+        try:
+            with transaction(self.conn):
+                for i in range(0, len(rows), CHUNK):
+                    part = rows[i : i + CHUNK]
+                    insert_rows(self.conn, _INSERT_EVENTS, part)
+                    new = history_sqlite.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
+                    hashes = set(map(hash, new))
+                    added |= hashes
+                    self.known |= hashes  # later chunks need not write them again
+                self.conn.execute("UPDATE history_writer SET last_batch = ?", (batch_id,))
+        except BaseException:
+            self.known -= added  # rolled back: not stored after all
+            raise
+        if len(self.known) > LABEL_VALUES_KEPT:
             self.known.clear()
-        self.known.update(map(hash, added))
 
     def committed(self, batch_id: str) -> bool:
         row = self.conn.execute("SELECT last_batch FROM history_writer").fetchone()
