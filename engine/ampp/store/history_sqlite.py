@@ -139,9 +139,15 @@ def _json(value: Any) -> str:
 
 
 # -- write -----------------------------------------------------------------------------------
-# Every write below is one statement whose rows are one JSON parameter, and every read one row
-# of JSON: the history thread then waits for the GIL a few times per batch, not once per row
-# (see sqlite_batch).
+# The writes run in the history writer's own process (history_worker), where no event loop
+# waits for the GIL: rows are bound value by value, which costs SQLite less CPU than taking
+# them out of one JSON parameter (see sqlite_batch). Reads of many values are one row of JSON.
+
+
+def _write(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    insert_rows(conn, head, rows, tail, bind=True)
+
+
 _OCCURRENCE_UPSERT = """
 ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
     ends_at = excluded.ends_at,
@@ -218,20 +224,20 @@ def apply(
         else:
             changes, (recent, spans) = len(times), flap_state(sorted(times))
         rows.append(_fingerprint_row(fp, s.labels.get(fp, {}), changes, recent, spans))
-    insert_rows(conn, "INSERT INTO alert_fingerprints", rows, _FINGERPRINT_UPSERT)
+    _write(conn, "INSERT INTO alert_fingerprints", rows, _FINGERPRINT_UPSERT)
     known = known_label_values
     new_values = {pair for labels in s.labels.values() for pair in labels.items() if hash(pair) not in known}
-    insert_rows(conn, "INSERT OR IGNORE INTO alert_label_values (name, value)", sorted(new_values))
+    _write(conn, "INSERT OR IGNORE INTO alert_label_values (name, value)", sorted(new_values))
     if s.occurrences:
         occs = list(s.occurrences.values())
-        insert_rows(
+        _write(
             conn,
             "INSERT INTO alert_occurrences AS o (fingerprint, starts_at, ends_at, alertname, severity,"
             " namespace, cluster, service, changes, updated_at)",
             [(o.fingerprint, o.starts_at, o.ends_at, *o.columns(), o.changes, o.updated_at) for o in occs],
             _OCCURRENCE_UPSERT,
         )
-        insert_rows(
+        _write(
             conn,
             "INSERT OR REPLACE INTO alert_occurrence_annotations"
             " (fingerprint, starts_at, annotations, search)",
@@ -242,7 +248,7 @@ def apply(
         (found,) = conn.execute(
             _RESOLVE_MARKS, (_json([[m.fingerprint, m.starts_at] for m in marks]),)
         ).fetchone()
-        insert_rows(
+        _write(
             conn,
             "INSERT INTO alert_occurrences AS o (fingerprint, starts_at, silenced, inhibited, receivers,"
             " sent, failed, updated_at)",
@@ -274,7 +280,7 @@ def _save_fingerprint(
     recent: list[int],
     spans: list[int],
 ) -> None:
-    insert_rows(
+    _write(
         conn,
         "INSERT INTO alert_fingerprints",
         [_fingerprint_row(fp, labels, changes, recent, spans)],

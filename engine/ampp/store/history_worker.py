@@ -88,7 +88,7 @@ class HistoryWorker:
             with transaction(self.conn):
                 for i in range(0, len(rows), CHUNK):
                     part = rows[i : i + CHUNK]
-                    insert_rows(self.conn, _INSERT_EVENTS, part)
+                    insert_rows(self.conn, _INSERT_EVENTS, part, bind=True)
                     new = history_sqlite.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
                     hashes = set(map(hash, new))
                     added |= hashes

@@ -37,20 +37,25 @@ def _statement(head: str, columns: int, tail: str) -> str:
     return f"{head} SELECT {picks} FROM json_each(?) WHERE true {tail}"
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+def insert_rows(
+    conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "", *, bind: bool = False
+) -> None:
     """Run ``head SELECT <the columns of each row> tail`` over ``rows`` (all of one width), in
     their order (``json_each`` walks the array in order, so rowids follow it). All or nothing,
     also outside a transaction.
 
     ``head`` is everything before the values (``INSERT INTO t (a, b)``), ``tail`` what comes
-    after (``ON CONFLICT ... DO UPDATE ...``).
+    after (``ON CONFLICT ... DO UPDATE ...``). ``bind=True`` binds each row's values instead:
+    cheaper in CPU (SQLite before 3.45 parses a row's JSON again for every column), for a
+    connection in a process with no event loop to share the GIL with.
     """
     if not rows:
         return
-    data = orjson.dumps(rows)
-    if JSON_NUL not in data:
-        conn.execute(_statement(head, len(rows[0]), tail), (data.decode(),))
-        return
+    if not bind:
+        data = orjson.dumps(rows)
+        if JSON_NUL not in data:
+            conn.execute(_statement(head, len(rows[0]), tail), (data.decode(),))
+            return
     marks = ",".join("?" * len(rows[0]))
     sql, params = f"{head} VALUES ({marks}) {tail}", [[_plain(v) for v in row] for row in rows]
     with contextlib.nullcontext() if conn.in_transaction else transaction(conn):  # all or nothing
