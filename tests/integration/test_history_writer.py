@@ -90,6 +90,7 @@ async def test_a_batch_in_doubt_is_written_when_it_was_not_committed(
 async def test_a_failed_request_is_rolled_back_and_the_writer_goes_on(
     storage: SQLiteStorage, tmp_path: Path
 ) -> None:
+    await storage._writer.call("committed", "")  # started (open() does not wait for it)
     pid = storage._writer.pid
     with pytest.raises(HistoryWriterError, match="append failed") as e:
         await storage._writer.call("append", "bad", [(T0, "alert.firing"), (T0, None)])  # kind NOT NULL
@@ -102,9 +103,9 @@ async def test_a_failed_request_is_rolled_back_and_the_writer_goes_on(
 async def test_the_writer_ends_with_the_storage(tmp_path: Path) -> None:
     s = SQLiteStorage(str(tmp_path))
     await s.open()
+    await s.append_history(events("a", 1))
     pid = s._writer.pid
     assert pid is not None and process_running(pid)
-    await s.append_history(events("a", 1))
     await s.close()
     assert not process_running(pid)
     assert stored(tmp_path) == ["a0"]
@@ -128,3 +129,20 @@ async def test_a_batch_failing_in_its_last_chunk_leaves_nothing_behind(
     with sqlite3.connect(tmp_path / "history.db") as c:
         names = {r[0] for r in c.execute("SELECT value FROM alert_label_values WHERE name = 'alertname'")}
     assert names == {f"a{i}" for i in range(CHUNK + 5)}
+
+
+async def test_a_storage_closed_at_once_ends_the_writer_it_was_starting(tmp_path: Path) -> None:
+    """open() starts the writer in the background; close() right after must not leave it."""
+    s = SQLiteStorage(str(tmp_path))
+    await s.open()
+    await s.close()
+    assert s._writer.pid is None
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _is_writer_of(int(p), tmp_path)]
+
+
+def _is_writer_of(pid: int, tmp_path: Path) -> bool:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"history_worker" in cmd and str(tmp_path).encode() in cmd and process_running(pid)

@@ -41,15 +41,25 @@ class HistoryWriter:
         self.nice = nice
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
+        self._starting: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
-    async def start(self) -> None:
-        async with self._lock:
-            if self._proc is None:
-                await self._spawn()
+    def start(self) -> None:
+        """Start the process in the background: the engine's start does not wait for it (a
+        Python start-up, a quarter of a second on a busy machine), its first write does."""
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._start(), name="history-writer-start")
+
+    async def _start(self) -> None:
+        try:
+            async with self._lock:
+                if self._proc is None:
+                    await self._spawn()
+        except Exception:
+            log.exception("starting the history writer failed; its first request tries again")
 
     async def call(self, op: str, *args: Any) -> Any:
         """Run ``op`` in the writer process and return its result."""
@@ -62,6 +72,8 @@ class HistoryWriter:
         return value
 
     async def close(self) -> None:
+        if self._starting is not None:
+            await self._starting  # never raises; a spawn is short
         async with self._lock:
             proc, self._proc = self._proc, None
             if proc is None:

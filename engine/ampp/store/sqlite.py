@@ -237,7 +237,7 @@ class SQLiteStorage:
         await self._state.open()
         await self._history.open()  # applies history.db's migrations before the writer starts
         await self._hrun(history_sqlite.configure_reader)
-        await self._writer.start()  # summarizes what a migration left pending
+        self._writer.start()  # in the background; it summarizes what a migration left pending
 
     async def close(self) -> None:
         if self._folder is not None:
