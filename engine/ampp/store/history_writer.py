@@ -42,6 +42,8 @@ class HistoryWriter:
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
         self._starting: asyncio.Task[None] | None = None
+        self._ready_pid: int | None = None
+        """The process that said it was ready."""
 
     @property
     def pid(self) -> int | None:
@@ -60,6 +62,18 @@ class HistoryWriter:
                     await self._spawn()
         except Exception:
             log.exception("starting the history writer failed; its first request tries again")
+
+    async def ready(self) -> None:
+        """Return once a writer is up, and so has summarized what a migration left pending:
+        readers of the summary wait for this, the engine's start does not."""
+        if self._up():
+            return
+        async with self._lock:
+            if not self._up():
+                await self._spawn()
+
+    def _up(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None and self._proc.pid == self._ready_pid
 
     async def call(self, op: str, *args: Any) -> Any:
         """Run ``op`` in the writer process and return its result."""
@@ -96,6 +110,7 @@ class HistoryWriter:
         ok, value = await self._exchange(None)  # its first frame says it is ready
         if not ok:  # pragma: no cover - the worker only ever sends (True, pid) first
             raise HistoryWriterError(f"history writer did not start: {value}")
+        self._ready_pid = value
 
     async def _exchange(self, request: bytes | None) -> tuple[bool, Any]:
         proc = self._proc

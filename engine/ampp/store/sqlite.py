@@ -415,15 +415,19 @@ class SQLiteStorage:
         n: int = await self._writer.call("prune_label_values")
         return n
 
+    # The reads wait for the writer to be up: at its start it summarizes what a migration left.
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
+        await self._writer.ready()
         return await self._hrun(lambda c: history_sqlite.history(c, query, now))
 
     async def history_report(
         self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
     ) -> Report:
+        await self._writer.ready()
         return await self._hrun(lambda c: history_sqlite.report(c, from_, to, flap_threshold, flap_window_s))
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
+        await self._writer.ready()
         return await self._hrun(lambda c: history_sqlite.timeline(c, fingerprint, limit))
 
 
