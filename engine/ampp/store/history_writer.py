@@ -86,8 +86,8 @@ class HistoryWriter:
         return value
 
     async def close(self) -> None:
-        if self._starting is not None:
-            await self._starting  # never raises; a spawn is short
+        if self._starting is not None and not self._starting.cancelled():
+            await self._starting  # it logs its own failure; a spawn is short
         async with self._lock:
             proc, self._proc = self._proc, None
             if proc is None:
