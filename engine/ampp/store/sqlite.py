@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -164,23 +163,14 @@ alert commits a POST waits for run first, and the history catches up once load d
 recorder buffers meanwhile)."""
 
 
-def _lower_priority(nice: int) -> None:
-    """Runs in the new thread: Linux applies a thread id's niceness to that thread alone."""
-    if nice and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-
-
 class _Database:
     """One SQLite file with one connection on one dedicated thread, which serializes its
     statements; the event loop only awaits."""
 
-    def __init__(self, path: str, migrations: list[str], name: str, nice: int = 0) -> None:
+    def __init__(self, path: str, migrations: list[str], name: str) -> None:
         self.path = path
         self.migrations = migrations
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=name, initializer=_lower_priority, initargs=(nice,)
-        )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._conn: sqlite3.Connection | None = None
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
