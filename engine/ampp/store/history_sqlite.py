@@ -148,6 +148,14 @@ def _write(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], t
     insert_rows(conn, head, rows, tail, bind=True)
 
 
+_INSERT_EVENTS = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)})"
+
+
+def insert_events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Append events, each a row of HISTORY_FIELDS' values (inside the caller's transaction)."""
+    _write(conn, _INSERT_EVENTS, rows)
+
+
 _OCCURRENCE_UPSERT = """
 ON CONFLICT (fingerprint, starts_at) DO UPDATE SET
     ends_at = excluded.ends_at,

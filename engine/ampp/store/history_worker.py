@@ -27,8 +27,8 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from . import history_sqlite
-from .base import HISTORY_FIELDS, HistoryEvent
-from .sqlite_batch import insert_rows, transaction
+from .base import HistoryEvent
+from .sqlite_batch import transaction
 
 log = logging.getLogger("ampp.history_worker")
 
@@ -42,8 +42,6 @@ namespace): a few thousand cover them, and 100,000 held 7 MiB for the rare uniqu
 
 CHUNK = 1024
 """Events per statement within an append's transaction."""
-
-_INSERT_EVENTS = f"INSERT INTO history_events ({', '.join(HISTORY_FIELDS)})"
 
 
 def encode(message: Any) -> bytes:
@@ -80,15 +78,15 @@ class HistoryWorker:
     def append(self, batch_id: str, rows: list[tuple[Any, ...]]) -> None:
         """Insert the events and bring the summary up to date, in one transaction.
 
-        The statements take CHUNK events at a time: a batch's JSON and SQLite's parse of it
-        then weigh a quarter as much, and the one commit still writes each page once.
+        The statements take CHUNK events at a time: the rows and summary being written weigh
+        a quarter of a full batch's, and the one commit still writes each page once.
         """
         added: set[int] = set()
         try:
             with transaction(self.conn):
                 for i in range(0, len(rows), CHUNK):
                     part = rows[i : i + CHUNK]
-                    insert_rows(self.conn, _INSERT_EVENTS, part, bind=True)
+                    history_sqlite.insert_events(self.conn, part)
                     new = history_sqlite.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
                     hashes = set(map(hash, new))
                     added |= hashes
