@@ -40,10 +40,9 @@ class HistoryWriter:
         self.path = path
         self.nice = nice
         self._proc: asyncio.subprocess.Process | None = None
+        """The process, once it has said it is ready."""
         self._lock = asyncio.Lock()
         self._starting: asyncio.Task[None] | None = None
-        self._ready_pid: int | None = None
-        """The process that said it was ready."""
 
     @property
     def pid(self) -> int | None:
@@ -58,7 +57,7 @@ class HistoryWriter:
     async def _start(self) -> None:
         try:
             async with self._lock:
-                if self._proc is None:
+                if not self._up():
                     await self._spawn()
         except Exception:
             log.exception("starting the history writer failed; its first request tries again")
@@ -73,14 +72,15 @@ class HistoryWriter:
                 await self._spawn()
 
     def _up(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None and self._proc.pid == self._ready_pid
+        return self._proc is not None and self._proc.returncode is None
 
     async def call(self, op: str, *args: Any) -> Any:
         """Run ``op`` in the writer process and return its result."""
         async with self._lock:
-            if self._proc is None or self._proc.returncode is not None:
+            if not self._up():
                 await self._spawn()
-            ok, value = await self._exchange(encode((op, args)))
+            assert self._proc is not None
+            ok, value = await self._exchange(self._proc, encode((op, args)))
         if not ok:
             raise HistoryWriterError(f"history writer: {op} failed: {value}")
         return value
@@ -103,18 +103,17 @@ class HistoryWriter:
     async def _spawn(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
-        self._proc = await asyncio.create_subprocess_exec(
+        proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "ampp.store.history_worker", self.path, str(self.nice),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         )  # fmt: skip
-        ok, value = await self._exchange(None)  # its first frame says it is ready
+        ok, value = await self._exchange(proc, None)  # its first frame says it is ready
         if not ok:  # pragma: no cover - the worker only ever sends (True, pid) first
             raise HistoryWriterError(f"history writer did not start: {value}")
-        self._ready_pid = value
+        self._proc = proc
 
-    async def _exchange(self, request: bytes | None) -> tuple[bool, Any]:
-        proc = self._proc
-        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+    async def _exchange(self, proc: asyncio.subprocess.Process, request: bytes | None) -> tuple[bool, Any]:
+        assert proc.stdin is not None and proc.stdout is not None
         try:
             if request is not None:
                 proc.stdin.write(request)
