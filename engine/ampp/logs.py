@@ -9,6 +9,9 @@ import time
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
+_format = "logfmt"
+"""The format ``setup`` chose, for the processes the engine starts (they log to its stderr)."""
+
 
 def _ts(record: logging.LogRecord) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
@@ -37,6 +40,8 @@ def setup(level: str = "info", fmt: str = "logfmt") -> None:
         raise ValueError(f"--log.level must be one of debug, info, warn, error (got {level!r})")
     if fmt not in ("logfmt", "json"):
         raise ValueError(f"--log.format must be logfmt or json (got {fmt!r})")
+    global _format
+    _format = fmt
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter() if fmt == "logfmt" else JSONFormatter())
     root = logging.getLogger()
@@ -46,3 +51,8 @@ def setup(level: str = "info", fmt: str = "logfmt") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("asyncio").setLevel(logging.WARNING)
+
+
+def active_format() -> str:
+    """The format this process logs in: a child process logging to the same stderr uses it too."""
+    return _format

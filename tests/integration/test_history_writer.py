@@ -3,13 +3,16 @@ reports a failed request without dying, and ends with the storage."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from ampp import logs
 from ampp.model.timefmt import NS
 from ampp.store.base import HistoryEvent
 from ampp.store.history_writer import HistoryWriterError, HistoryWriterLost
@@ -98,6 +101,35 @@ async def test_a_failed_request_is_rolled_back_and_the_writer_goes_on(
     await storage.append_history(events("a", 2))
     assert stored(tmp_path) == ["a0", "a1"]
     assert storage._writer.pid == pid
+
+
+@pytest.fixture
+def json_logs() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    logs.setup("info", "json")
+    yield
+    logs.setup("info", "logfmt")
+    root.handlers[:], root.level = handlers, level
+
+
+async def test_the_writer_logs_in_the_engine_format(
+    json_logs: None, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Its failures reach the engine's stderr as the engine's own lines, here JSON."""
+    s = SQLiteStorage(str(tmp_path))
+    await s.open()
+    try:
+        with pytest.raises(HistoryWriterError):
+            await s._writer.call("append", "bad", [(T0, None)])
+    finally:
+        await s.close()
+    lines = [line for line in capfd.readouterr().err.splitlines() if "history_worker" in line]
+    assert lines, "the worker logged nothing about the failed request"
+    assert lines[0].startswith("{"), f"not in the engine's JSON format: {lines[0]}"
+    lines = [json.loads(line) for line in lines]
+    assert lines[0]["level"] == "error" and lines[0]["caller"] == "ampp.history_worker", lines[0]
+    assert "append failed" in lines[0]["msg"], lines[0]
 
 
 async def test_the_writer_ends_with_the_storage(tmp_path: Path) -> None:

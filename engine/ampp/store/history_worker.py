@@ -1,4 +1,4 @@
-"""The process that writes history.db: ``python -m ampp.store.history_worker PATH NICE``.
+"""The process that writes history.db: ``python -m ampp.store.history_worker PATH NICE LOG_FORMAT``.
 
 History is most of the SQLite work of a new alert (its event, its occurrence, its flapping
 state, its label values). In a thread of the engine, that work's Python parts took the GIL
@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
+from .. import logs
 from . import history_sqlite
 from .base import HistoryEvent
 from .sqlite_batch import transaction
@@ -153,11 +154,11 @@ def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 def main() -> int:
-    path, nice = sys.argv[1], int(sys.argv[2])
+    path, nice, log_format = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     # Ctrl-C reaches the whole process group: the engine decides when this process ends, by
     # closing its stdin once the last batch is written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("warn", log_format)  # only failures, in the engine's format on the engine's stderr
     if nice:
         os.nice(nice)
     try:

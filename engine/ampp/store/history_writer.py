@@ -14,6 +14,7 @@ import pickle
 import sys
 from typing import Any
 
+from .. import logs
 from .history_worker import FRAME, encode
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,9 @@ class HistoryWriter:
     async def _spawn(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+        args = (self.path, str(self.nice), logs.active_format())
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ampp.store.history_worker", self.path, str(self.nice),
+            sys.executable, "-m", "ampp.store.history_worker", *args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         )  # fmt: skip
         ok, value = await self._exchange(proc, None)  # its first frame says it is ready
