@@ -25,7 +25,7 @@ from ampp.config.matchers import MatchType, new_matcher
 from ampp.config.settings import StorageSettings
 from ampp.model.alert import Alert
 from ampp.model.silence import Silence
-from ampp.model.timefmt import ZERO, parse_rfc3339
+from ampp.model.timefmt import ZERO, now_ns, parse_rfc3339
 from ampp.store.base import NflogEntry, Storage
 from ampp.store.factory import StorageConfigError, migrate, open_storage
 from ampp.store.postgres import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
@@ -214,6 +214,20 @@ async def test_alerts_round_trip_exactly(backend: Backend) -> None:
         want = tricky_alerts()
         await s.write_alerts(want, [])
         assert alerts_state(await s.load_alerts()) == alerts_state(want)
+    finally:
+        await s.close()
+
+
+async def test_loaded_alerts_share_their_equal_label_values(backend: Backend) -> None:
+    """After a restart as after ingestion: 100,000 alerts must not each hold "prod", "node"..."""
+    s = backend.new()
+    await s.open()
+    try:
+        now = now_ns()
+        two = [Alert({"job": "node-exporter", "instance": f"h{i}"}, {}, now, ZERO, "", now) for i in range(2)]
+        await s.write_alerts(two, [])
+        a, b = await s.load_alerts()
+        assert a.labels["job"] is b.labels["job"], "equal label values are held twice"
     finally:
         await s.close()
 
