@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.alert import Alert
-from ..model.labels import labelset_string, shared_values
+from ..model.labels import labelset_string, share_values
 from ..model.timefmt import ZERO, TimestampError, parse_rfc3339
 
 
@@ -73,7 +73,7 @@ def parse_postable_alerts(
                 raise ValueError("must be a JSON object")
             if "labels" not in item:
                 raise ValueError("labels in body is required")
-            labels = shared_values(_strings(item["labels"], "labels", True, nul_possible))
+            labels = share_values(_strings(item["labels"], "labels", True, nul_possible))
             annotations = _strings(item.get("annotations"), "annotations", False, nul_possible)
             starts = _time(item.get("startsAt"), "startsAt")
             ends = _time(item.get("endsAt"), "endsAt")

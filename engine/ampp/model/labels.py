@@ -9,14 +9,17 @@ from sys import intern
 _GO_CHAR_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
-def shared_values(labels: dict[str, str]) -> dict[str, str]:
-    """The labels with their values interned, for a label set held as long as its alert.
+def share_values(labels: dict[str, str]) -> dict[str, str]:
+    """Intern the values of a label set that lives as long as its alert, in place; returns it.
 
     Alerts share most label values (alertname, job, env, severity, team...), and each held its
     own copies: 100,000 alerts of 7 labels, 5 of them shared, held about 35 MiB of duplicate
-    strings and dicts. A value no alert holds any more is freed (interned strings are mortal).
+    strings. A value no alert holds any more is freed (interned strings are mortal). In place
+    because the dict is fresh from a decoder and copying it costs more than interning.
     """
-    return dict(zip(labels, map(intern, labels.values()), strict=True))
+    for name in labels:
+        labels[name] = intern(labels[name])
+    return labels
 
 
 def go_quote(s: str) -> str:

@@ -8,7 +8,7 @@ import orjson
 
 from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
-from ..model.labels import shared_values
+from ..model.labels import share_values
 from ..model.silence import Silence
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -44,7 +44,7 @@ def alert_row(
 def alert_from_row(row: Any) -> Alert:
     fp, labels, annotations, starts, ends, url, updated, timeout = row
     return Alert(
-        shared_values(orjson.loads(labels)),
+        share_values(orjson.loads(labels)),
         orjson.loads(annotations),
         from_ts(starts),
         from_ts(ends),

@@ -25,7 +25,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
-from ..model.labels import shared_values
+from ..model.labels import share_values
 from ..model.silence import Silence
 from . import delivery_postgres, history_postgres
 from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
@@ -226,7 +226,7 @@ def _alert_args(a: Alert) -> tuple[Any, ...]:
 
 def _alert(r: asyncpg.Record) -> Alert:
     return Alert(
-        shared_values(r["labels"]),
+        share_values(r["labels"]),
         r["annotations"],
         join_ns(r["starts_at"], r["starts_at_ns"]),
         join_ns(r["ends_at"], r["ends_at_ns"]),
