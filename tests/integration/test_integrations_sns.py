@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -174,8 +175,7 @@ async def test_assume_role(vendor: VendorServer, monkeypatch: pytest.MonkeyPatch
         BASE.replace("{url}", vendor.url)
         + "      role_arn: arn:aws:iam::1:role/am\n      external_id: ext\n    topic_arn: t\n"
     )
-    # the STS endpoint of the region, played by the stand-in
-    monkeypatch.setattr("ampp.notify.integrations.sns._endpoint", lambda svc, region: f"{vendor.url}/{svc}/")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"{vendor.url}/sts/")  # STS, played by the stand-in
     vendor.reply(
         "/sts/",
         Reply(
@@ -244,6 +244,136 @@ async def test_missing_region_is_permanent(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(NotifyError) as e:
         await s.notify(ctx(), to_alerts(api_alerts(1)))
     assert not e.value.retry and "region not configured" in str(e.value)
+
+
+# --------------------------------------------------------------------------------------------
+# The SDK's default chain when the config has no keys: the pod's or the instance's role
+
+AWS_ENV = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN",
+    "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL",
+)  # fmt: skip
+NO_KEYS = "  sns_configs:\n  - api_url: '{url}/sns/'\n    topic_arn: t\n    sigv4: {{region: eu-west-1}}\n"
+
+
+def _iso(seconds_from_now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds_from_now))
+
+
+@pytest.fixture
+def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No AWS settings at all, and no shared files: each test adds the one source it is about."""
+    for var in AWS_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
+
+
+async def test_web_identity_token_as_on_eks(
+    vendor: VendorServer, bare_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bW9uOmFtIn0.c2ln\n")
+    bare_env.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
+    bare_env.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/alertmanager")
+    bare_env.setenv("AWS_ENDPOINT_URL_STS", f"{vendor.url}/sts/")
+    vendor.reply("/sts/", Reply(200,
+        '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<AssumeRoleWithWebIdentityResult><Credentials><SessionToken>webtoken</SessionToken>"
+        f"<SecretAccessKey>websecret</SecretAccessKey><Expiration>{_iso(3600)}</Expiration>"
+        "<AccessKeyId>ASIAWEB</AccessKeyId></Credentials></AssumeRoleWithWebIdentityResult>"
+        "</AssumeRoleWithWebIdentityResponse>", content_type="text/xml"))  # fmt: skip
+    s = sns(NO_KEYS.format(url=vendor.url))
+    await s.notify(ctx(), to_alerts(api_alerts(1)))
+    await s.notify(ctx(), to_alerts(api_alerts(1)))
+    assert len(vendor.requests) == 3, f"expected STS, publish, publish with the same keys: {vendor.requests}"
+    sts, publish, again = vendor.requests
+    assert "Authorization" not in sts.headers, "AssumeRoleWithWebIdentity is unsigned: the token is the proof"
+    form = {k: v[0] for k, v in sts.form().items()}
+    assert form.pop("RoleSessionName").startswith("ampp-")
+    assert form == {
+        "Action": "AssumeRoleWithWebIdentity",
+        "RoleArn": "arn:aws:iam::123456789012:role/alertmanager",
+        "Version": "2011-06-15",
+        "WebIdentityToken": token.read_text().strip(),
+    }
+    assert publish.headers["X-Amz-Security-Token"] == "webtoken" and verify_sigv4(publish, "websecret")
+    assert again.path == "/sns/", "the temporary keys were not kept until they expire"
+
+
+async def test_container_endpoint_as_eks_pod_identity(
+    vendor: VendorServer, bare_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    auth = tmp_path / "eks-pod-identity-token"
+    auth.write_text("pod-identity-jwt")
+    bare_env.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{vendor.url}/v1/credentials")
+    bare_env.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", str(auth))
+    bare_env.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored: the file wins")
+    answers = [
+        {"AccessKeyId": f"ASIAPOD{i}", "SecretAccessKey": f"podsecret{i}", "Token": f"podtoken{i}",
+         "AccountId": "123456789012", "Expiration": _iso(120)}
+        for i in (1, 2)
+    ]  # fmt: skip
+    vendor.script("/v1/credentials", *[Reply(200, a) for a in answers])
+    s = sns(NO_KEYS.format(url=vendor.url))
+    await s.notify(ctx(), to_alerts(api_alerts(1)))
+    await s.notify(ctx(), to_alerts(api_alerts(1)))
+    assert len(vendor.requests) == 4, f"expected fetch, publish, fetch again, publish: {vendor.requests}"
+    creds, publish, refetch, again = vendor.requests
+    assert creds.method == "GET" and creds.headers["Authorization"] == "pod-identity-jwt"
+    assert publish.headers["X-Amz-Security-Token"] == "podtoken1" and verify_sigv4(publish, "podsecret1")
+    # two minutes left is inside the five-minute window: fetched again before the next publish
+    assert refetch.path == "/v1/credentials" and verify_sigv4(again, "podsecret2")
+
+
+async def test_a_container_endpoint_off_the_host_is_refused(bare_env: pytest.MonkeyPatch) -> None:
+    bare_env.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://credentials.example.com/latest")
+    s = sns(NO_KEYS.format(url="http://127.0.0.1:9"))
+    with pytest.raises(NotifyError) as e:
+        await s.notify(ctx(), to_alerts(api_alerts(1)))
+    assert not e.value.retry
+    want = "AWS_CONTAINER_CREDENTIALS_FULL_URI http://credentials.example.com/latest: only loopback"
+    assert want in str(e.value)
+
+
+@pytest.mark.parametrize("imds_v2", [True, False], ids=["imdsv2", "imdsv1-only"])
+async def test_instance_role_from_the_metadata_service(
+    vendor: VendorServer, bare_env: pytest.MonkeyPatch, imds_v2: bool
+) -> None:
+    bare_env.delenv("AWS_EC2_METADATA_DISABLED")
+    bare_env.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", vendor.url)
+    vendor.reply("/latest/api/token", Reply(200, "imds-session-token") if imds_v2 else Reply(403))
+    vendor.reply("/security-credentials/", Reply(200, "am-instance-role"))
+    vendor.reply("/security-credentials/am-instance-role", Reply(200, {"Code": "Success",
+        "LastUpdated": _iso(-60), "Type": "AWS-HMAC", "AccessKeyId": "ASIAEC2",
+        "SecretAccessKey": "ec2secret",
+        "Token": "ec2token", "Expiration": _iso(6 * 3600)}))  # fmt: skip
+    s = sns(NO_KEYS.format(url=vendor.url))
+    await s.notify(ctx(), to_alerts(api_alerts(1)))
+    token, roles, role, publish = vendor.requests
+    assert (token.method, token.headers["X-aws-ec2-metadata-token-ttl-seconds"]) == ("PUT", "21600")
+    sent = [r.headers.get("X-aws-ec2-metadata-token") for r in (roles, role)]
+    assert sent == (["imds-session-token"] * 2 if imds_v2 else [None, None])
+    assert publish.headers["X-Amz-Security-Token"] == "ec2token" and verify_sigv4(publish, "ec2secret")
+
+
+async def test_no_credentials_anywhere_is_permanent_and_says_where_it_looked(
+    vendor: VendorServer, bare_env: pytest.MonkeyPatch
+) -> None:
+    s = sns(NO_KEYS.format(url=vendor.url))
+    with pytest.raises(NotifyError) as e:
+        await s.notify(ctx(), to_alerts(api_alerts(1)))
+    assert not e.value.retry and not vendor.requests
+    assert str(e.value) == (
+        "failed to find AWS credentials: none in sigv4, the environment, a web identity token, profile "
+        "'default' of the shared credentials file, the container credentials endpoint or the instance "
+        "metadata service (AWS_EC2_METADATA_DISABLED is true)"
+    )
 
 
 # --------------------------------------------------------------------------------------------

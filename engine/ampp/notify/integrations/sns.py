@@ -6,25 +6,23 @@ TargetArn or PhoneNumber, the Subject and Message (256 KiB at most, 1600 bytes f
 with a ``truncated`` attribute when cut), the rendered ``attributes`` as String message
 attributes, and for a FIFO topic the SHA-256 of the group key as deduplication and group id.
 
-Credentials: the sigv4 block's keys, else the environment, else the profile of the shared
-credentials file; with ``role_arn`` they assume that role through STS first. Instance and
-container metadata credentials are not looked up. An AWS error answer's status decides:
+Credentials: the sigv4 block's keys, else the AWS SDK's default chain (_awscreds: the
+environment, a web identity token, the shared credentials file, the container endpoint, the
+instance's role); with ``role_arn`` they assume that role through STS first. An AWS error
+answer's status decides:
 5xx retry, 4xx do not (throttling, 429 or 400 ``Throttling``, retries).
 """
 
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from ...model.alert import Alert
 from ..stage import FlushContext, NotifyError
-from . import _sigv4
+from . import _awscreds, _sigv4
 from ._common import HTTPIntegration, Renderer, RetryLater, key_hash, parse_retry_after
 
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
@@ -38,50 +36,21 @@ def _endpoint(service: str, region: str) -> str:
     return f"https://{service}.{region}.{suffix}/"
 
 
-def _aws_error(resp: httpx.Response) -> tuple[str, str]:
-    """(code, message) of an AWS query-protocol ErrorResponse, empty when unreadable."""
-    try:
-        root = ET.fromstring(resp.content)
-    except ET.ParseError:
-        return "", resp.text.strip()[:512]
-    code = message = ""
-    for el in root.iter():
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "Code" and not code:
-            code = (el.text or "").strip()
-        elif tag == "Message" and not message:
-            message = (el.text or "").strip()
-    return code, message
-
-
-def _find(root: ET.Element, name: str) -> str:
-    for el in root.iter():
-        if el.tag.rsplit("}", 1)[-1] == name:
-            return (el.text or "").strip()
-    return ""
-
-
 class SNSIntegration(HTTPIntegration):
     name = "sns"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._default = _awscreds.DefaultCredentials(self.conf.sigv4.profile or "")
         self._assumed: _sigv4.Credentials | None = None
 
     # -- credentials
 
-    def _base_credentials(self) -> _sigv4.Credentials:
+    async def _base_credentials(self, region: str) -> _sigv4.Credentials:
         s = self.conf.sigv4
         if s.access_key and s.secret_key:
             return _sigv4.Credentials(s.access_key, str(s.secret_key))
-        creds = _sigv4.env_credentials() or _sigv4.profile_credentials(_sigv4.default_profile(s.profile))
-        if creds is None:
-            raise NotifyError(
-                "failed to find AWS credentials: none in sigv4, the environment or the "
-                "shared credentials file",
-                retry=False,
-            )
-        return creds
+        return await self._default.get(region, self.sender.post)
 
     def _region(self) -> str:
         s = self.conf.sigv4
@@ -94,13 +63,13 @@ class SNSIntegration(HTTPIntegration):
 
     async def _credentials(self, region: str) -> _sigv4.Credentials:
         s = self.conf.sigv4
-        base = self._base_credentials()
+        base = await self._base_credentials(region)
         if not s.role_arn:
             return base
-        if self._assumed and (self._assumed.expires or 0) - 300 > time.time():
+        if _awscreds.fresh(self._assumed):
+            assert self._assumed is not None
             return self._assumed
-        host = "sts-fips" if s.use_fips_sts_endpoint else "sts"
-        url = _endpoint(host, region)
+        url = _awscreds.sts_url(region, s.use_fips_sts_endpoint)
         params = {
             "Action": "AssumeRole",
             "RoleArn": s.role_arn,
@@ -112,21 +81,7 @@ class SNSIntegration(HTTPIntegration):
         body = urlencode(sorted(params.items())).encode()
         headers = _sigv4.sign("POST", url, {"Content-Type": FORM}, body, base, region, "sts")
         resp = await self.sender.post(url, body, FORM, headers)
-        if resp.status_code // 100 != 2:
-            code, message = _aws_error(resp)
-            raise NotifyError(
-                f"failed to assume role {s.role_arn}: {code}: {message}", retry=resp.status_code // 100 == 5
-            )
-        root = ET.fromstring(resp.content)
-        expiration = _find(root, "Expiration")
-        expires = time.time() + 3600
-        if expiration:
-            import datetime as dt
-
-            expires = dt.datetime.fromisoformat(expiration.replace("Z", "+00:00")).timestamp()
-        self._assumed = _sigv4.Credentials(
-            _find(root, "AccessKeyId"), _find(root, "SecretAccessKey"), _find(root, "SessionToken"), expires
-        )
+        self._assumed = _awscreds.sts_credentials(resp, f"failed to assume role {s.role_arn}")
         return self._assumed
 
     # -- the message
@@ -175,7 +130,7 @@ class SNSIntegration(HTTPIntegration):
         resp = await self.sender.post(url, body, FORM, headers)
         if resp.status_code // 100 == 2:
             return
-        code, message = _aws_error(resp)
+        code, message = _awscreds.aws_error(resp)
         text = f"unexpected status code {resp.status_code}" + (f": {message}" if message else "")
         if resp.status_code == 429 or code in THROTTLING:
             raise RetryLater(text, parse_retry_after(resp.headers.get("Retry-After")))
