@@ -189,11 +189,15 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     from .store.factory import open_storage
 
     log = logging.getLogger("ampp")
+    guard = None
     if args.web_config_file:
-        # Serving without the TLS or authentication the file asks for would be worse than not
-        # starting: refuse until it is supported.
-        log.error("--web.config.file is not supported yet: put a TLS/auth proxy in front instead")
-        return 1
+        from .api.webconfig import WebConfigError, WebGuard
+
+        try:  # without the TLS or authentication it asks for, better not to serve at all
+            guard = WebGuard.load(args.web_config_file)
+        except WebConfigError as e:
+            log.error("Loading the web config failed: %s", e)
+            return 1
     external = _external_url(args.listen_address, args.external_url)
     prefix = args.route_prefix or urlsplit(external).path
     prefix = "/" + prefix.strip("/")
@@ -227,12 +231,13 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
         log.error("Opening storage failed: %s: %s", type(e).__name__, e)
         return 1
     cluster = args.cluster_advertise or args.cluster_listen
-    app = create_app(engine, ApiSettings(prefix, cluster))
+    app = create_app(engine, ApiSettings(prefix, cluster, web=guard))
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.SockSite(runner, sock)
+    tls = guard.server_context() if guard else None
+    site = web.SockSite(runner, sock, ssl_context=tls)
     await site.start()
-    log.info("Listening address=%s", args.listen_address)
+    log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -60,7 +61,10 @@ class Server:
         return httpx.post(f"{self.url}/-/reload", timeout=10)
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 15) -> None:
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 15, **client: Any
+) -> None:
+    """Until /-/ready answers 200; ``client``: httpx options (verify, auth) for a guarded server."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -69,7 +73,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeo
                 + log_path.read_text(errors="replace")[-4000:]
             )
         try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/-/ready", timeout=1, **client).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -101,9 +105,13 @@ def run_server(
     storage_path: Path | None = None,
     port: int | None = None,
     route_prefix: str = "",
+    web_config_yaml: str = "",
+    client: dict[str, Any] | None = None,
 ) -> Iterator[Server]:
     """Start `kind` ("reference" or "ampp") with `config_yaml`; stop it on exit. With
-    ``route_prefix`` the server's URL (``Server.url``) includes it."""
+    ``route_prefix`` the server's URL (``Server.url``) includes it. With ``web_config_yaml``
+    (--web.config.file) ``client`` holds the httpx options that reach it (verify, auth), and the
+    URL is https when the file has TLS settings."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "alertmanager.yml"
     config_path.write_text(config_yaml)
@@ -120,13 +128,18 @@ def run_server(
     ]
     if route_prefix:
         cmd.append(f"--web.route-prefix={route_prefix}")
+    scheme = "http"
+    if web_config_yaml:
+        (workdir / "web.yml").write_text(web_config_yaml)
+        cmd.append(f"--web.config.file={workdir / 'web.yml'}")
+        scheme = "https" if "tls_server_config" in web_config_yaml else "http"
     cmd += extra_args or []
     log_path = workdir / f"{kind}-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}" + ("/" + route_prefix.strip("/") if route_prefix.strip("/") else "")
+    url = f"{scheme}://127.0.0.1:{port}" + ("/" + route_prefix.strip("/") if route_prefix.strip("/") else "")
     try:
-        wait_ready(url, process, log_path)
+        wait_ready(url, process, log_path, **(client or {}))
         yield Server(kind, url, port, process, config_path, storage, log_path)
     finally:
         stop(process)

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
@@ -28,6 +28,9 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from . import deliveries
+
+if TYPE_CHECKING:
+    from .webconfig import WebGuard
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 
 log = logging.getLogger("ampp.api")
@@ -41,10 +44,18 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 
 
 class ApiSettings:
-    def __init__(self, route_prefix: str, cluster_address: str, peer_name: str | None = None) -> None:
+    def __init__(
+        self,
+        route_prefix: str,
+        cluster_address: str,
+        peer_name: str | None = None,
+        web: WebGuard | None = None,
+    ) -> None:
         self.route_prefix = route_prefix
         self.cluster_address = cluster_address
         self.peer_name = peer_name or _ulid()
+        self.web = web
+        """--web.config.file: basic authentication and response headers (TLS is the listener's)."""
 
 
 def _ulid() -> str:
@@ -431,7 +442,11 @@ def _observers(app: web.Application, resource: web.AbstractResource, method: str
 
 
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
-    app = web.Application(middlewares=[_serve], client_max_size=64 * 1024 * 1024)
+    guard = settings.web
+    middlewares = [guard.middleware, _serve] if guard else [_serve]
+    app = web.Application(middlewares=middlewares, client_max_size=64 * 1024 * 1024)
+    if guard:
+        app.on_response_prepare.append(guard.add_headers)
     app[ENGINE] = engine
     app[OBSERVERS] = {}
     app[SETTINGS] = settings
