@@ -176,11 +176,6 @@ async def _serve(args: argparse.Namespace) -> int:
 async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     import logging
 
-    from .notify.http import preload
-
-    # The HTTP client stack and the system CAs load in a thread while the engine starts (their
-    # C parts run beside it), instead of delaying the first notification by ~0.1 s.
-    asyncio.get_running_loop().run_in_executor(None, preload)
     from aiohttp import web
 
     from .api.app import ApiSettings, create_app
@@ -238,6 +233,12 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     site = web.SockSite(runner, sock, ssl_context=tls)
     await site.start()
     log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")
+    # The HTTP client stack and the system CAs load in a thread once the API serves, rather than
+    # delay the first notification by ~0.1 s; not before, where its imports would hold the GIL
+    # the start-up's own imports need (ready ~0.1 s later).
+    from .notify.http import preload
+
+    asyncio.get_running_loop().run_in_executor(None, preload)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
