@@ -916,3 +916,62 @@ def test_rbac_is_enough_and_spec_is_never_written(
     ]:
         can = cp.kubectl("auth", "can-i", verb, *resource.split(), "-n", ns, kubeconfig=sa, check=False)
         assert can.stdout.strip() == allowed, (verb, resource, can.stdout, can.stderr)
+
+
+# ---------------------------------------------------------------------------------------
+# The engine inside is the one `ampp serve` runs with the same flags
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    from tests.integration.services import (
+        ServicesUnavailable,
+        create_database,
+        drop_database,
+        start_services,
+    )
+
+    try:
+        services = start_services()
+    except ServicesUnavailable as e:
+        pytest.skip(f"PostgreSQL unavailable: {e}")
+    url = create_database(services.pg_url)
+    yield url
+    drop_database(services.pg_url, url)
+
+
+def test_the_operator_keeps_its_state_where_storage_url_says(
+    controlplane: ControlPlane, ampp_crds: list[str], tmp_path: Path, pg_url: str, capture: CaptureServer
+) -> None:
+    """The chart passes --storage.url: the operator's engine must write there, not to a
+    SQLite file of its own (each replica would then keep, and notify, alone)."""
+    import asyncpg
+
+    web = tmp_path / "web.yml"
+    web.write_text("http_server_config:\n  headers:\n    X-Frame-Options: deny\n")
+    lease_ns = f"ampp-pg-{uuid.uuid4().hex[:6]}"
+    controlplane.kubectl("create", "namespace", lease_ns)
+    op = start_operator(
+        controlplane, tmp_path / "op", controlplane.kubeconfig, base_config(capture),
+        lease_namespace=lease_ns, identity="pg-replica",
+        extra=(f"--storage.url={pg_url}", f"--web.config.file={web}",
+               f"--operator.watch-namespace={lease_ns}"),
+    )  # fmt: skip
+    try:
+        op.post_alerts({"alertname": "StoredInPostgres", "job": "e2e"})
+        assert httpx.get(f"{op.url}/-/ready").headers.get("X-Frame-Options") == "deny", "web config ignored"
+
+        async def stored() -> list[str]:
+            conn = await asyncpg.connect(pg_url)
+            try:
+                rows = await conn.fetch("SELECT labels->>'alertname' AS name FROM alerts")
+                return [r["name"] for r in rows]
+            finally:
+                await conn.close()
+
+        import asyncio
+
+        assert eventually(lambda: asyncio.run(stored()) or None) == ["StoredInPostgres"]
+        assert not (tmp_path / "op" / "data" / "ampp.db").exists(), "the engine wrote SQLite instead"
+    finally:
+        op.stop()

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import socket
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__
 from .config.errors import ConfigError
 from .model.timefmt import DurationError, parse_duration
+
+if TYPE_CHECKING:
+    from .api.app import ApiSettings
+    from .api.webconfig import WebGuard
+    from .engine import Engine, EngineOptions
 
 
 def _duration(text: str) -> float:
@@ -155,7 +161,6 @@ def _listen(address: str) -> socket.socket:
 
 async def _serve(args: argparse.Namespace) -> int:
     import gc
-    import logging
 
     # The engine holds ~10 container objects per alert; with the default gen-0 threshold (700)
     # ingesting a batch triggers collections that walk them over and over (7% of ingest time
@@ -173,63 +178,86 @@ async def _serve(args: argparse.Namespace) -> int:
         sock.close()
 
 
-async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
-    import logging
+def web_guard(args: argparse.Namespace) -> WebGuard | None:
+    """--web.config.file loaded, or None without one; WebConfigError (a ValueError) names the
+    file, the field and the reason when it cannot be used."""
+    if not args.web_config_file:
+        return None
+    from .api.webconfig import WebGuard
 
-    from aiohttp import web
+    return WebGuard.load(args.web_config_file)
 
-    from .api.app import ApiSettings, create_app
+
+def engine_options(args: argparse.Namespace) -> EngineOptions:
+    """The engine the serve flags describe: `ampp serve` runs it, `ampp operator` embeds it."""
     from .config.loader import load_file
-    from .engine import Engine, EngineOptions
+    from .engine import EngineOptions
     from .store.factory import open_storage
 
-    log = logging.getLogger("ampp")
-    guard = None
-    if args.web_config_file:
-        from .api.webconfig import WebConfigError, WebGuard
-
-        try:  # without the TLS or authentication it asks for, better not to serve at all
-            guard = WebGuard.load(args.web_config_file)
-        except WebConfigError as e:
-            log.error("Loading the web config failed: %s", e)
-            return 1
-    external = _external_url(args.listen_address, args.external_url)
-    prefix = args.route_prefix or urlsplit(external).path
-    prefix = "/" + prefix.strip("/")
     initial = None
     try:
         initial = load_file(args.config_file)
     except ConfigError:
         pass  # engine.start() reads it again and reports the error
-    settings = initial.storage if initial else None
-    storage = open_storage(args.storage_url, args.storage_path, settings)
-    engine = Engine(
-        EngineOptions(
-            config_file=args.config_file,
-            storage=storage,
-            external_url=external,
-            retention_s=args.retention,
-            alerts_gc_interval_s=args.alerts_gc_interval,
-            cluster_peers=args.cluster_peers,
-            initial_config=initial,
-            cache_url=args.cache_url,  # history hook: L2 cache for /history and /report
-            replica=f"{socket.gethostname()}:{args.listen_address.rpartition(':')[2]}",  # delivery claims
-            notify_workers=args.notify_workers,
-        )
+    return EngineOptions(
+        config_file=args.config_file,
+        storage=open_storage(args.storage_url, args.storage_path, initial.storage if initial else None),
+        external_url=_external_url(args.listen_address, args.external_url),
+        retention_s=args.retention,
+        alerts_gc_interval_s=args.alerts_gc_interval,
+        cluster_peers=args.cluster_peers,
+        initial_config=initial,
+        cache_url=args.cache_url,  # history hook: L2 cache for /history and /report
+        replica=f"{socket.gethostname()}:{args.listen_address.rpartition(':')[2]}",  # delivery claims
+        notify_workers=args.notify_workers,
     )
+
+
+EngineT = TypeVar("EngineT", bound="Engine")
+
+
+async def start_engine(
+    args: argparse.Namespace, make: Callable[[EngineOptions], EngineT], log: logging.Logger
+) -> tuple[EngineT, ApiSettings] | None:
+    """The web config loaded and the engine started, with the API's settings; None (after
+    logging why, without a traceback) when it cannot serve. `ampp operator` starts its own
+    Engine subclass the same way."""
+    from .api.app import ApiSettings
+
+    try:  # without the TLS or authentication it asks for, better not to serve at all
+        guard = web_guard(args)
+    except ValueError as e:
+        log.error("Loading the web config failed: %s", e)
+        return None
+    options = engine_options(args)
+    engine = make(options)
     try:
         await engine.start()
     except ConfigError as e:
         log.error("Loading configuration file failed: %s", e)
-        return 1
+        return None
     except Exception as e:  # storage unreachable or refusing: say so, no traceback
         log.error("Opening storage failed: %s: %s", type(e).__name__, e)
+        return None
+    prefix = "/" + (args.route_prefix or urlsplit(options.external_url).path).strip("/")
+    return engine, ApiSettings(prefix, args.cluster_advertise or args.cluster_listen, web=guard)
+
+
+async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .api.app import create_app
+    from .engine import Engine
+
+    log = logging.getLogger("ampp")
+    started = await start_engine(args, Engine, log)
+    if started is None:
         return 1
-    cluster = args.cluster_advertise or args.cluster_listen
-    app = create_app(engine, ApiSettings(prefix, cluster, web=guard))
+    engine, settings = started
+    app = create_app(engine, settings)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    tls = guard.server_context() if guard else None
+    tls = settings.web.server_context() if settings.web else None
     site = web.SockSite(runner, sock, ssl_context=tls)
     await site.start()
     log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")

@@ -15,11 +15,10 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 import kopf
 from ampp.config.errors import ConfigError
-from ampp.engine import Engine, EngineOptions
+from ampp.engine import Engine
 
 from . import handlers
 from . import settings as settings_mod
@@ -75,9 +74,8 @@ def login(kubeconfig: str | None) -> kopf.ConnectionInfo:
 
 async def run(args: argparse.Namespace) -> int:
     from aiohttp import web
-    from ampp.api.app import ApiSettings, create_app
-    from ampp.cli import _external_url
-    from ampp.store.sqlite import SQLiteStorage
+    from ampp.api.app import create_app
+    from ampp.cli import start_engine
 
     kube = Kube(lambda: login(args.kubeconfig))
     try:
@@ -91,23 +89,12 @@ async def run(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 2
 
-    external = _external_url(args.listen_address, args.external_url)
-    prefix = "/" + (args.route_prefix or urlsplit(external).path).strip("/")
-    engine = OperatorEngine(
-        EngineOptions(
-            config_file=args.config_file,
-            storage=SQLiteStorage(args.storage_path),
-            external_url=external,
-            retention_s=args.retention,
-            alerts_gc_interval_s=args.alerts_gc_interval,
-            cluster_peers=args.cluster_peers,
-        )
-    )
-    try:
-        await engine.start()
-    except ConfigError as e:
-        log.error("Loading configuration file failed: %s", e)
+    # The engine `ampp serve` would run with these flags: the same storage (--storage.url),
+    # cache, replica name, notify workers and web config.
+    started = await start_engine(args, OperatorEngine, log)
+    if started is None:
         return 1
+    engine, api = started
     engine.ready = False  # until the resources are merged in
 
     controller = Controller(engine, kube, opts, args.config_file)
@@ -117,12 +104,13 @@ async def run(args: argparse.Namespace) -> int:
         controller.elector = elector
     engine.reload_hook = controller.reload
 
-    app = create_app(engine, ApiSettings(prefix, args.cluster_advertise or args.cluster_listen))
+    app = create_app(engine, api)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     host, _, port = args.listen_address.rpartition(":")
-    await web.TCPSite(runner, host or None, int(port), reuse_address=True).start()
-    log.info("Listening address=%s", args.listen_address)
+    tls = api.web.server_context() if api.web else None
+    await web.TCPSite(runner, host or None, int(port), reuse_address=True, ssl_context=tls).start()
+    log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")
 
     loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[None]] = []
