@@ -99,6 +99,7 @@ class Operator:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                self.stop()  # no test holds it yet: left running, it would outlive the session
                 raise RuntimeError(f"operator not ready after 30s:\n{self.log()}")
             time.sleep(0.1)
 
