@@ -23,6 +23,14 @@ from pathlib import Path
 import pytest
 from envtest import ControlPlane, build_binaries
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.integration.services import pg_url, services  # noqa: E402
+
+__all__ = ["pg_url", "services"]  # fixtures: PostgreSQL (scripts/services.sh), for the operator's storage
+
 
 @pytest.fixture(scope="session")
 def k8s_bin_dir() -> Path:

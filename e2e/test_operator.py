@@ -923,24 +923,6 @@ def test_rbac_is_enough_and_spec_is_never_written(
 # The engine inside is the one `ampp serve` runs with the same flags
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    from tests.integration.services import (
-        ServicesUnavailable,
-        create_database,
-        drop_database,
-        start_services,
-    )
-
-    try:
-        services = start_services()
-    except ServicesUnavailable as e:
-        pytest.skip(f"PostgreSQL unavailable: {e}")
-    url = create_database(services.pg_url)
-    yield url
-    drop_database(services.pg_url, url)
-
-
 def test_the_operator_keeps_its_state_where_storage_url_says(
     controlplane: ControlPlane, ampp_crds: list[str], tmp_path: Path, pg_url: str, capture: CaptureServer
 ) -> None:

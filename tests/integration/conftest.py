@@ -14,13 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.services import (
-    Services,
-    ServicesUnavailable,
-    create_database,
-    drop_database,
-    start_services,
-)
+from tests.integration.services import pg_url, services
+
+__all__ = ["pg_url", "services"]  # fixtures: PostgreSQL and Redis (scripts/services.sh)
 from tests.support.capture import CaptureServer
 from tests.support.servers import AMTOOL, REFERENCE_BINARY
 
@@ -82,19 +78,3 @@ def module_workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
 
 
-# -- PostgreSQL and Redis (scripts/services.sh) -----------------------------------------------
-@pytest.fixture(scope="session")
-def services() -> Services:
-    """PostgreSQL and Redis for the session; skips (with the script's error) where they cannot run."""
-    try:
-        return start_services()
-    except ServicesUnavailable as e:
-        pytest.skip(f"PostgreSQL/Redis unavailable: {e}")
-
-
-@pytest.fixture
-def pg_url(services: Services) -> Iterator[str]:
-    """A fresh, empty database for one test; dropped (connections and all) afterwards."""
-    url = create_database(services.pg_url)
-    yield url
-    drop_database(services.pg_url, url)

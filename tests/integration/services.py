@@ -14,9 +14,12 @@ import re
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "services.sh"
@@ -91,3 +94,21 @@ def create_database(admin_url: str) -> str:
 def drop_database(admin_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the fixtures (the integration and e2e tiers both import them into their namespace) -------
+@pytest.fixture(scope="session")
+def services() -> Services:
+    """PostgreSQL and Redis for the session; skips (with the script's error) where they cannot run."""
+    try:
+        return start_services()
+    except ServicesUnavailable as e:
+        pytest.skip(f"PostgreSQL/Redis unavailable: {e}")
+
+
+@pytest.fixture
+def pg_url(services: Services) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped (connections and all) afterwards."""
+    url = create_database(services.pg_url)
+    yield url
+    drop_database(services.pg_url, url)
