@@ -31,7 +31,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -54,12 +54,15 @@ Post = Callable[[str, bytes, str, dict[str, str]], Awaitable[httpx.Response]]
 """The integration's sender: STS is reached through the receiver's http_config (proxy, TLS)."""
 
 
+def endpoint(service: str, region: str) -> str:
+    """A service's regional endpoint (``sts-fips`` is a service name here)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{service}.{region}.{suffix}/"
+
+
 def sts_url(region: str, fips: bool = False) -> str:
     override = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
-    if override:
-        return override
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{'sts-fips' if fips else 'sts'}.{region}.{suffix}/"
+    return override or endpoint("sts-fips" if fips else "sts", region)
 
 
 def _tag(el: ET.Element) -> str:
@@ -110,7 +113,7 @@ def _temporary(values: list[Any], what: str) -> _sigv4.Credentials:
     return _sigv4.Credentials(key, secret, token if isinstance(token, str) else "", expires)
 
 
-def fresh(creds: _sigv4.Credentials | None) -> bool:
+def fresh(creds: _sigv4.Credentials | None) -> TypeGuard[_sigv4.Credentials]:
     return creds is not None and (creds.expires is None or creds.expires - REFRESH_BEFORE_S > time.time())
 
 
@@ -123,7 +126,6 @@ class DefaultCredentials:
 
     async def get(self, region: str, post: Post) -> _sigv4.Credentials:
         if fresh(self._cached):
-            assert self._cached is not None
             return self._cached
         creds = await self._resolve(region, post)
         self._cached = creds if creds.expires is not None else None

@@ -31,11 +31,6 @@ MAX_SMS_BYTES = 1600
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded"})
 
 
-def _endpoint(service: str, region: str) -> str:
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{service}.{region}.{suffix}/"
-
-
 class SNSIntegration(HTTPIntegration):
     name = "sns"
 
@@ -67,7 +62,6 @@ class SNSIntegration(HTTPIntegration):
         if not s.role_arn:
             return base
         if _awscreds.fresh(self._assumed):
-            assert self._assumed is not None
             return self._assumed
         url = _awscreds.sts_url(region, s.use_fips_sts_endpoint)
         params = {
@@ -120,7 +114,7 @@ class SNSIntegration(HTTPIntegration):
         c = self.conf
         r = self.renderer(ctx, alerts)
         region = self._region()
-        url = r.text(c.api_url, "api_url") or _endpoint("sns", region)
+        url = r.text(c.api_url, "api_url") or _awscreds.endpoint("sns", region)
         if not url.endswith("/") and "?" not in url and url.count("/") < 3:
             url += "/"
         body = urlencode(self._publish_params(r, ctx.group_key)).encode()
