@@ -18,7 +18,6 @@ from .model.timefmt import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from .api.app import ApiSettings
-    from .api.webconfig import WebGuard
     from .engine import Engine, EngineOptions
 
 
@@ -178,16 +177,6 @@ async def _serve(args: argparse.Namespace) -> int:
         sock.close()
 
 
-def web_guard(args: argparse.Namespace) -> WebGuard | None:
-    """--web.config.file loaded, or None without one; WebConfigError (a ValueError) names the
-    file, the field and the reason when it cannot be used."""
-    if not args.web_config_file:
-        return None
-    from .api.webconfig import WebGuard
-
-    return WebGuard.load(args.web_config_file)
-
-
 def engine_options(args: argparse.Namespace) -> EngineOptions:
     """The engine the serve flags describe: `ampp serve` runs it, `ampp operator` embeds it."""
     from .config.loader import load_file
@@ -224,11 +213,15 @@ async def start_engine(
     Engine subclass the same way."""
     from .api.app import ApiSettings
 
-    try:  # without the TLS or authentication it asks for, better not to serve at all
-        guard = web_guard(args)
-    except ValueError as e:
-        log.error("Loading the web config failed: %s", e)
-        return None
+    guard = None
+    if args.web_config_file:  # without the TLS or authentication it asks for, better not to serve
+        from .api.webconfig import WebConfigError, WebGuard
+
+        try:
+            guard = WebGuard.load(args.web_config_file)
+        except WebConfigError as e:
+            log.error("Loading the web config failed: %s", e)
+            return None
     options = engine_options(args)
     engine = make(options)
     try:

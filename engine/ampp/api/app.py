@@ -28,10 +28,10 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from . import deliveries
+from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 
 if TYPE_CHECKING:
     from .webconfig import WebGuard
-from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 
 log = logging.getLogger("ampp.api")
 

@@ -282,12 +282,10 @@ class WebGuard:
         self._stamp = stamp
         try:
             new = load_web_config(self.path)
+            if (new.tls is None) != (self.config.tls is None):
+                raise WebConfigError(f"{self.path}: TLS cannot be turned on or off without a restart")
         except WebConfigError as e:
             log.error("Reloading the web config failed; the last good one stays: %s", e)
-            return self.config
-        if (new.tls is None) != (self.config.tls is None):
-            log.error("Reloading the web config failed; the last good one stays: %s: TLS cannot be "
-                      "turned on or off without a restart", self.path)  # fmt: skip
             return self.config
         self.config, self._stamp = new, _stamp(new.files)
         self._verified.clear()
