@@ -82,13 +82,9 @@ def ampp_crds(controlplane: ControlPlane) -> list[str]:
     Returns their names."""
     import yaml
 
-    names = [
-        yaml.safe_load(p.read_text())["metadata"]["name"] for p in sorted(CRD_DIR.glob("*.yaml"))
-    ]
+    names = [yaml.safe_load(p.read_text())["metadata"]["name"] for p in sorted(CRD_DIR.glob("*.yaml"))]
     controlplane.kubectl(
         "apply", "--server-side", "--force-conflicts", "--field-manager=ampp-e2e", "-f", str(CRD_DIR)
     )
-    controlplane.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names]
-    )
+    controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
     return names

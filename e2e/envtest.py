@@ -95,9 +95,7 @@ def build_binaries(*, env: Mapping[str, str] | None = None) -> Path:
         if proc.returncode != 0 or not lines:
             raise ControlPlaneError(f"{BUILD_SCRIPT} failed with exit code {proc.returncode}")
         bin_dir = Path(lines[-1])
-    missing = [
-        n for n in ("etcd", "kube-apiserver", "kubectl", "helm") if not (bin_dir / n).is_file()
-    ]
+    missing = [n for n in ("etcd", "kube-apiserver", "kubectl", "helm") if not (bin_dir / n).is_file()]
     if missing:
         raise ControlPlaneError(f"{bin_dir} lacks {', '.join(missing)}")
     return bin_dir
@@ -162,9 +160,7 @@ class CertificateAuthority:
         """Issue ``<name>.crt``/``<name>.key`` signed by this CA; return their paths."""
         cert, key = self.dir / f"{name}.crt", self.dir / f"{name}.key"
         if self.backend == "cryptography":
-            self._crypto_issue(
-                cert, key, common_name, organizations, server, client, dns_names, ip_addresses
-            )
+            self._crypto_issue(cert, key, common_name, organizations, server, client, dns_names, ip_addresses)
         else:
             self._openssl_issue(
                 cert, key, common_name, organizations, server, client, dns_names, ip_addresses
@@ -186,9 +182,7 @@ class CertificateAuthority:
                 )
             )
         else:
-            _openssl(
-                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", priv
-            )
+            _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", priv)
             os.chmod(priv, 0o600)
             _openssl("pkey", "-in", priv, "-pubout", "-out", pub)
         return priv, pub
@@ -227,9 +221,7 @@ class CertificateAuthority:
                 ),
                 critical=True,
             )
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
         _write_private(self.key_file, _pem_private(key))
@@ -325,9 +317,7 @@ class CertificateAuthority:
         ip_addresses: Sequence[str],
     ) -> None:
         _openssl_ec_key(key_file)
-        subject = (
-            "".join(f"/O={_dn_escape(o)}" for o in organizations) + f"/CN={_dn_escape(common_name)}"
-        )
+        subject = "".join(f"/O={_dn_escape(o)}" for o in organizations) + f"/CN={_dn_escape(common_name)}"
         csr = key_file.with_suffix(".csr")
         ext = key_file.with_suffix(".ext")
         usages = [u for u, on in (("serverAuth", server), ("clientAuth", client)) if on]
@@ -521,9 +511,7 @@ class ControlPlane:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.cert_backend = cert_backend
-        self.keep_dir = (
-            keep_dir if keep_dir is not None else os.environ.get("AMPP_ENVTEST_KEEP") == "1"
-        )
+        self.keep_dir = keep_dir if keep_dir is not None else os.environ.get("AMPP_ENVTEST_KEEP") == "1"
         self.dir: Path = Path()
         self.server = ""
         self.etcd_url = ""
@@ -582,9 +570,7 @@ class ControlPlane:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def running(self) -> bool:
-        return bool(
-            self._apiserver and self._apiserver.running() and self._etcd and self._etcd.running()
-        )
+        return bool(self._apiserver and self._apiserver.running() and self._etcd and self._etcd.running())
 
     @property
     def log_dir(self) -> Path:
@@ -686,9 +672,7 @@ class ControlPlane:
     def ssl_context(self) -> ssl.SSLContext:
         """Trusts the cluster CA and presents the admin client certificate."""
         ctx = ssl.create_default_context(cafile=str(self.dir / "pki" / "ca.crt"))
-        ctx.load_cert_chain(
-            str(self.dir / "pki" / "admin.crt"), str(self.dir / "pki" / "admin.key")
-        )
+        ctx.load_cert_chain(str(self.dir / "pki" / "admin.crt"), str(self.dir / "pki" / "admin.key"))
         return ctx
 
     def _admin_get(self, path: str) -> tuple[int, bytes]:
@@ -856,9 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="Run etcd + kube-apiserver until Ctrl-C.")
-    parser.add_argument(
-        "--bin-dir", type=Path, help="directory with the binaries (default: build.sh)"
-    )
+    parser.add_argument("--bin-dir", type=Path, help="directory with the binaries (default: build.sh)")
     parser.add_argument("--dir", type=Path, help="state directory (default: a temp dir, removed)")
     args = parser.parse_args(argv)
     bin_dir = args.bin_dir or build_binaries()

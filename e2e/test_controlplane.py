@@ -121,9 +121,7 @@ def test_crd_with_cel_validation(controlplane: ControlPlane, namespace: str) -> 
         input=window("good", "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z"),
     )  # fmt: skip
     assert "maintenancewindow.e2e.alertmanagerpp.test/good created" in ok.stdout
-    got = json.loads(
-        kubectl("get", "-n", namespace, "maintenancewindow", "good", "-o", "json").stdout
-    )
+    got = json.loads(kubectl("get", "-n", namespace, "maintenancewindow", "good", "-o", "json").stdout)
     assert got["spec"]["endsAt"] == "2030-01-01T02:00:00Z"
     listed = kubectl("get", "-n", namespace, "maintenancewindows").stdout
     assert re.search(r"^NAME\s+ENDS\s+AGE$", listed, re.M), listed
@@ -202,9 +200,7 @@ def test_rbac_with_service_account_token(controlplane: ControlPlane, namespace: 
     assert "Forbidden" in listing.stderr
     assert 'cannot list resource "configmaps"' in listing.stderr, listing.stderr
 
-    other = kubectl(
-        "get", "configmap", "kube-root-ca.crt", "-n", "default", kubeconfig=sa, check=False
-    )
+    other = kubectl("get", "configmap", "kube-root-ca.crt", "-n", "default", kubeconfig=sa, check=False)
     assert other.returncode != 0 and "Forbidden" in other.stderr
 
     can = kubectl("auth", "can-i", "list", "configmaps", kubeconfig=sa, check=False)
@@ -220,9 +216,7 @@ def test_user_client_certificate_has_no_rights_until_bound(
     controlplane: ControlPlane, namespace: str
 ) -> None:
     alice = controlplane.kubeconfig_for_user("alice", ["e2e-viewers"])
-    denied = controlplane.kubectl(
-        "get", "configmaps", "-n", namespace, kubeconfig=alice, check=False
-    )
+    denied = controlplane.kubectl("get", "configmaps", "-n", namespace, kubeconfig=alice, check=False)
     assert denied.returncode != 0 and 'User "alice" cannot list' in denied.stderr
     # A Role of its own: the aggregated ClusterRoles (view, edit, admin) have no rules
     # here, since aggregation is kube-controller-manager's job.
@@ -270,9 +264,7 @@ def make_chart(root: Path) -> Path:
     return chart
 
 
-def test_helm_template_and_install(
-    controlplane: ControlPlane, namespace: str, tmp_path: Path
-) -> None:
+def test_helm_template_and_install(controlplane: ControlPlane, namespace: str, tmp_path: Path) -> None:
     helm = controlplane.helm
     version = helm("version", "--short").stdout.strip()
     assert version.startswith(pinned_version("helm.sh/helm/v3")), version
@@ -329,9 +321,7 @@ def test_server_side_apply_dry_run(controlplane: ControlPlane, namespace: str) -
         input=CONFIGMAP,
     )  # fmt: skip
     cm = json.loads(
-        kubectl(
-            "get", "configmap", "ssa", "-n", namespace, "-o", "json", "--show-managed-fields"
-        ).stdout
+        kubectl("get", "configmap", "ssa", "-n", namespace, "-o", "json", "--show-managed-fields").stdout
     )
     managers = {(m["manager"], m["operation"]) for m in cm["metadata"]["managedFields"]}
     assert ("ampp-e2e", "Apply") in managers

@@ -76,5 +76,3 @@ def capture() -> Iterator[CaptureServer]:
 @pytest.fixture(scope="module")
 def module_workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-
-

@@ -409,8 +409,14 @@ def test_retention_forgets_label_values_and_appends_bring_them_back(
         h = parse_history_query({"filter": ['pod=~"web-.*"'], "limit": ["100"]})
         return {i["labels"]["pod"] for i in page_json(h, _run(storage.query_history(h, NOW)), NOW)["items"]}
 
-    storage = _run(_fill(backend, occurrence("00000000000000aa", "web-1", T0) + occurrence(
-        "00000000000000bb", "web-2", T0 + 3600 * NS), 1))
+    storage = _run(
+        _fill(
+            backend,
+            occurrence("00000000000000aa", "web-1", T0)
+            + occurrence("00000000000000bb", "web-2", T0 + 3600 * NS),
+            1,
+        )
+    )
     try:
         assert pods() == {"web-1", "web-2"}
         while _run(storage.delete_history_before(T0 + 60 * NS, 100)):

@@ -57,12 +57,16 @@ def test_basic_auth_and_headers_as_alertmanager(tmp_path: Path) -> None:
             assert healthy.status_code == 401, f"{kind}: /-/healthy is guarded too"
             sts = httpx.get(f"{srv.url}/-/ready", auth=("alice", "wonderland")).headers
             assert sts.get("Strict-Transport-Security") == "max-age=31536000", kind
-    assert seen["ampp"] == seen["reference"] == [
-        (401, "Basic", "deny"),
-        (401, "Basic", "deny"),
-        (401, "Basic", "deny"),
-        (200, None, "deny"),
-    ]
+    assert (
+        seen["ampp"]
+        == seen["reference"]
+        == [
+            (401, "Basic", "deny"),
+            (401, "Basic", "deny"),
+            (401, "Basic", "deny"),
+            (200, None, "deny"),
+        ]
+    )
 
 
 @pytest.fixture

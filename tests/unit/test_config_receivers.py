@@ -255,9 +255,7 @@ def test_jira_field_defaults_and_forms() -> None:
     assert cfg.summary.template == '{{ template "jira.default.summary" . }}'
     assert cfg.description.template == '{{ template "jira.default.description" . }}'
     assert cfg.summary.enable_update_value is True
-    cfg = JiraConfig.model_validate(
-        {**base, "summary": "S", "description": {"enable_update": False}}
-    )
+    cfg = JiraConfig.model_validate({**base, "summary": "S", "description": {"enable_update": False}})
     assert cfg.summary.template == "S"
     assert cfg.description.template == '{{ template "jira.default.description" . }}'
     assert cfg.description.enable_update_value is False
@@ -456,9 +454,7 @@ def test_unknown_fields_are_rejected_where_they_are() -> None:
     assert errs[0][0] == ("http_config", "tls_config", "insecure")
     errs = errors_of(GlobalConfig, {"slack_url": "http://a"})
     assert errs[0][0] == ("slack_url",)
-    assert all(
-        e["type"] == "extra_forbidden" for e in _raw_errors(EmailConfig, {"to": "a", "cc": "b"})
-    )
+    assert all(e["type"] == "extra_forbidden" for e in _raw_errors(EmailConfig, {"to": "a", "cc": "b"}))
 
 
 def _raw_errors(model: type[Any], data: Any) -> list[Any]:
@@ -613,9 +609,7 @@ def test_email_inherits_smtp_settings() -> None:
             "smtp_force_implicit_tls": True,
         }
     )
-    rcv = receiver(
-        email_configs=[{"to": "a"}, {"to": "b", "from": "me@x", "auth_password_file": "/p"}]
-    )
+    rcv = receiver(email_configs=[{"to": "a"}, {"to": "b", "from": "me@x", "auth_password_file": "/p"}])
     assert apply_global_defaults([rcv], g) == []
     first, second = rcv.email_configs
     assert (first.from_, first.smarthost, first.hello) == (
@@ -647,9 +641,7 @@ def test_http_config_is_inherited_but_not_shared() -> None:
     )
     assert apply_global_defaults([rcv], g) == []
     inherited, own = rcv.webhook_configs
-    assert (
-        inherited.http_config is not None and inherited.http_config.proxy_url == "http://proxy:3128"
-    )
+    assert inherited.http_config is not None and inherited.http_config.proxy_url == "http://proxy:3128"
     assert inherited.http_config is not g.http_config
     assert own.http_config is not None and own.http_config.proxy_url is None
     # msteamsv2 alone takes the global proxy into its own partial http_config.
@@ -1030,12 +1022,8 @@ def _our_messages(doc: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(
-    shutil.which(AMTOOL) is None, reason="amtool (prometheus-alertmanager) not installed"
-)
-@pytest.mark.parametrize(
-    ("name", "glob", "receivers"), AMTOOL_CASES, ids=[c[0] for c in AMTOOL_CASES]
-)
+@pytest.mark.skipif(shutil.which(AMTOOL) is None, reason="amtool (prometheus-alertmanager) not installed")
+@pytest.mark.parametrize(("name", "glob", "receivers"), AMTOOL_CASES, ids=[c[0] for c in AMTOOL_CASES])
 def test_same_verdict_as_amtool(
     tmp_path: Path, name: str, glob: dict[str, Any], receivers: list[dict[str, Any]]
 ) -> None:
@@ -1045,9 +1033,7 @@ def test_same_verdict_as_amtool(
     path = tmp_path / "alertmanager.yml"
     text = yaml.safe_dump(doc, sort_keys=False)
     path.write_text(text)
-    proc = subprocess.run(
-        [AMTOOL, "check-config", str(path)], capture_output=True, text=True, timeout=30
-    )
+    proc = subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True, text=True, timeout=30)
     ours = _our_messages(doc)
     context = f"{name}: amtool said:\n{proc.stdout}{proc.stderr}\nwe said: {ours}\n{text}"
     assert (proc.returncode == 0) == (not ours), context

@@ -63,7 +63,7 @@ def _registered(app: Any, route_prefix: str) -> set[tuple[str, str]]:
                 continue  # the redirect from the bare root to the prefix, outside the prefix
             inside = path == prefix + "/" or path.startswith(prefix + "/")
             assert inside, f"{path} is outside {prefix}"
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         if route.method == "HEAD":
             heads.add(path)  # aiohttp's add_get adds HEAD; the document says every GET answers HEAD
             continue
@@ -95,9 +95,7 @@ def test_app_serves_this_document() -> None:
 
 
 @pytest.mark.parametrize("route_prefix", ["/", "/am"])
-def test_document_matches_router(
-    document: dict[str, Any], tmp_path: Path, route_prefix: str
-) -> None:
+def test_document_matches_router(document: dict[str, Any], tmp_path: Path, route_prefix: str) -> None:
     registered = _registered(build_app(tmp_path, route_prefix), route_prefix)
     documented = set(_operations(document))
     assert sorted(registered - documented) == [], "served but not documented"
@@ -123,16 +121,21 @@ def test_v2_contract(document: dict[str, Any]) -> None:
         ("/silence/{silenceID}", "get"): ("getSilence", {"silenceID"}),
         ("/silence/{silenceID}", "delete"): ("deleteSilence", {"silenceID"}),
         ("/alerts", "get"): (
-            "getAlerts", {"active", "silenced", "inhibited", "unprocessed", "filter", "receiver"}),
+            "getAlerts",
+            {"active", "silenced", "inhibited", "unprocessed", "filter", "receiver"},
+        ),
         ("/alerts", "post"): ("postAlerts", set()),
         ("/alerts/groups", "get"): (
-            "getAlertGroups", {"active", "silenced", "inhibited", "filter", "receiver"}),
+            "getAlertGroups",
+            {"active", "silenced", "inhibited", "filter", "receiver"},
+        ),
     }
     for (path, method), (op_id, params) in expected.items():
         op = paths[path][method]
         assert op["operationId"] == op_id
         assert _param_names(document, op, paths[path]) == params, (path, method)
     schemas = document["components"]["schemas"]
+
     def json_schema(part: dict[str, Any]) -> Any:
         return part["content"]["application/json"]["schema"]
 

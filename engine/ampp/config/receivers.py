@@ -335,9 +335,7 @@ def _host_port(value: Any) -> str:
 HostPort = Annotated[str, BeforeValidator(_host_port)]
 """A ``host:port`` address (SMTP smarthost); empty means unset."""
 
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def canonical_header_key(key: str) -> str:
@@ -464,13 +462,11 @@ class TLSConfig(_Block):
         using_key = bool(_set(self.key) or self.key_file)
         if using_cert and not using_key:
             raise ValueError(
-                "exactly one of key or key_file must be configured when a client certificate is "
-                "configured"
+                "exactly one of key or key_file must be configured when a client certificate is configured"
             )
         if using_key and not using_cert:
             raise ValueError(
-                "exactly one of cert or cert_file must be configured when a client key is "
-                "configured"
+                "exactly one of cert or cert_file must be configured when a client key is configured"
             )
         return self
 
@@ -556,9 +552,7 @@ def _check_proxy(c: _HasProxy) -> None:
             "also be configured"
         )
     if c.proxy_from_environment and has_url:
-        raise ValueError(
-            "if proxy_from_environment is configured, proxy_url must not be configured"
-        )
+        raise ValueError("if proxy_from_environment is configured, proxy_url must not be configured")
     if c.proxy_from_environment and c.no_proxy:
         raise ValueError("if proxy_from_environment is configured, no_proxy must not be configured")
     if c.proxy_url is None and c.no_proxy:
@@ -622,44 +616,33 @@ class HTTPConfig(_Block):
             raise ValueError("at most one of bearer_token & bearer_token_file must be configured")
         if (self.basic_auth is not None or self.oauth2 is not None) and bearer:
             raise ValueError(
-                "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
-                "configured"
+                "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
             )
         if self.basic_auth is not None:
             if self.basic_auth.username and self.basic_auth.username_file:
                 raise ValueError(
-                    "at most one of basic_auth username, username_file & username_ref must be "
-                    "configured"
+                    "at most one of basic_auth username, username_file & username_ref must be configured"
                 )
             if _set(self.basic_auth.password) and self.basic_auth.password_file:
                 raise ValueError(
-                    "at most one of basic_auth password, password_file & password_ref must be "
-                    "configured"
+                    "at most one of basic_auth password, password_file & password_ref must be configured"
                 )
         if self.authorization is not None:
             auth = self.authorization
             if bearer:
-                raise ValueError(
-                    "authorization is not compatible with bearer_token & bearer_token_file"
-                )
+                raise ValueError("authorization is not compatible with bearer_token & bearer_token_file")
             if _set(auth.credentials) and auth.credentials_file:
                 raise ValueError(
                     "at most one of authorization credentials & credentials_file must be configured"
                 )
             auth.type = auth.type.strip() or "Bearer"
             if auth.type.lower() == "basic":
-                raise ValueError(
-                    'authorization type cannot be set to "basic", use "basic_auth" instead'
-                )
+                raise ValueError('authorization type cannot be set to "basic", use "basic_auth" instead')
             if self.basic_auth is not None or self.oauth2 is not None:
-                raise ValueError(
-                    "at most one of basic_auth, oauth2 & authorization must be configured"
-                )
+                raise ValueError("at most one of basic_auth, oauth2 & authorization must be configured")
         else:
             if _set(self.bearer_token):
-                self.authorization = Authorization.model_validate(
-                    {"credentials": self.bearer_token}
-                )
+                self.authorization = Authorization.model_validate({"credentials": self.bearer_token})
                 self.bearer_token = None
             if self.bearer_token_file:
                 self.authorization = Authorization.model_validate(
@@ -669,9 +652,7 @@ class HTTPConfig(_Block):
         if self.oauth2 is not None:
             o = self.oauth2
             if self.basic_auth is not None:
-                raise ValueError(
-                    "at most one of basic_auth, oauth2 & authorization must be configured"
-                )
+                raise ValueError("at most one of basic_auth, oauth2 & authorization must be configured")
             if not o.client_id:
                 raise ValueError("oauth2 client_id must be configured")
             if not o.token_url:
@@ -742,9 +723,7 @@ class GlobalConfig(_Block):
     wechat_api_secret: Secret_ | None = None
     wechat_api_secret_file: str = ""
     wechat_api_corp_id: str = ""
-    victorops_api_url: URL | None = (
-        "https://alert.victorops.com/integrations/generic/20131114/alert/"
-    )
+    victorops_api_url: URL | None = "https://alert.victorops.com/integrations/generic/20131114/alert/"
     victorops_api_key: Secret_ | None = None
     victorops_api_key_file: str = ""
     telegram_api_url: URL | None = "https://api.telegram.org"
@@ -765,9 +744,7 @@ class GlobalConfig(_Block):
         slack_url = self.slack_api_url is not None or bool(self.slack_api_url_file)
         slack_token = _set(self.slack_app_token) or bool(self.slack_app_token_file)
         if _set(self.slack_app_token) and self.slack_app_token_file:
-            raise ValueError(
-                "at most one of slack_app_token & slack_app_token_file must be configured"
-            )
+            raise ValueError("at most one of slack_app_token & slack_app_token_file must be configured")
         if self.slack_api_url is not None and self.slack_api_url_file:
             raise ValueError("at most one of slack_api_url & slack_api_url_file must be configured")
         # Upstream tolerates both when slack_api_url is the app URL (the #2513 workaround).
@@ -898,13 +875,11 @@ class EmailConfig(NotifierConfig):
         if self.threading.enabled:
             if "References" in normalized:
                 raise ValueError(
-                    "conflicting configuration: threading.enabled conflicts with custom "
-                    "References header"
+                    "conflicting configuration: threading.enabled conflicts with custom References header"
                 )
             if "In-Reply-To" in normalized:
                 raise ValueError(
-                    "conflicting configuration: threading.enabled conflicts with custom "
-                    "In-Reply-To header"
+                    "conflicting configuration: threading.enabled conflicts with custom In-Reply-To header"
                 )
             if self.threading.thread_by_date not in ("none", "daily"):
                 raise ValueError("threading.thread_by_date must be either 'none' or 'daily'")
@@ -959,10 +934,7 @@ class PagerdutyConfig(_HTTPNotifier):
     @model_validator(mode="after")
     def _validate(self) -> PagerdutyConfig:
         if not (
-            _set(self.routing_key)
-            or _set(self.service_key)
-            or self.routing_key_file
-            or self.service_key_file
+            _set(self.routing_key) or _set(self.service_key) or self.routing_key_file or self.service_key_file
         ):
             raise ValueError("missing service or routing key in PagerDuty config")
         if _set(self.routing_key) and self.routing_key_file:
@@ -1135,8 +1107,7 @@ class OpsGenieConfig(_HTTPNotifier):
                 templated = _has_template(r.type)
             except ValueError as e:
                 raise ValueError(
-                    f"opsGenieConfig responder {r.go_string()} type contains invalid template "
-                    f"syntax: {e}"
+                    f"opsGenieConfig responder {r.go_string()} type contains invalid template syntax: {e}"
                 ) from None
             # Upstream lowercases a copy of the responder: the check is case-insensitive but
             # the stored type keeps the user's spelling.
@@ -1299,9 +1270,7 @@ class SNSConfig(_HTTPNotifier):
     def _validate(self) -> SNSConfig:
         # Upstream's chained comparison, kept as is: it also accepts all three set.
         if ((self.target_arn == "") != (self.topic_arn == "")) != (self.phone_number == ""):
-            raise ValueError(
-                "must provide either a Target ARN, Topic ARN, or Phone Number for SNS config"
-            )
+            raise ValueError("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config")
         return self
 
 
@@ -1332,8 +1301,7 @@ class TelegramConfig(_HTTPNotifier):
             raise ValueError("at most one of chat_id & chat_id_file must be configured")
         if self.parse_mode not in ("", "Markdown", "MarkdownV2", "HTML"):
             raise ValueError(
-                "unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or "
-                "empty string"
+                "unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string"
             )
         return self
 
@@ -1640,9 +1608,7 @@ class IncidentioConfig(_HTTPNotifier):
         if self.url is not None and self.url_file:
             raise ValueError("at most one of url & url_file must be configured")
         if _set(self.alert_source_token) and self.alert_source_token_file:
-            raise ValueError(
-                "at most one of alert_source_token & alert_source_token_file must be configured"
-            )
+            raise ValueError("at most one of alert_source_token & alert_source_token_file must be configured")
         if self.http_config is not None and self.http_config.authorization is not None and token:
             raise ValueError(
                 "cannot specify alert_source_token or alert_source_token_file when using "
@@ -1726,8 +1692,7 @@ class Receiver(_Block):
         given = self.labels.get("name")
         if given is not None and given != self.name:
             raise ValueError(
-                f'receiver label "name" must match receiver name {go_quote(self.name)}, got '
-                f"{go_quote(given)}"
+                f'receiver label "name" must match receiver name {go_quote(self.name)}, got {go_quote(given)}'
             )
         self.labels["name"] = self.name
         return self
@@ -1985,9 +1950,7 @@ _APPLY: dict[str, Callable[[Any, GlobalConfig], str | None]] = {
 """Per kind, what Config.UnmarshalYAML does with each config (upstream's order of kinds)."""
 
 
-def apply_global_defaults(
-    receivers: Sequence[Receiver], glob: GlobalConfig
-) -> list[tuple[Path, str]]:
+def apply_global_defaults(receivers: Sequence[Receiver], glob: GlobalConfig) -> list[tuple[Path, str]]:
     """Fill every receiver with what it inherits from ``global``; return what is wrong.
 
     Mirrors the receiver loop of Config.UnmarshalYAML: unique receiver names, the global
