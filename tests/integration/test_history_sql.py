@@ -223,7 +223,7 @@ def test_history_matches_the_reference(
     backend: str, seed: int, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if seed == 2:  # PostgreSQL: find the noisiest by probing the busiest alerts, not by a scan
-        from ampp.store import history_postgres
+        from ampp.store.postgres import history as history_postgres
 
         monkeypatch.setattr(history_postgres, "NOISIEST_SCAN_SPAN_S", 0)
     events = make_events(seed)
@@ -304,7 +304,7 @@ def test_report_flapping_at_the_window_start(backend: str, loop: asyncio.Abstrac
 
 def test_summary_built_for_events_stored_before_it(tmp_path: Path, loop: asyncio.AbstractEventLoop) -> None:
     """A database whose events predate the summary (the migration's backfill) answers the same."""
-    from ampp.store.sqlite import HISTORY_MIGRATIONS, migrate
+    from ampp.store.sqlite.storage import HISTORY_MIGRATIONS, migrate
 
     events = make_events(7)
     path = tmp_path / "history.db"
@@ -433,7 +433,7 @@ def test_retention_forgets_label_values_and_appends_bring_them_back(
 
 
 def test_a_first_change_is_summarized_as_the_general_case_would() -> None:
-    from ampp.store import history_sqlite
+    from ampp.store.sqlite import history as history_sqlite
 
     t = T0 + 123
     fast = ("f", {}, 1, 1, t, [t], history_sqlite._FIRST_SPANS)

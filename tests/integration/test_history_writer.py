@@ -15,8 +15,8 @@ import pytest
 from ampp import logs
 from ampp.model.timefmt import NS
 from ampp.store.base import HistoryEvent
-from ampp.store.history_writer import HistoryWriterError, HistoryWriterLost
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.sqlite.history_writer import HistoryWriterError, HistoryWriterLost
+from ampp.store.sqlite.storage import SQLiteStorage
 
 from tests.support.servers import process_running
 
@@ -148,7 +148,7 @@ async def test_a_batch_failing_in_its_last_chunk_leaves_nothing_behind(
 ) -> None:
     """A batch larger than one chunk is still one transaction, and the label values its
     first chunks inserted are not remembered as stored once it rolls back."""
-    from ampp.store.history_worker import CHUNK
+    from ampp.store.sqlite.history_worker import CHUNK
 
     good = events("a", CHUNK + 5)
     rows = [(e.at, e.kind, e.fingerprint, e.labels, {}, None, None, None, None, None, None, None, None,

@@ -28,10 +28,10 @@ from ampp.model.silence import Silence
 from ampp.model.timefmt import ZERO, now_ns, parse_rfc3339
 from ampp.store.base import NflogEntry, Storage
 from ampp.store.factory import StorageConfigError, migrate, open_storage
-from ampp.store.postgres import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
-from ampp.store.sqlite import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
-from ampp.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.postgres.storage import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
+from ampp.store.sqlite.storage import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
+from ampp.store.sqlite.storage import MIGRATIONS as SQLITE_MIGRATIONS
+from ampp.store.sqlite.storage import SQLiteStorage
 
 from tests.integration import services as svc
 from tests.support.capture import CaptureServer

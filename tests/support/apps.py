@@ -9,7 +9,7 @@ from typing import Any
 def build_app(tmp_path: Path, route_prefix: str = "/") -> Any:
     from ampp.api.app import ApiSettings, create_app
     from ampp.engine import Engine, EngineOptions
-    from ampp.store.sqlite import SQLiteStorage
+    from ampp.store.sqlite.storage import SQLiteStorage
 
     cfg = tmp_path / "alertmanager.yml"
     cfg.write_text("route:\n  receiver: default\nreceivers:\n  - name: default\n", encoding="utf-8")

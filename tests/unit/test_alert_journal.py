@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 from ampp.model.alert import Alert
-from ampp.store import alert_journal
-from ampp.store import sqlite as sqlite_storage
-from ampp.store.sqlite import MIGRATIONS, migrate
+from ampp.store.sqlite import alert_journal
+from ampp.store.sqlite import storage as sqlite_storage
+from ampp.store.sqlite.storage import MIGRATIONS, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

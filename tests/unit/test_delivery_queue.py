@@ -24,7 +24,7 @@ from ampp.notify.queue import DeliveryQueue
 from ampp.notify.stage import FlushContext, MultiStage, NotifyError
 from ampp.notify.stages import EnqueueStage
 from ampp.store.delivery_common import Delivery, EnqueueResult, NewDelivery
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.sqlite.storage import SQLiteStorage
 
 pytestmark = pytest.mark.unit
 

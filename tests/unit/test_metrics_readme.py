@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from ampp.engine import Engine, EngineOptions
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.sqlite.storage import SQLiteStorage
 from prometheus_client import generate_latest
 
 pytestmark = pytest.mark.unit

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from ampp.engine import Engine, EngineOptions
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.sqlite.storage import SQLiteStorage
 from ampp_operator import names
 from ampp_operator.controller import Controller
 from ampp_operator.resources import Resource

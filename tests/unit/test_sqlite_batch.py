@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from ampp.store.sqlite_batch import insert_rows
+from ampp.store.sqlite.batch import insert_rows
 from hypothesis import given
 from hypothesis import strategies as st
 

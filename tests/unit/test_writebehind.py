@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
-from ampp.store.sqlite import SQLiteStorage
+from ampp.store.sqlite.storage import SQLiteStorage
 from ampp.store.writebehind import AlertWriteBehind
 
 pytestmark = pytest.mark.unit

@@ -11,14 +11,14 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from ..config.matchers import Matcher, MatcherParseError, parse_matchers
+from ..config.matchers import MatcherParseError, parse_matchers
 from ..model.timefmt import NS, DurationError, format_rfc3339nano, parse_duration, parse_rfc3339
-from ..store.history_common import HistoryPage, OccurrenceRow, Report, Timeline, max_changes, sort_value
+from ..store.history_common import max_changes, sort_value
+from ..store.history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline
 
 __all__ = [
     "BadParameter",
@@ -69,31 +69,6 @@ def _bool(name: str, raw: str) -> bool:
     if v is None:
         raise BadParameter(f"{name}: must be true or false: {raw!r}")
     return v
-
-
-@dataclass
-class HistoryQuery:
-    status: str | None = None
-    labels: dict[str, list[str]] = field(default_factory=dict)
-    receiver: list[str] = field(default_factory=list)
-    fingerprint: list[str] = field(default_factory=list)
-    matchers: list[Matcher] = field(default_factory=list)
-    q: str | None = None
-    from_: int | None = None
-    to: int | None = None
-    active_at: int | None = None
-    min_duration: float | None = None
-    max_duration: float | None = None
-    silenced: bool | None = None
-    inhibited: bool | None = None
-    notified: bool | None = None
-    flapping: int | None = None
-    flapping_window: float = 3600.0
-    sort: str = "startsAt"
-    direction: str = "desc"
-    limit: int = 100
-    cursor: list[Any] | None = None
-    normalized: str = ""
 
 
 def parse_history_query(params: Mapping[str, Sequence[str]], *, paged: bool = True) -> HistoryQuery:

@@ -14,9 +14,8 @@ from ..model.alert import Alert
 from ..model.silence import Silence
 
 if TYPE_CHECKING:  # history_common and delivery_common import this module
-    from ..history.query import HistoryQuery
     from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-    from .history_common import HistoryPage, Report, Timeline
+    from .history_query import HistoryPage, HistoryQuery, Report, Timeline
 
 
 @dataclass(slots=True)

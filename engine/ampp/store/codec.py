@@ -28,7 +28,7 @@ def from_ts(value: int | str) -> int:
 def alert_row(
     a: Alert,
 ) -> tuple[str, dict[str, str], dict[str, str], int | str, int | str, str, int | str, bool]:
-    """The alerts table's row; labels and annotations are stored as JSON text (sqlite_batch)."""
+    """The alerts table's row; labels and annotations are stored as JSON text (sqlite.batch)."""
     return (
         f"{a.fingerprint:016x}",
         a.labels,

@@ -63,10 +63,10 @@ def open_storage(url: str | None, path: str | None, settings: StorageSettings | 
     """
     t = _target(url, path, settings)
     if t.sqlite_path is not None:
-        from .sqlite import SQLiteStorage
+        from .sqlite.storage import SQLiteStorage
 
         return SQLiteStorage(t.sqlite_path)
-    from .postgres import PostgresStorage
+    from .postgres.storage import PostgresStorage
 
     return PostgresStorage(t.dsn, max_connections=t.max_connections, max_idle=t.max_idle, **t.connect)
 
@@ -80,8 +80,8 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
     """
     t = _target(url, path, settings)
     if t.sqlite_path is not None:
-        from .sqlite import HISTORY_MIGRATIONS, MIGRATIONS
-        from .sqlite import migrate as migrate_sqlite
+        from .sqlite.storage import HISTORY_MIGRATIONS, MIGRATIONS
+        from .sqlite.storage import migrate as migrate_sqlite
 
         directory = t.sqlite_path
 
@@ -102,7 +102,7 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
 
     import asyncpg
 
-    from .postgres import migrate as migrate_pg
+    from .postgres.storage import migrate as migrate_pg
 
     conn = await asyncpg.connect(
         t.dsn, timeout=10, server_settings={"application_name": "ampp-migrate"}, **t.connect

@@ -30,13 +30,11 @@ import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..config.matchers import Matcher, MatchType
 from .base import HistoryEvent
-
-if TYPE_CHECKING:
-    from ..history.query import HistoryQuery
+from .history_query import HistoryQuery, OccurrenceRow
 
 STATE_KINDS = ("alert.firing", "alert.resolved")
 NOTIFY_KINDS = ("notify.sent", "notify.failed")
@@ -287,57 +285,7 @@ def changes_from_spans(changes: int, spans: Sequence[int], window_s: float) -> i
     return None if n > FLAP_DEPTH else min(n, changes)
 
 
-# -- read side: rows and the WHERE clause ----------------------------------------------------
-@dataclass(slots=True)
-class OccurrenceRow:
-    fingerprint: str
-    starts_at: int
-    ends_at: int | None
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    silenced: bool
-    inhibited: bool
-    receivers: list[str]
-    sent: int
-    failed: int
-
-    def duration_ns(self, now: int) -> int:
-        return (self.ends_at if self.ends_at is not None else now) - self.starts_at
-
-
-@dataclass
-class HistoryPage:
-    rows: list[OccurrenceRow]
-    """At most limit + 1: one more than the page says there is a next page."""
-    total: int
-    flaps: dict[str, int]
-    """Per fingerprint on the page: the most state changes within the query's flapping_window."""
-    total_exact: bool = True
-    """False when more than COUNT_CAP occurrences match (``total`` is then COUNT_CAP)."""
-
-
-@dataclass
-class Timeline:
-    events: list[tuple[int, HistoryEvent]]
-    """(id, event), oldest first."""
-    truncated: bool
-    occurrences: list[OccurrenceRow]
-    flaps: dict[str, int]
-
-
-@dataclass
-class Report:
-    occurrences: int
-    counts: dict[str, dict[str, int]]
-    noisiest: list[tuple[str, dict[str, str], int]]
-    ttr: tuple[int, float | None, int | None, int | None]
-    """(count, mean, p50, p95) of the resolved occurrences' durations, in nanoseconds."""
-    flapping: list[tuple[str, dict[str, str], int]]
-    notifications: dict[str, dict[str, int]]
-    silences_created: int
-    silences_by_actor: dict[str, int]
-
-
+# -- read side: the WHERE clause -------------------------------------------------------------------
 def nearest_rank(count: int, p: float) -> int:
     """The 0-based index of the p-th percentile (nearest rank) in ``count`` sorted values."""
     return max(0, math.ceil(p / 100 * count) - 1)

@@ -20,8 +20,8 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from .base import NflogEntry
-from .delivery_common import (
+from ..base import NflogEntry
+from ..delivery_common import (
     Claim,
     Delivery,
     DeliveryPolicy,

@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from ..model.timefmt import NS
-from .base import NflogEntry
-from .delivery_common import (
+from ...model.timefmt import NS
+from ..base import NflogEntry
+from ..delivery_common import (
     Claim,
     Delivery,
     DeliveryPolicy,

@@ -1,4 +1,4 @@
-"""The process that writes history.db: ``python -m ampp.store.history_worker PATH NICE LOG_FORMAT``.
+"""The process that writes history.db: ``python -m ampp.store.sqlite.history_worker PATH NICE LOG_FORMAT``.
 
 History is most of the SQLite work of a new alert (its event, its occurrence, its flapping
 state, its label values). In a thread of the engine, that work's Python parts took the GIL
@@ -26,10 +26,10 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
-from .. import logs
-from . import history_sqlite
-from .base import HistoryEvent
-from .sqlite_batch import transaction
+from ... import logs
+from ..base import HistoryEvent
+from . import history
+from .batch import transaction
 
 log = logging.getLogger("ampp.history_worker")
 
@@ -87,8 +87,8 @@ class HistoryWorker:
             with transaction(self.conn):
                 for i in range(0, len(rows), CHUNK):
                     part = rows[i : i + CHUNK]
-                    history_sqlite.insert_events(self.conn, part)
-                    new = history_sqlite.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
+                    history.insert_events(self.conn, part)
+                    new = history.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
                     hashes = set(map(hash, new))
                     added |= hashes
                     self.known |= hashes  # later chunks need not write them again
@@ -105,11 +105,11 @@ class HistoryWorker:
 
     def delete_before(self, cutoff: int, limit: int) -> int:
         with transaction(self.conn):
-            return history_sqlite.delete_before(self.conn, cutoff, limit)
+            return history.delete_before(self.conn, cutoff, limit)
 
     def prune_label_values(self) -> int:
         with transaction(self.conn):
-            n = history_sqlite.prune_label_values(self.conn)
+            n = history.prune_label_values(self.conn)
         self.known.clear()  # it may name a value just deleted: appends would not write it again
         return n
 
@@ -141,7 +141,7 @@ def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
-    history_sqlite.prepare(conn)
+    history.prepare(conn)
     worker = HistoryWorker(conn)
     stdout.write(encode((True, os.getpid())))  # ready
     stdout.flush()

@@ -11,21 +11,17 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from .base import HISTORY_FIELDS, HistoryEvent
-from .history_common import (
+from ..base import HISTORY_FIELDS, HistoryEvent
+from ..history_common import (
     COUNT_CAP,
     FLAP_DEPTH,
     INT64_MAX,
     INT64_MIN,
     STATE_KINDS,
-    HistoryPage,
-    OccurrenceRow,
-    Report,
-    Timeline,
     add_changes,
     changes_from_spans,
     flap_hour,
@@ -40,10 +36,8 @@ from .history_common import (
     summarize,
     where,
 )
-from .sqlite_batch import insert_rows, transaction
-
-if TYPE_CHECKING:
-    from ..history.query import HistoryQuery
+from ..history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline
+from .batch import insert_rows, transaction
 
 MIGRATION = """
     CREATE TABLE alert_fingerprints (
@@ -141,7 +135,7 @@ def _json(value: Any) -> str:
 # -- write -----------------------------------------------------------------------------------
 # The writes run in the history writer's own process (history_worker), where no event loop
 # waits for the GIL: rows are bound value by value, which costs SQLite less CPU than taking
-# them out of one JSON parameter (see sqlite_batch). Reads of many values are one row of JSON.
+# them out of one JSON parameter (see batch). Reads of many values are one row of JSON.
 
 
 def _write(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:

@@ -20,19 +20,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from ..model.alert import Alert
-from ..model.silence import Silence
-from ..model.timefmt import now_ns
-from . import alert_journal, delivery_sqlite, history_sqlite
-from .base import HistoryEvent, NflogEntry
-from .codec import alert_from_row, alert_row, silence_from_row, silence_row
-from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ...model.alert import Alert
+from ...model.silence import Silence
+from ...model.timefmt import now_ns
+from ..base import HistoryEvent, NflogEntry
+from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
+from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from . import alert_journal, delivery, history
+from .batch import transaction
 from .history_writer import HistoryWriter, HistoryWriterLost
-from .sqlite_batch import transaction
 
 if TYPE_CHECKING:
-    from ..history.query import HistoryQuery
-    from .history_common import HistoryPage, Report, Timeline
+    from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -95,8 +94,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
         WHERE state IN ('done', 'dead');
     """,
-    # 3: the delivery queue's target columns and done outcome (delivery_sqlite)
-    delivery_sqlite.MIGRATION,
+    # 3: the delivery queue's target columns and done outcome (delivery)
+    delivery.MIGRATION,
     # 4: alert changes are appended to a journal and folded into alerts later (alert_journal)
     alert_journal.MIGRATION,
 ]
@@ -135,8 +134,8 @@ HISTORY_MIGRATIONS: list[str] = [
         WHERE silence_id IS NOT NULL;
     CREATE INDEX history_events_alertname_at ON history_events (json_extract(labels, '$.alertname'), at);
     """,
-    # 2: the occurrence summary /history and /report read (history_sqlite)
-    history_sqlite.MIGRATION,
+    # 2: the occurrence summary /history and /report read (history)
+    history.MIGRATION,
     # 3: /history reads alertname from alert_occurrences; this index of every event's labels
     # only cost each insert a JSON parse and a random-key write.
     "DROP INDEX IF EXISTS history_events_alertname_at",
@@ -226,7 +225,7 @@ class SQLiteStorage:
         os.makedirs(self._directory, exist_ok=True)
         await self._state.open()
         await self._history.open()  # applies history.db's migrations before the writer starts
-        await self._hrun(history_sqlite.configure_reader)
+        await self._hrun(history.configure_reader)
         self._writer.start()  # in the background; it summarizes what a migration left pending
 
     async def close(self) -> None:
@@ -302,8 +301,8 @@ class SQLiteStorage:
         ]
 
     async def save_nflog(self, entry: NflogEntry) -> None:
-        row = delivery_sqlite.nflog_row(entry)
-        await self._run(lambda c: _commit(c, delivery_sqlite.NFLOG_UPSERT, [row]))
+        row = delivery.nflog_row(entry)
+        await self._run(lambda c: _commit(c, delivery.NFLOG_UPSERT, [row]))
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None:
         await self._run(
@@ -314,7 +313,7 @@ class SQLiteStorage:
             )
         )
 
-    # -- delivery queue (ampp.notify.queue; the SQL and its rules in delivery_sqlite) -----
+    # -- delivery queue (ampp.notify.queue; the SQL and its rules in sqlite.delivery) ----
     async def _queue(self, fn: Callable[..., T], *args: Any) -> T:
         def run(c: sqlite3.Connection) -> T:
             with transaction(c):
@@ -325,50 +324,50 @@ class SQLiteStorage:
     async def enqueue_deliveries(
         self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
     ) -> list[EnqueueResult]:
-        return await self._queue(delivery_sqlite.enqueue, jobs, policy, now)
+        return await self._queue(delivery.enqueue, jobs, policy, now)
 
     async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
         def run(c: sqlite3.Connection) -> Claim:
             now = now_ns()
-            empty = delivery_sqlite.idle(c, now)
+            empty = delivery.idle(c, now)
             if empty is not None:
                 return empty
             with transaction(c):
-                return delivery_sqlite.claim(c, replica, int(lease_s * 1e9), limit, now)
+                return delivery.claim(c, replica, int(lease_s * 1e9), limit, now)
 
         return await self._run(run)
 
     async def complete_delivery(self, id_: int, entry: NflogEntry | None, outcome: str) -> None:
-        await self._queue(delivery_sqlite.complete, id_, entry, outcome, now_ns())
+        await self._queue(delivery.complete, id_, entry, outcome, now_ns())
 
     async def retry_delivery(self, id_: int, error: str, delay_s: float, policy: DeliveryPolicy) -> str:
-        return await self._queue(delivery_sqlite.retry, id_, error, int(delay_s * 1e9), policy, now_ns())
+        return await self._queue(delivery.retry, id_, error, int(delay_s * 1e9), policy, now_ns())
 
     async def fail_delivery(self, id_: int, error: str) -> None:
-        await self._queue(delivery_sqlite.fail, id_, error, now_ns())
+        await self._queue(delivery.fail, id_, error, now_ns())
 
     async def release_deliveries(self, replica: str, ids: Sequence[int] | None = None) -> int:
-        return await self._queue(delivery_sqlite.release, ids, now_ns())
+        return await self._queue(delivery.release, ids, now_ns())
 
     async def list_deliveries(
         self, state: str | None, receiver: str | None, limit: int, before_id: int | None = None
     ) -> list[Delivery]:
-        return await self._run(lambda c: delivery_sqlite.list_(c, state, receiver, limit, before_id))
+        return await self._run(lambda c: delivery.list_(c, state, receiver, limit, before_id))
 
     async def get_delivery(self, id_: int) -> Delivery | None:
-        return await self._run(lambda c: delivery_sqlite.get(c, id_))
+        return await self._run(lambda c: delivery.get(c, id_))
 
     async def redrive_delivery(self, id_: int) -> RedriveResult:
-        return await self._queue(delivery_sqlite.redrive, id_, now_ns())
+        return await self._queue(delivery.redrive, id_, now_ns())
 
     async def redrive_deliveries(self, receiver: str | None) -> tuple[int, int]:
-        return await self._queue(delivery_sqlite.redrive_all, receiver, now_ns())
+        return await self._queue(delivery.redrive_all, receiver, now_ns())
 
     async def count_deliveries(self) -> dict[str, int]:
-        return await self._run(delivery_sqlite.counts)
+        return await self._run(delivery.counts)
 
     async def purge_deliveries(self, before: int, limit: int = 10_000) -> int:
-        return await self._queue(delivery_sqlite.purge, before, limit)
+        return await self._queue(delivery.purge, before, limit)
 
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
@@ -408,17 +407,17 @@ class SQLiteStorage:
     # The reads wait for the writer to be up: at its start it summarizes what a migration left.
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
         await self._writer.ready()
-        return await self._hrun(lambda c: history_sqlite.history(c, query, now))
+        return await self._hrun(lambda c: history.history(c, query, now))
 
     async def history_report(
         self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
     ) -> Report:
         await self._writer.ready()
-        return await self._hrun(lambda c: history_sqlite.report(c, from_, to, flap_threshold, flap_window_s))
+        return await self._hrun(lambda c: history.report(c, from_, to, flap_threshold, flap_window_s))
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
         await self._writer.ready()
-        return await self._hrun(lambda c: history_sqlite.timeline(c, fingerprint, limit))
+        return await self._hrun(lambda c: history.timeline(c, fingerprint, limit))
 
 
 def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:

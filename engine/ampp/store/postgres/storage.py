@@ -23,17 +23,16 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
-from ..config.matchers import MatchType, new_matcher
-from ..model.alert import Alert
-from ..model.labels import share_values
-from ..model.silence import Silence
-from . import delivery_postgres, history_postgres
-from .base import HISTORY_FIELDS, HistoryEvent, NflogEntry
-from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ...config.matchers import MatchType, new_matcher
+from ...model.alert import Alert
+from ...model.labels import share_values
+from ...model.silence import Silence
+from ..base import HISTORY_FIELDS, HistoryEvent, NflogEntry
+from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from . import delivery, history
 
 if TYPE_CHECKING:
-    from ..history.query import HistoryQuery
-    from .history_common import HistoryPage, Report, Timeline
+    from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -154,16 +153,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
         WHERE state IN ('done', 'dead');
     """,
-    # 3: the occurrence summary /history and /report read (history_postgres)
-    history_postgres.MIGRATION,
-    # 4: the delivery queue's target columns and done outcome (delivery_postgres)
-    delivery_postgres.MIGRATION,
-    # 5: indexes that let /history counts and /report read no rows (history_postgres)
-    history_postgres.READ_INDEXES,
+    # 3: the occurrence summary /history and /report read (history)
+    history.MIGRATION,
+    # 4: the delivery queue's target columns and done outcome (delivery)
+    delivery.MIGRATION,
+    # 5: indexes that let /history counts and /report read no rows (history)
+    history.READ_INDEXES,
 ]
 
-CLAIM_DELIVERIES = delivery_postgres.CLAIM
-"""How a replica claims due deliveries (see delivery_postgres; kept under this name)."""
+CLAIM_DELIVERIES = delivery.CLAIM
+"""How a replica claims due deliveries (see delivery; kept under this name)."""
 
 
 # -- row encodings ---------------------------------------------------------------------------
@@ -316,7 +315,7 @@ async def migrate(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any]) -> i
             version = target
     if version > len(MIGRATIONS):
         log.warning("PostgreSQL schema version %d is newer than this release's %d", version, len(MIGRATIONS))
-    await history_postgres.prepare(conn)  # summarize the events a migration left pending
+    await history.prepare(conn)  # summarize the events a migration left pending
     return version
 
 
@@ -474,7 +473,7 @@ class PostgresStorage:
 
     async def save_nflog(self, entry: NflogEntry) -> None:
         async with self.pool.acquire() as conn:
-            await delivery_postgres.save_nflog(conn, entry)
+            await delivery.save_nflog(conn, entry)
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None:
         if not keys:
@@ -482,64 +481,64 @@ class PostgresStorage:
         g, r, i, x = (list(c) for c in zip(*sorted(set(keys)), strict=True))
         await self.pool.execute(_DELETE_NFLOG, g, r, i, x)
 
-    # -- delivery queue (ampp.notify.queue; the SQL and its rules in delivery_postgres) ---
+    # -- delivery queue (ampp.notify.queue; the SQL and its rules in postgres.delivery) --
     async def enqueue_deliveries(
         self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
     ) -> list[EnqueueResult]:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await delivery_postgres.enqueue(conn, jobs, policy, now)
+            return await delivery.enqueue(conn, jobs, policy, now)
 
     async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.claim(conn, replica, lease_s, limit)
+            return await delivery.claim(conn, replica, lease_s, limit)
 
     async def complete_delivery(self, id_: int, entry: NflogEntry | None, outcome: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await delivery_postgres.complete(conn, id_, entry, outcome)
+            await delivery.complete(conn, id_, entry, outcome)
 
     async def retry_delivery(self, id_: int, error: str, delay_s: float, policy: DeliveryPolicy) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await delivery_postgres.retry(conn, id_, error, delay_s, policy)
+            return await delivery.retry(conn, id_, error, delay_s, policy)
 
     async def fail_delivery(self, id_: int, error: str) -> None:
         async with self.pool.acquire() as conn:
-            await delivery_postgres.fail(conn, id_, error)
+            await delivery.fail(conn, id_, error)
 
     async def release_deliveries(self, replica: str, ids: Sequence[int] | None = None) -> int:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.release(conn, replica, ids)
+            return await delivery.release(conn, replica, ids)
 
     async def list_deliveries(
         self, state: str | None, receiver: str | None, limit: int, before_id: int | None = None
     ) -> list[Delivery]:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.list_(conn, state, receiver, limit, before_id)
+            return await delivery.list_(conn, state, receiver, limit, before_id)
 
     async def get_delivery(self, id_: int) -> Delivery | None:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.get(conn, id_)
+            return await delivery.get(conn, id_)
 
     async def redrive_delivery(self, id_: int) -> RedriveResult:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await delivery_postgres.redrive(conn, id_)
+            return await delivery.redrive(conn, id_)
 
     async def redrive_deliveries(self, receiver: str | None) -> tuple[int, int]:
         """Each dead row in a transaction of its own (each takes its target's lock)."""
         done = skipped = 0
         async with self.pool.acquire() as conn:
-            for id_ in await delivery_postgres.dead_ids(conn, receiver):
+            for id_ in await delivery.dead_ids(conn, receiver):
                 async with conn.transaction():
-                    ok = (await delivery_postgres.redrive(conn, id_)).outcome == "redriven"
+                    ok = (await delivery.redrive(conn, id_)).outcome == "redriven"
                 done, skipped = done + ok, skipped + (not ok)
         return done, skipped
 
     async def count_deliveries(self) -> dict[str, int]:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.counts(conn)
+            return await delivery.counts(conn)
 
     async def purge_deliveries(self, before: int, limit: int = 10_000) -> int:
         async with self.pool.acquire() as conn:
-            return await delivery_postgres.purge(conn, split_ns(before)[0], limit)
+            return await delivery.purge(conn, split_ns(before)[0], limit)
 
     # -- history (ampp.history) -----------------------------------------------------------
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
@@ -559,23 +558,23 @@ class PostgresStorage:
         params = ", ".join(f"${i}" for i in range(1, 17))
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
-            await history_postgres.apply(conn, events)  # the summary, in the same transaction
+            await history.apply(conn, events)  # the summary, in the same transaction
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await history_postgres.delete_before(conn, split_ns(cutoff)[0], limit)
+            return await history.delete_before(conn, split_ns(cutoff)[0], limit)
 
     async def prune_label_values(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await history_postgres.prune_label_values(conn)
+            return await history.prune_label_values(conn)
 
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
-        return await history_postgres.history(self.pool, query, now)
+        return await history.history(self.pool, query, now)
 
     async def history_report(
         self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
     ) -> Report:
-        return await history_postgres.report(self.pool, from_, to, flap_threshold, flap_window_s)
+        return await history.report(self.pool, from_, to, flap_threshold, flap_window_s)
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
-        return await history_postgres.timeline(self.pool, fingerprint, limit)
+        return await history.timeline(self.pool, fingerprint, limit)

@@ -14,7 +14,7 @@ import pickle
 import sys
 from typing import Any
 
-from .. import logs
+from ... import logs
 from .history_worker import FRAME, encode
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class HistoryWriterLost(HistoryWriterError):
 
 def _package_root() -> str:
     """The folder holding the ``ampp`` package, so the child imports this very code."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # <root>/ampp/store/sqlite/history_writer.py
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 class HistoryWriter:
@@ -106,7 +107,7 @@ class HistoryWriter:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
         args = (self.path, str(self.nice), logs.active_format())
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ampp.store.history_worker", *args,
+            sys.executable, "-m", "ampp.store.sqlite.history_worker", *args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         )  # fmt: skip
         ok, value = await self._exchange(proc, None)  # its first frame says it is ready

@@ -26,13 +26,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from .base import HISTORY_FIELDS, HistoryEvent
-from .history_common import (
+from ..base import HISTORY_FIELDS, HistoryEvent
+from ..history_common import (
     COUNT_CAP,
     FLAP_DEPTH,
     FLAP_WINDOW_S,
@@ -42,11 +42,7 @@ from .history_common import (
     NOTIFY_KINDS,
     SATURATED,
     STATE_KINDS,
-    HistoryPage,
     OccurrenceMark,
-    OccurrenceRow,
-    Report,
-    Timeline,
     add_changes,
     changes_from_spans,
     counts_at,
@@ -63,9 +59,7 @@ from .history_common import (
     ttr_bucket,
     where,
 )
-
-if TYPE_CHECKING:
-    from ..history.query import HistoryQuery
+from ..history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline
 
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .sqlite_batch import JSON_NUL, insert_rows, transaction
+from .batch import JSON_NUL, insert_rows, transaction
 
 MIGRATION = """
     CREATE TABLE alert_journal (
