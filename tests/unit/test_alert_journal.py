@@ -49,7 +49,8 @@ def _stored(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No deadline: each example opens a SQLite file; on a busy machine that alone can take 200 ms.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     batches=st.lists(st.lists(_CHANGE, min_size=1, max_size=5), max_size=12),
     folds=st.lists(st.none() | st.integers(min_value=1, max_value=6), max_size=12),
