@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from ampp.history.query import page_json, parse_history_query, report_json, timeline_json
 from ampp.model.timefmt import NS, format_rfc3339nano
-from ampp.store.base import HistoryEvent, Storage
+from ampp.store.base import Storage
 from ampp.store.history_common import FLAP_DEPTH, add_changes, flap_state, max_changes
+from ampp.store.records import HistoryEvent
 
 from tests.support import history_oracle as oracle
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ampp import logs
 from ampp.model.timefmt import NS
-from ampp.store.base import HistoryEvent
+from ampp.store.records import HistoryEvent
 from ampp.store.sqlite.history_writer import HistoryWriterError, HistoryWriterLost
 from ampp.store.sqlite.storage import SQLiteStorage
 

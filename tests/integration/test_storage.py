@@ -26,9 +26,10 @@ from ampp.config.settings import StorageSettings
 from ampp.model.alert import Alert
 from ampp.model.silence import Silence
 from ampp.model.timefmt import ZERO, now_ns, parse_rfc3339
-from ampp.store.base import NflogEntry, Storage
+from ampp.store.base import Storage
 from ampp.store.factory import StorageConfigError, migrate, open_storage
 from ampp.store.postgres.storage import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
+from ampp.store.records import NflogEntry
 from ampp.store.sqlite.storage import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
 from ampp.store.sqlite.storage import MIGRATIONS as SQLITE_MIGRATIONS
 from ampp.store.sqlite.storage import SQLiteStorage

@@ -17,8 +17,8 @@ from typing import Any
 
 from ampp.history.query import BadParameter, HistoryQuery
 from ampp.model.timefmt import NS, format_rfc3339nano
-from ampp.store.base import HistoryEvent
 from ampp.store.history_common import max_changes
+from ampp.store.records import HistoryEvent
 
 
 @dataclass

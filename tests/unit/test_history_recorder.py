@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ampp.history.query import BadParameter, max_changes, parse_history_query
 from ampp.history.recorder import HistoryRecorder
 from ampp.model.timefmt import NS
-from ampp.store.base import HistoryEvent
+from ampp.store.records import HistoryEvent
 from prometheus_client import CollectorRegistry
 
 
@@ -37,7 +37,7 @@ def test_buffers_drops_and_catches_up() -> None:
     async def run() -> None:
         storage = FlakyStorage()
         registry = CollectorRegistry()
-        rec = HistoryRecorder(storage, registry, max_buffer=3, batch_size=2, cleanup_batch=1)  # type: ignore[arg-type]
+        rec = HistoryRecorder(storage, registry, max_buffer=3, batch_size=2, cleanup_batch=1)
         for i in range(5):
             rec.record(HistoryEvent(i, "alert.firing", f"{i:016x}"))
         assert not await rec.flush()
@@ -73,7 +73,7 @@ async def test_a_full_buffer_never_drops_unwritten_events_while_a_batch_is_writt
     """Events recorded while a batch is in flight push the oldest (the batch's, being written)
     out of a full buffer; what remains after the write is exactly the events not yet written."""
     from ampp.history.recorder import HistoryRecorder
-    from ampp.store.base import HistoryEvent
+    from ampp.store.records import HistoryEvent
 
     written: list[int] = []
     recorder: HistoryRecorder
@@ -109,7 +109,7 @@ async def test_alert_events_are_built_as_when_recorded_and_a_retry_sends_the_sam
         await append(events)
 
     storage.append_history = tracking  # type: ignore[method-assign]
-    rec = HistoryRecorder(storage, CollectorRegistry())  # type: ignore[arg-type]
+    rec = HistoryRecorder(storage, CollectorRegistry())
     first = Alert({"alertname": "A"}, {"summary": "s"}, starts_at=10 * NS, ends_at=20 * NS, updated_at=5)
     rec.observe_alert(first)
     later = now_ns() + 3600 * NS

@@ -22,7 +22,8 @@ from ..model.silence import Silence
 from ..model.timefmt import NS, now_ns
 from ..mute.marker import Marker
 from ..notify.stage import FlushContext
-from ..store.base import HistoryEvent, Storage
+from ..store.base import HistoryLog
+from ..store.records import HistoryEvent
 
 log = logging.getLogger("ampp.history")
 
@@ -59,7 +60,7 @@ class _AlertChange:
 class HistoryRecorder:
     def __init__(
         self,
-        storage: Storage,
+        storage: HistoryLog,
         registry: CollectorRegistry,
         *,
         retention_s: float = 30 * 86400,

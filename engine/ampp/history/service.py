@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 
 from ..model.timefmt import now_ns
-from ..store.base import Storage
+from ..store.base import HistoryReader
 from .cache import QueryCache
 from .query import BadParameter, page_json, parse_history_query, report_json, timeline_json
 from .recorder import HistoryRecorder
@@ -18,7 +18,7 @@ TIMELINE_EVENTS = 1000
 
 
 class HistoryService:
-    def __init__(self, storage: Storage, recorder: HistoryRecorder, cache: QueryCache) -> None:
+    def __init__(self, storage: HistoryReader, recorder: HistoryRecorder, cache: QueryCache) -> None:
         # Cache keys are per database: several engines (or tests) may share one Redis.
         where = str(getattr(storage, "path", None) or getattr(storage, "dsn", None) or "")
         self.namespace = hashlib.sha256(where.encode()).hexdigest()[:12]

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.alert import Alert, sort_alerts
 from ..model.timefmt import NS
-from ..store.base import NflogEntry
 from ..store.codec import from_ts, ts
 from ..store.delivery_common import NewDelivery
+from ..store.records import NflogEntry
 from .nflog import needs_update
 from .stage import FlushContext
 

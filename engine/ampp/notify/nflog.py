@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..model.timefmt import NS, now_ns
-from ..store.base import NflogEntry, Storage
+from ..store.base import NflogStorage
+from ..store.records import NflogEntry
 
 if TYPE_CHECKING:
     from ..metrics import Metrics
@@ -41,7 +42,7 @@ def needs_update(
 
 class NotificationLog:
     def __init__(
-        self, storage: Storage | None, retention_s: float = 120 * 3600, metrics: Metrics | None = None
+        self, storage: NflogStorage | None, retention_s: float = 120 * 3600, metrics: Metrics | None = None
     ) -> None:
         self.storage = storage
         self.retention_ns = int(retention_s * NS)

@@ -39,8 +39,9 @@ from collections.abc import Callable, Mapping, Sequence
 from ..config.settings import NotifySettings
 from ..metrics import Metrics
 from ..model.timefmt import NS, format_duration, now_ns
-from ..store.base import NflogEntry, Storage
+from ..store.base import DeliveryStorage
 from ..store.delivery_common import Delivery, EnqueueResult, NewDelivery, RedriveResult
+from ..store.records import NflogEntry
 from .delivery import FlushPolicy, backoff_delay, decode
 from .nflog import NotificationLog
 from .stage import NotifyError
@@ -55,7 +56,7 @@ GAUGE_INTERVAL = 5.0
 class DeliveryQueue:
     def __init__(
         self,
-        storage: Storage,
+        storage: DeliveryStorage,
         nflog: NotificationLog,
         metrics: Metrics,
         replica: str,

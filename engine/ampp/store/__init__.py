@@ -1,8 +1,11 @@
 """Storage: what the engine keeps so that a restart or kill -9 loses nothing.
 
-- ``base``: the records every backend stores and the Storage interface the engine uses;
+- ``base``: the narrow Protocols each part of the engine stores through (alerts, silences,
+  notification log, deliveries, history log and reader) and ``Storage``, all of them;
+- ``records``: the notification-log entries and history events every backend stores;
 - ``delivery_common``, ``history_common``: the rules and maths the backends share, written once
-  (the delivery queue's invariants; the history summary and the /history WHERE clause);
+  (the delivery queue's invariants and enqueue decision; the history summary and the
+  /history WHERE clause);
 - ``history_query``: a /history query and the answers the backends give;
 - ``sqlite/``: the embedded default (``sqlite.storage.SQLiteStorage``);
 - ``postgres/``: the production store replicas share (``postgres.storage.PostgresStorage``);

@@ -1,83 +1,43 @@
-"""The storage interface: what the engine keeps so that a restart or kill -9 loses nothing.
+"""The records the engine stores and the interfaces it stores them through.
 
-SQLite implements it now; PostgreSQL implements the same Protocol. Every method is async and
-runs its I/O off the event loop.
+One narrow Protocol per part of the engine that keeps state, declared here and used where it
+is needed (Alertmanager's provider/ interfaces): the alert write-behind sees AlertStorage, the
+notification log NflogStorage, the delivery queue DeliveryStorage, the history recorder
+HistoryLog and the history API HistoryReader. ``Storage`` is all of them plus the lifecycle:
+what the engine opens and closes, and what each backend (sqlite.storage, postgres.storage)
+implements. Every method is async and runs its I/O off the event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from ..model.alert import Alert
 from ..model.silence import Silence
-
-if TYPE_CHECKING:  # history_common and delivery_common import this module
-    from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-    from .history_query import HistoryPage, HistoryQuery, Report, Timeline
-
-
-@dataclass(slots=True)
-class NflogEntry:
-    """What was last sent to one integration of a receiver for one aggregation group."""
-
-    group_key: str
-    receiver: str
-    integration: str
-    idx: int
-    firing: frozenset[int]
-    resolved: frozenset[int]
-    timestamp: int
-    expires_at: int
-
-    @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.group_key, self.receiver, self.integration, self.idx)
+from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from .history_query import HistoryPage, HistoryQuery, Report, Timeline
+from .records import HistoryEvent, NflogEntry
 
 
-# -- history (ampp.history) -------------------------------------------------------------------
-@dataclass(slots=True)
-class HistoryEvent:
-    """One append-only history row; ``at`` in Unix nanoseconds, ``fingerprint`` as 16 hex digits."""
-
-    at: int
-    kind: str
-    fingerprint: str | None = None
-    labels: dict[str, str] | None = None
-    annotations: dict[str, str] | None = None
-    group_key: str | None = None
-    receiver: str | None = None
-    integration: str | None = None
-    outcome: str | None = None
-    latency_ms: float | None = None
-    error: str | None = None
-    silence_id: str | None = None
-    actor: str | None = None
-    comment: str | None = None
-    details: dict[str, Any] | None = None
-
-
-HISTORY_FIELDS = (
-    "at", "kind", "fingerprint", "labels", "annotations", "group_key", "receiver", "integration",
-    "outcome", "latency_ms", "error", "silence_id", "actor", "comment", "details",
-)  # fmt: skip
-
-
-class Storage(Protocol):
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
+class AlertStorage(Protocol):
+    """The active alerts (ampp.store.writebehind commits them in groups)."""
 
     async def load_alerts(self) -> list[Alert]: ...
 
     async def write_alerts(self, upserts: Sequence[Alert], deletes: Sequence[int]) -> None: ...
 
+
+class SilenceStorage(Protocol):
     async def load_silences(self) -> list[Silence]: ...
 
     async def save_silence(self, silence: Silence) -> None: ...
 
     async def delete_silences(self, ids: Sequence[str]) -> None: ...
+
+
+class NflogStorage(Protocol):
+    """The notification log (ampp.notify.nflog); a finished delivery also writes it."""
 
     async def load_nflog(self) -> list[NflogEntry]: ...
 
@@ -85,7 +45,11 @@ class Storage(Protocol):
 
     async def delete_nflog(self, keys: Sequence[tuple[str, str, str, int]]) -> None: ...
 
-    # -- delivery queue (ampp.notify.queue): the rules are in store.delivery_common ---------
+
+class DeliveryStorage(Protocol):
+    """The durable delivery queue (ampp.notify.queue). Which flush is queued, refreshed,
+    superseded or merged is decided once, in store.delivery_common; the backends apply it."""
+
     async def enqueue_deliveries(
         self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
     ) -> list[EnqueueResult]:
@@ -135,7 +99,10 @@ class Storage(Protocol):
         """Delete at most ``limit`` done and dead rows last changed before ``before``."""
         ...
 
-    # -- history (ampp.history) -----------------------------------------------------------
+
+class HistoryLog(Protocol):
+    """The append-only history (ampp.history.recorder writes it), with its retention."""
+
     async def append_history(self, events: Sequence[HistoryEvent]) -> None: ...
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
@@ -147,7 +114,11 @@ class Storage(Protocol):
         (pod names and the like churn, and would pile up); return how many went."""
         ...
 
-    # Answered in SQL from the occurrence summary (store.history_common), not from the events.
+
+class HistoryReader(Protocol):
+    """/history, /report and the timeline (ampp.history.service), answered in SQL from the
+    occurrence summary (store.history_common), not from the events."""
+
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage: ...
 
     async def history_report(
@@ -155,3 +126,13 @@ class Storage(Protocol):
     ) -> Report: ...
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None: ...
+
+
+class Storage(
+    AlertStorage, SilenceStorage, NflogStorage, DeliveryStorage, HistoryLog, HistoryReader, Protocol
+):
+    """A whole backend: every part above, opened (connected, migrated) and closed as one."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...

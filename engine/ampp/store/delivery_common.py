@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from .base import NflogEntry
+from .records import NflogEntry
 
 STATES = ("pending", "inflight", "done", "dead")
 LIVE_STATES = ("pending", "inflight")

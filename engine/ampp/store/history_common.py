@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..config.matchers import Matcher, MatchType
-from .base import HistoryEvent
 from .history_query import HistoryQuery, OccurrenceRow
+from .records import HistoryEvent
 
 STATE_KINDS = ("alert.firing", "alert.resolved")
 NOTIFY_KINDS = ("notify.sent", "notify.failed")

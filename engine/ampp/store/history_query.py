@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config.matchers import Matcher
-from .base import HistoryEvent
+from .records import HistoryEvent
 
 
 @dataclass

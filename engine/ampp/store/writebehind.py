@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from ..model.alert import Alert
-from .base import Storage
+from .base import AlertStorage
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ class AlertWriteBehind:
     in the queue, so a hot alert costs one row per batch.
     """
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: AlertStorage) -> None:
         self.storage = storage
         self._upserts: dict[int, Alert] = {}
         self._deletes: set[int] = set()

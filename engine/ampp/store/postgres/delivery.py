@@ -20,7 +20,6 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from ..base import NflogEntry
 from ..delivery_common import (
     Claim,
     Delivery,
@@ -30,6 +29,7 @@ from ..delivery_common import (
     RedriveResult,
     Target,
 )
+from ..records import NflogEntry
 
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 

@@ -31,7 +31,6 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from ..base import HISTORY_FIELDS, HistoryEvent
 from ..history_common import (
     COUNT_CAP,
     FLAP_DEPTH,
@@ -60,6 +59,7 @@ from ..history_common import (
     where,
 )
 from ..history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline
+from ..records import HISTORY_FIELDS, HistoryEvent
 
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"

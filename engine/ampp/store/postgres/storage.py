@@ -27,8 +27,8 @@ from ...config.matchers import MatchType, new_matcher
 from ...model.alert import Alert
 from ...model.labels import share_values
 from ...model.silence import Silence
-from ..base import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ..records import HISTORY_FIELDS, HistoryEvent, NflogEntry
 from . import delivery, history
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 
 from ...model.timefmt import NS
-from ..base import NflogEntry
 from ..delivery_common import (
     Claim,
     Delivery,
@@ -25,6 +24,7 @@ from ..delivery_common import (
     RedriveResult,
     Target,
 )
+from ..records import NflogEntry
 
 MIGRATION = """
 ALTER TABLE delivery_queue ADD COLUMN group_key TEXT;

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 
-from ..base import HISTORY_FIELDS, HistoryEvent
 from ..history_common import (
     COUNT_CAP,
     FLAP_DEPTH,
@@ -37,6 +36,7 @@ from ..history_common import (
     where,
 )
 from ..history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline
+from ..records import HISTORY_FIELDS, HistoryEvent
 from .batch import insert_rows, transaction
 
 MIGRATION = """

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ... import logs
-from ..base import HistoryEvent
+from ..records import HistoryEvent
 from . import history
 from .batch import transaction
 

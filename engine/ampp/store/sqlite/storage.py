@@ -23,9 +23,9 @@ import orjson
 from ...model.alert import Alert
 from ...model.silence import Silence
 from ...model.timefmt import now_ns
-from ..base import HistoryEvent, NflogEntry
 from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ..records import HistoryEvent, NflogEntry
 from . import alert_journal, delivery, history
 from .batch import transaction
 from .history_writer import HistoryWriter, HistoryWriterLost
