@@ -24,9 +24,12 @@ The backends keep these invariants, each change one transaction:
   sent (by this replica or another one sharing PostgreSQL) is not queued again. PostgreSQL
   serializes both per target with a transaction-scoped advisory lock.
 
-The domain rules (what a payload holds, when the receiver needs to hear about a flush, how two
-flushes merge) come from the notify layer through :class:`DeliveryPolicy`: storage stays
-ignorant of alerts and templates.
+Which of these an enqueue applies (deduplicate, record, refresh, queue, and what it
+supersedes) is decided here, once, by :func:`plan_enqueue` from what the target holds; each
+backend (sqlite.delivery, postgres.delivery) only reads that and writes the plan in its
+transaction. The domain rules (what a payload holds, when the receiver needs to hear about a
+flush, how two flushes merge) come from the notify layer through :class:`DeliveryPolicy`:
+storage stays ignorant of alerts and templates.
 """
 
 from __future__ import annotations
@@ -146,3 +149,78 @@ class DeliveryPolicy(Protocol):
     def nflog_entry(self, job: NewDelivery, now: int) -> NflogEntry:
         """The notification-log entry that records ``job`` as told at ``now``."""
         ...
+
+
+# -- the decisions, written once: each backend reads what they need and applies the answer ---
+@dataclass(frozen=True, slots=True)
+class LiveRow:
+    """A live (pending or inflight) row of the target a flush is enqueued for."""
+
+    id: int
+    key: str
+    state: str
+    payload: Mapping[str, Any] | None
+    """A pending row's payload (what a newer flush merges); None for an inflight row."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueuePlan:
+    """What enqueueing one flush does, decided by :func:`plan_enqueue`. The backend applies it
+    in its transaction, in this order: ``insert`` a row for ``job`` (or refresh row ``id``'s
+    payload with it), mark the ``supersede`` rows superseded by that row, then write
+    ``entry`` to the notification log if the outcome is ``recorded``."""
+
+    outcome: Literal["queued", "refreshed", "busy", "deduplicated", "recorded"]
+    job: NewDelivery
+    """The flush with the resolved alerts of the pending rows it replaces merged in."""
+    id: int | None = None
+    """The live row with the same content: refreshed, or being sent (``busy``)."""
+    supersede: tuple[int, ...] = ()
+    entry: NflogEntry | None = None
+    """``recorded``: the entry to write; ``deduplicated``: the logged entry that says it was sent."""
+
+    @property
+    def insert(self) -> tuple[str, str | None] | None:
+        """The new row's (state, outcome), or None when no row is inserted."""
+        if self.outcome == "queued":
+            return ("pending", None)
+        if self.outcome == "recorded":
+            return ("done", "recorded")
+        return None
+
+    def result(self, id_: int | None = None, superseded: int | None = None) -> EnqueueResult:
+        """The result once applied: ``id_`` of the inserted row, how many rows the backend
+        found still pending to supersede (default: all it was told to)."""
+        n = len(self.supersede) if superseded is None else superseded
+        return EnqueueResult(self.outcome, self.id if id_ is None else id_, n, self.entry)
+
+
+def plan_enqueue(
+    job: NewDelivery, live: Sequence[LiveRow], logged: NflogEntry | None, policy: DeliveryPolicy, now: int
+) -> EnqueuePlan:
+    """The enqueue rules (the module's docstring) for ``job``, given its target's ``live`` rows
+    (oldest first) and its notification-log entry: the backend holds the target's lock (or, on
+    SQLite, the write lock) from reading them to applying the plan."""
+    pending = [r for r in live if r.state == "pending"]
+    if pending:  # newest wins, and tells what only the rows it replaces would have told
+        job = policy.merge(job, [r.payload for r in pending if r.payload is not None])
+    if not policy.needs_update(logged, job, now):  # sent already (by anyone sharing the log)
+        return EnqueuePlan("deduplicated", job, entry=logged)
+    if job.record_only:
+        return EnqueuePlan("recorded", job, supersede=tuple(r.id for r in pending),
+                           entry=policy.nflog_entry(job, now))  # fmt: skip
+    same = next((r for r in live if r.key == job.key), None)  # the key names the target
+    if same is not None and same.state == "inflight":
+        return EnqueuePlan("busy", job, same.id)
+    older = tuple(r.id for r in pending if r.key != job.key)
+    if same is not None:
+        return EnqueuePlan("refreshed", job, same.id, older)
+    return EnqueuePlan("queued", job, supersede=older)
+
+
+def merge_into_newer(
+    failed: Mapping[str, Any], newer: Mapping[str, Any], policy: DeliveryPolicy
+) -> NewDelivery:
+    """A row that failed while a newer flush of its target waits is not retried: the newer one
+    (what the receiver should hear next) takes the resolved alerts only the failed one held."""
+    return policy.merge(policy.parse(newer), [failed])

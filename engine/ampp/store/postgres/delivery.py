@@ -25,9 +25,12 @@ from ..delivery_common import (
     Delivery,
     DeliveryPolicy,
     EnqueueResult,
+    LiveRow,
     NewDelivery,
     RedriveResult,
     Target,
+    merge_into_newer,
+    plan_enqueue,
 )
 from ..records import NflogEntry
 
@@ -173,41 +176,35 @@ async def enqueue(
     return [results[i] for i in range(len(jobs))]
 
 
+async def _live(conn: Conn, t: Target) -> list[LiveRow]:
+    rows = await conn.fetch(
+        "SELECT id, key, state, CASE WHEN state = 'pending' THEN payload END FROM delivery_queue"
+        f" WHERE {_TARGET} AND state IN ('pending', 'inflight') ORDER BY id",
+        *t,
+    )
+    return [LiveRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
 async def _enqueue_one(conn: Conn, job: NewDelivery, policy: DeliveryPolicy, now: int) -> EnqueueResult:
     await _lock(conn, job.target)
-    pending = await conn.fetch(
-        f"SELECT id, key, payload FROM delivery_queue WHERE {_TARGET} AND state = 'pending' ORDER BY id",
-        *job.target,
-    )
-    if pending:
-        job = policy.merge(job, [r["payload"] for r in pending])
-    logged = await _nflog(conn, job.target)
-    if not policy.needs_update(logged, job, now):
-        return EnqueueResult("deduplicated", entry=logged)
-    if job.record_only:
-        rid = await _insert(conn, job, "done", "recorded")
-        assert rid is not None
-        n = await _supersede(conn, [r["id"] for r in pending], rid, "pending")
-        entry = policy.nflog_entry(job, now)
-        await save_nflog(conn, entry)
-        return EnqueueResult("recorded", rid, n, entry)
-    live = await conn.fetchrow(
-        "SELECT id, state FROM delivery_queue WHERE key = $1 AND state IN ('pending', 'inflight')", job.key
-    )
-    older = [r["id"] for r in pending if r["key"] != job.key]
-    if live is not None and live["state"] == "inflight":
-        return EnqueueResult("busy", live["id"])
-    if live is not None:
+    plan = plan_enqueue(job, await _live(conn, job.target), await _nflog(conn, job.target), policy, now)
+    if plan.outcome == "refreshed":
+        assert plan.id is not None
         await conn.execute(
             "UPDATE delivery_queue SET payload = $1, updated_at = now() WHERE id = $2",
-            job.payload,
-            live["id"],
+            plan.job.payload,
+            plan.id,
         )
-        return EnqueueResult("refreshed", live["id"], await _supersede(conn, older, live["id"], "pending"))
-    rid = await _insert(conn, job, "pending", None)
+        return plan.result(superseded=await _supersede(conn, plan.supersede, plan.id, "pending"))
+    if plan.insert is None:  # deduplicated, busy
+        return plan.result()
+    rid = await _insert(conn, plan.job, *plan.insert)
     if rid is None:  # only without the lock (rows written by something else): leave it be
         return EnqueueResult("busy")
-    return EnqueueResult("queued", rid, await _supersede(conn, older, rid, "pending"))
+    n = await _supersede(conn, plan.supersede, rid, "pending")
+    if plan.outcome == "recorded" and plan.entry is not None:
+        await save_nflog(conn, plan.entry)
+    return plan.result(rid, n)
 
 
 # -- the worker's side -----------------------------------------------------------------------
@@ -252,7 +249,7 @@ async def retry(conn: Conn, id_: int, error: str, delay_s: float, policy: Delive
         id_,
     )
     if newer is not None:
-        merged = policy.merge(policy.parse(newer["payload"]), [d.payload])
+        merged = merge_into_newer(d.payload, newer["payload"], policy)
         await _supersede(conn, [id_], newer["id"], d.state, error)  # first: the key may be this row's
         await conn.execute(
             "UPDATE delivery_queue SET key = $1, payload = $2, updated_at = now() WHERE id = $3",

@@ -20,9 +20,12 @@ from ..delivery_common import (
     Delivery,
     DeliveryPolicy,
     EnqueueResult,
+    LiveRow,
     NewDelivery,
     RedriveResult,
     Target,
+    merge_into_newer,
+    plan_enqueue,
 )
 from ..records import NflogEntry
 
@@ -101,39 +104,32 @@ def enqueue(
     return [_enqueue_one(c, job, policy, now) for job in jobs]
 
 
-def _enqueue_one(c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy, now: int) -> EnqueueResult:
-    pending = c.execute(
-        f"SELECT id, key, payload FROM delivery_queue WHERE {_TARGET} AND state = 'pending' ORDER BY id",
-        job.target,
+def _live(c: sqlite3.Connection, t: Target) -> list[LiveRow]:
+    rows = c.execute(
+        "SELECT id, key, state, CASE state WHEN 'pending' THEN payload END FROM delivery_queue"
+        f" WHERE {_TARGET} AND state IN ('pending', 'inflight') ORDER BY id",
+        t,
     ).fetchall()
-    if pending:
-        job = policy.merge(job, [orjson.loads(p) for _, _, p in pending])
-    logged = _nflog(c, job.target)
-    if not policy.needs_update(logged, job, now):
-        return EnqueueResult("deduplicated", entry=logged)
-    if job.record_only:
-        rid = _insert(c, job, "done", "recorded", now)
-        _supersede(c, [i for i, _, _ in pending], rid, now)
-        entry = policy.nflog_entry(job, now)
-        c.execute(NFLOG_UPSERT, nflog_row(entry))
-        return EnqueueResult("recorded", rid, len(pending), entry)
-    live = c.execute(
-        "SELECT id, state FROM delivery_queue WHERE key = ? AND state IN ('pending', 'inflight')", (job.key,)
-    ).fetchone()
-    if live is not None and live[1] == "inflight":
-        return EnqueueResult("busy", int(live[0]))
-    older = [i for i, k, _ in pending if k != job.key]
-    if live is not None:
-        rid = int(live[0])
+    return [LiveRow(i, k, state, None if p is None else orjson.loads(p)) for i, k, state, p in rows]
+
+
+def _enqueue_one(c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy, now: int) -> EnqueueResult:
+    plan = plan_enqueue(job, _live(c, job.target), _nflog(c, job.target), policy, now)
+    if plan.outcome == "refreshed":
+        assert plan.id is not None
         c.execute(
             "UPDATE delivery_queue SET payload = ?, updated_at = ? WHERE id = ?",
-            (orjson.dumps(job.payload).decode(), now, rid),
+            (orjson.dumps(plan.job.payload).decode(), now, plan.id),
         )
-        _supersede(c, older, rid, now)
-        return EnqueueResult("refreshed", rid, len(older))
-    rid = _insert(c, job, "pending", None, now)
-    _supersede(c, older, rid, now)
-    return EnqueueResult("queued", rid, len(older))
+        _supersede(c, plan.supersede, plan.id, now)
+        return plan.result()
+    if plan.insert is None:  # deduplicated, busy
+        return plan.result()
+    rid = _insert(c, plan.job, *plan.insert, now)
+    _supersede(c, plan.supersede, rid, now)
+    if plan.outcome == "recorded" and plan.entry is not None:
+        c.execute(NFLOG_UPSERT, nflog_row(plan.entry))
+    return plan.result(rid)
 
 
 # -- the worker's side -----------------------------------------------------------------------
@@ -210,7 +206,7 @@ def retry(
         (*d.target, id_),
     ).fetchone()
     if newer is not None:
-        merged = policy.merge(policy.parse(orjson.loads(newer[1])), [d.payload])
+        merged = merge_into_newer(d.payload, orjson.loads(newer[1]), policy)
         _supersede(c, [id_], int(newer[0]), now, error)  # first: the merged key may be this row's
         c.execute(
             "UPDATE delivery_queue SET key = ?, payload = ?, updated_at = ? WHERE id = ?",
