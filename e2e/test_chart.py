@@ -129,7 +129,8 @@ def kinds(docs: Iterable[dict[str, Any]]) -> list[str]:
 
 def engine_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     deployment = one(docs, "Deployment")
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
+    (container,) = containers
     return container
 
 

@@ -47,7 +47,7 @@ def client(module_workdir: Path) -> Iterator[httpx.Client]:
 # 0.25 validates names with the classic rule; values may be any UTF-8 (no lone surrogates).
 names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,12}", fullmatch=True)
 values = st.one_of(
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=16),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=16),
     st.text(st.sampled_from('ab\x00\xff\u00ff\U0001f642\n"\\ '), max_size=6),
 )
 label_sets = st.dictionaries(names, values, min_size=1, max_size=6)

@@ -437,7 +437,7 @@ def test_a_first_change_is_summarized_as_the_general_case_would() -> None:
     from ampp.store.sqlite import history as history_sqlite
 
     t = T0 + 123
-    fast = ("f", {}, 1, 1, t, [t], history_sqlite._FIRST_SPANS)
+    fast: tuple[object, ...] = ("f", {}, 1, 1, t, [t], history_sqlite._FIRST_SPANS)
     assert fast == history_sqlite._fingerprint_row("f", {}, 1, *flap_state([t]))
 
 

@@ -127,9 +127,9 @@ async def test_the_writer_logs_in_the_engine_format(
     lines = [line for line in capfd.readouterr().err.splitlines() if "history_worker" in line]
     assert lines, "the worker logged nothing about the failed request"
     assert lines[0].startswith("{"), f"not in the engine's JSON format: {lines[0]}"
-    lines = [json.loads(line) for line in lines]
-    assert lines[0]["level"] == "error" and lines[0]["caller"] == "ampp.history_worker", lines[0]
-    assert "append failed" in lines[0]["msg"], lines[0]
+    first = json.loads(lines[0])
+    assert first["level"] == "error" and first["caller"] == "ampp.history_worker", first
+    assert "append failed" in first["msg"], first
 
 
 async def test_the_writer_ends_with_the_storage(tmp_path: Path) -> None:
@@ -151,8 +151,9 @@ async def test_a_batch_failing_in_its_last_chunk_leaves_nothing_behind(
     from ampp.store.sqlite.history_worker import CHUNK
 
     good = events("a", CHUNK + 5)
-    rows = [(e.at, e.kind, e.fingerprint, e.labels, {}, None, None, None, None, None, None, None, None,
-             None, e.details) for e in good]  # fmt: skip
+    rows: list[tuple[object, ...]] = [
+        (e.at, e.kind, e.fingerprint, e.labels, {}, None, None, None, None, None, None, None, None, None,
+         e.details) for e in good]  # fmt: skip
     with pytest.raises(HistoryWriterError):
         await storage._writer.call("append", "fails-late", [*rows, (T0, None)])
     assert stored(tmp_path) == []

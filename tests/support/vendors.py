@@ -412,7 +412,8 @@ class SMTPServer:
                 expected = hmac.new(outer.password.encode(), challenge, hashlib.md5).hexdigest()
                 ok = user == outer.username and hmac.compare_digest(digest, expected)
                 if ok:
-                    self.session.ampp_auth = ("CRAM-MD5", user)
+                    session: Any = self.session  # handle_DATA reads the mechanism kept on it
+                    session.ampp_auth = ("CRAM-MD5", user)
                 else:
                     outer.failed_auth.append("CRAM-MD5")
                 return AuthResult(success=ok, auth_data=user, handled=False)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from ampp.config.model import RouteConfig
 from ampp.dispatch.dispatcher import Dispatcher
-from ampp.dispatch.route import build_route
+from ampp.dispatch.route import Route, build_route
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.notify.stage import FlushContext
@@ -35,7 +35,7 @@ class Recorder:
         return ctx, alerts
 
 
-def route(text: str):
+def route(text: str) -> Route:
     return build_route(RouteConfig.model_validate(yaml.safe_load(text)))
 
 

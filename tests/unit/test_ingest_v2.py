@@ -25,7 +25,7 @@ def parse(body: list[Any]) -> Any:
 
 
 NAMES = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]*", fullmatch=True)
-VALUES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+VALUES = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
 
 
 @given(st.dictionaries(NAMES, VALUES, min_size=1))

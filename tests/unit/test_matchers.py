@@ -441,9 +441,9 @@ def test_is_valid_label_name(name: str, valid: bool) -> None:
 
 # --- properties --------------------------------------------------------------------------------
 
-values = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+values = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 classic_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True)
-utf8_names = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8)
+utf8_names = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=8)
 types = st.sampled_from([EQ, NE])
 
 

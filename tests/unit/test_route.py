@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from ampp.config.model import RouteConfig
-from ampp.dispatch.route import build_route
+from ampp.dispatch.route import Route, build_route
 
 pytestmark = pytest.mark.unit
 
@@ -30,7 +30,7 @@ routes:
 """
 
 
-def tree():
+def tree() -> Route:
     return build_route(RouteConfig.model_validate(yaml.safe_load(TREE)))
 
 
