@@ -55,8 +55,11 @@ bench: bytecode deps
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/history_bench.py
 
+# The rules CI enforces, first step of `make test`: lint, formatting, types (mypy strict over
+# the engine, the operator, the tests and e2e, as pyproject.toml lists), CRDs up to date.
 check: $(STAMP)
-	$(VENV)/bin/ruff check engine operator tests e2e
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m ampp_operator.crds --check crds/
 	scripts/sync-chart-crds.sh --check
@@ -73,10 +76,12 @@ kind: $(STAMP)
 image:
 	docker build -t alertmanager-plusplus:dev .
 
-# Every tier CI runs: unit, integration and e2e in one pytest run, then Alertmanager's own
-# acceptance suite (its timings start before the server is spawned; `ampp serve` binds its
-# port first, so the suite's status polls wait for the engine instead of being refused).
-test: bytecode deps k8s-bin
+# Every tier CI runs: the checks, then unit, integration and e2e in one pytest run, then
+# Alertmanager's own acceptance suite (its timings start before the server is spawned; `ampp
+# serve` binds its port first, so the suite's status polls wait for the engine instead of being
+# refused). CI=true: a missing prerequisite fails the run instead of skipping tests.
+test: export CI = true
+test: check bytecode deps k8s-bin
 	$(PY) -m pytest -m "unit or integration or e2e" -q
 	scripts/conformance.sh
 
