@@ -6,19 +6,20 @@
 # machine can take longer than that to import. The suite's timings allow 150 ms; on a shared
 # 2-core VM a test now and then misses that by a scheduling hiccup, so a failed test is run
 # once more and the retry is reported (a real regression fails both times). Logs of failed
-# runs are kept under ${AMPP_CONFORMANCE_LOGS:-/tmp/ampp-conformance}.
+# runs are kept under ${AMPP_CONFORMANCE_LOGS:-/tmp/ampp-conformance}. The suite is built and run
+# by scripts/acceptance.sh (which installs what it needs).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-suite="${AMPP_ACCEPTANCE:-$here/../shared/conformance/alertmanager-acceptance}"
 tests=(TestAlertGetReturnsCurrentAlertStatus TestAlwaysInhibiting TestBatching TestFilterAlertRequest
        TestInhibiting TestMergeAlerts TestMergeAlertsWithEndsAt TestReload TestRepeat TestResolved
        TestResolvedFilter TestRetry TestSilenceDelete TestSilencing TestWebWithPrefix)
 start=$(date +%s)
+"$here/scripts/acceptance.sh" -prepare || exit 1
 logs="${AMPP_CONFORMANCE_LOGS:-/tmp/ampp-conformance}"
 mkdir -p "$logs"
 passed=0 failed=0 retried=()
 run_one() {
-  ACCEPTANCE_LOG="$logs/$1.$2.log" "$suite" -run "^${1}\$" -- "$here/.venv/bin/ampp" serve 2>&1
+  "$here/scripts/acceptance.sh" -run "^${1}\$" -log "$logs/$1.$2.log" 2>&1
 }
 for t in "${tests[@]}"; do
   out=$(run_one "$t" 1)
