@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from ampp.api.app import ENGINE
+from ampp.api.keys import ENGINE
 from prometheus_client import generate_latest
 
 from tests.support.apps import build_app

@@ -29,13 +29,13 @@ from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from . import deliveries
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
+from .keys import ENGINE
 
 if TYPE_CHECKING:
     from .webconfig import WebGuard
 
 log = logging.getLogger("ampp.api")
 
-ENGINE: web.AppKey[Engine] = web.AppKey("engine", Engine)
 SETTINGS: web.AppKey[ApiSettings] = web.AppKey("settings", object)  # type: ignore[arg-type]
 
 _TRUE = {"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"}

@@ -15,6 +15,7 @@ from ..engine import Engine
 from ..model.timefmt import format_rfc3339millis
 from ..store.codec import from_ts
 from ..store.delivery_common import STATES, Delivery
+from .keys import ENGINE
 
 PREFIX = "/api/ampp/v1"
 DEFAULT_LIMIT = 100
@@ -30,8 +31,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _engine(request: web.Request) -> Engine:
-    from .app import ENGINE
-
     return request.app[ENGINE]
 
 

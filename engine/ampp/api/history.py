@@ -7,6 +7,7 @@ from aiohttp import web
 
 from ..engine import Engine
 from ..history.query import BadParameter
+from .keys import ENGINE
 
 
 def _params(request: web.Request) -> dict[str, list[str]]:
@@ -18,8 +19,6 @@ def _json(body: bytes, status: int = 200) -> web.Response:
 
 
 def _engine(request: web.Request) -> Engine:
-    from .app import ENGINE
-
     return request.app[ENGINE]
 
 
