@@ -30,6 +30,7 @@ from .mute.inhibit import Inhibitor, InhibitRule
 from .mute.marker import Marker
 from .mute.silencer import Silencer
 from .mute.silences import Silences
+from .notify.http import CircuitCollector
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
 from .notify.queue import DeliveryQueue
@@ -79,6 +80,7 @@ class Engine:
         self.options = options
         self.storage = options.storage
         self.metrics = Metrics()
+        self.metrics.registry.register(CircuitCollector())
         self.marker = Marker()
         self.alerts = AlertStore()
         self.silences = Silences(options.retention_s)

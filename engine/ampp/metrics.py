@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 # Alertmanager exposes no *_created series; neither do we.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -144,7 +140,6 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
             registry=r,
         )
-        r.register(_CircuitCollector())
         for state in ("active", "suppressed", "unprocessed"):
             self.alerts.labels(state)
         for state in ("active", "pending", "expired"):
@@ -152,26 +147,3 @@ class Metrics:
         self.received_firing = self.alerts_received.labels("firing")
         self.received_resolved = self.alerts_received.labels("resolved")
         """Counted on every POST: the children, without labels()'s lookup each time."""
-
-
-CIRCUIT_STATES = {"closed": 0, "open": 1, "half_open": 2}
-
-
-class _CircuitCollector(Collector):
-    """ampp_notify_circuit_state{target}: the HTTP senders' circuit breaker, read at scrape time."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from .notify.http import BREAKER  # lazily: the metrics module does not depend on notify
-
-        g = GaugeMetricFamily(
-            "ampp_notify_circuit_state",
-            "Circuit breaker per notification target (scheme://host:port): 0 closed, 1 open "
-            "(attempts fail at once), 2 half-open (one probe allowed).",
-            labels=["target"],
-        )
-        for target, state in sorted(BREAKER.states().items()):
-            g.add_metric([target], CIRCUIT_STATES[state])
-        yield g
-
-    def describe(self) -> Iterator[GaugeMetricFamily]:
-        yield GaugeMetricFamily("ampp_notify_circuit_state", "", labels=["target"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -184,6 +185,8 @@ def test_a_dead_endpoint_does_not_slow_ingestion(tmp_path: Path) -> None:
         elapsed = time.monotonic() - start
         assert elapsed < 3, f"20 posts took {elapsed:.1f}s while an endpoint was down"
         assert "circuit open" in s.log()
+        scrape = c.get("/metrics").text  # the breaker is open, or half-open once its cooldown ran out
+        assert re.search(r'^ampp_notify_circuit_state\{target="http://127.0.0.1:1"\} [12]\.0$', scrape, re.M)
 
 
 def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:

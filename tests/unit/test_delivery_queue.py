@@ -451,6 +451,7 @@ def test_circuit_state_is_exported_per_target(monkeypatch: pytest.MonkeyPatch) -
     breaker = http.CircuitBreaker(threshold=2, cooldown=0.05)
     monkeypatch.setattr(http, "BREAKER", breaker)
     metrics = Metrics()
+    metrics.registry.register(http.CircuitCollector())
 
     def state(target: str) -> float | None:
         return metrics.registry.get_sample_value("ampp_notify_circuit_state", {"target": target})

@@ -10,8 +10,12 @@ import functools
 import importlib
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     import httpx
@@ -120,6 +124,27 @@ class CircuitBreaker:
 
 
 BREAKER = CircuitBreaker()
+
+CIRCUIT_STATES = {"closed": 0, "open": 1, "half_open": 2}
+
+
+class CircuitCollector(Collector):
+    """ampp_notify_circuit_state{target}: the breaker's state per target, read at scrape time
+    (the engine registers one on its metrics registry)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        g = GaugeMetricFamily(
+            "ampp_notify_circuit_state",
+            "Circuit breaker per notification target (scheme://host:port): 0 closed, 1 open "
+            "(attempts fail at once), 2 half-open (one probe allowed).",
+            labels=["target"],
+        )
+        for target, state in sorted(BREAKER.states().items()):
+            g.add_metric([target], CIRCUIT_STATES[state])
+        yield g
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("ampp_notify_circuit_state", "", labels=["target"])
 
 
 def _target(url: str) -> str:
