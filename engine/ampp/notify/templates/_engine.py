@@ -200,7 +200,7 @@ class Templates:
     def _check(self, d: _Def) -> None:
         """Compile a user's definition now, so a mistake is reported at load."""
         if d.jinja is not None:
-            self._compiled_text(d.name)
+            self.compiled_text(d.name)
 
     # --- compiling ---------------------------------------------------------------------
 
@@ -223,7 +223,8 @@ class Templates:
             raise ExecError(f'template "{name}" not defined')
         return d
 
-    def _compiled_text(self, name: str) -> Template:
+    def compiled_text(self, name: str) -> Template:
+        """The named template compiled for text/template (translated on first use)."""
         t = self._text_compiled.get(name)
         if t is None:
             with self._lock:
@@ -259,7 +260,9 @@ class Templates:
         d.html_ends[key] = tr.end
         return tr.end
 
-    def _compiled_html(self, name: str, ctx_key: str) -> tuple[Template, tuple[str, ...] | None]:
+    def compiled_html(self, name: str, ctx_key: str) -> tuple[Template, tuple[str, ...] | None]:
+        """The named template compiled for html/template at a call site in context ``ctx_key``,
+        with the escapers its output goes through there (None: it escapes its own output)."""
         hit = self._html_compiled.get((name, ctx_key))
         if hit is not None:
             return hit
@@ -272,7 +275,7 @@ class Templates:
                 if ctx.state in (hc.TEXT, hc.RCDATA):
                     t = self._compile(self._html_env, d.jinja, _CodeInfo(d.file, name, d.line), [])
                 else:
-                    t = self._compiled_text(name)
+                    t = self.compiled_text(name)
                     try:
                         escapers = tuple(hc.escapers_for(ctx))
                     except hc.UnsupportedContext as e:

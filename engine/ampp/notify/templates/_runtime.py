@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import jinja2
 from markupsafe import Markup
@@ -21,9 +21,6 @@ from . import _htmlctx as hc
 from ._data import KV, GoObject
 from ._errors import ExecError
 from ._gofmt import go_type_name, sprint_value
-
-if TYPE_CHECKING:
-    from ._engine import Templates
 
 MAX_DEPTH = 60
 """Nested {{template}} calls allowed (Go allows 100000; Python's stack is smaller)."""
@@ -107,10 +104,18 @@ class _Depth(threading.local):
     n = 0
 
 
+class TemplateSet(Protocol):
+    """What {{template "name"}} needs of the set it runs in (``_engine.Templates``)."""
+
+    def compiled_text(self, name: str) -> jinja2.Template: ...
+
+    def compiled_html(self, name: str, ctx_key: str) -> tuple[jinja2.Template, tuple[str, ...] | None]: ...
+
+
 class Runtime:
     """The ``_go`` object of one environment (text or HTML) of one Templates set."""
 
-    def __init__(self, engine: Templates, html: bool) -> None:
+    def __init__(self, engine: TemplateSet, html: bool) -> None:
         self.engine = engine
         self.html = html
         self._depth = _Depth()
@@ -154,7 +159,7 @@ class Runtime:
 
     def tmpl(self, name: str, data: Any) -> str:
         """{{template "name" data}} in text/template."""
-        t = self.engine._compiled_text(name)
+        t = self.engine.compiled_text(name)
         self._enter()
         try:
             return "".join(t.root_render_func(t.new_context({"dot": data, "_root": data})))
@@ -169,7 +174,7 @@ class Runtime:
 
     def tmpl_h(self, name: str, data: Any, ctx_key: str) -> Markup:
         """{{template "name" data}} in html/template, at a call site in the given context."""
-        t, escapers = self.engine._compiled_html(name, ctx_key)
+        t, escapers = self.engine.compiled_html(name, ctx_key)
         self._enter()
         try:
             out = "".join(t.root_render_func(t.new_context({"dot": data, "_root": data})))
@@ -242,7 +247,7 @@ FILTER_FUNCS = (
 )
 
 
-def make_environment(engine: Templates, html: bool) -> jinja2.Environment:
+def make_environment(engine: TemplateSet, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         autoescape=html,
         keep_trailing_newline=True,
