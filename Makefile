@@ -56,11 +56,13 @@ bench: bytecode deps
 	$(PY) benchmarks/history_bench.py
 
 # The rules CI enforces, first step of `make test`: lint, formatting, types (mypy strict over
-# the engine, the operator, the tests and e2e, as pyproject.toml lists), CRDs up to date.
+# the engine, the operator, the tests and e2e, as pyproject.toml lists), the import contracts
+# (pyproject.toml's [tool.importlinter]: layers, no cycles, no kopf in the engine), CRDs up to date.
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m ampp_operator.crds --check crds/
 	scripts/sync-chart-crds.sh --check
 
