@@ -83,20 +83,36 @@ def parse_postable_alerts(
         except ValueError as e:
             out.errors.append(f"alert {i + 1} of {total}: {e}")
             continue
-        timeout = False
-        if starts == ZERO:
-            starts = now if ends == ZERO else ends
-        if ends == ZERO:
-            timeout = True
-            ends = now + resolve_timeout_ns
-        if ends > now:
+        alert = build_alert(labels, annotations, starts, ends, url, now, resolve_timeout_ns)
+        if alert.ends_at > now:
             out.firing += 1
         else:
             out.resolved += 1
-        alert = Alert(labels, annotations, starts, ends, url, now, timeout)
         problem = alert.validate()
         if problem:
             out.errors.append(f"{problem} (alert {i + 1} of {total} {labelset_string(labels)})")
             continue
         out.alerts.append(alert)
     return out
+
+
+def build_alert(
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    starts: int,
+    ends: int,
+    url: str,
+    now: int,
+    resolve_timeout_ns: int,
+) -> Alert:
+    """Alertmanager's defaults for a received alert (ZERO times unset): a missing start is the
+    end or now, a missing end is now + resolve_timeout (and marks the alert as timing out).
+    Every way in (/api/v2/alerts, /webhook) builds its alerts here; ``Alert.validate`` then
+    says whether one is acceptable."""
+    timeout = False
+    if starts == ZERO:
+        starts = now if ends == ZERO else ends
+    if ends == ZERO:
+        timeout = True
+        ends = now + resolve_timeout_ns
+    return Alert(labels, annotations, starts, ends, url, now, timeout)
