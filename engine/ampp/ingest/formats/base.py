@@ -1,0 +1,233 @@
+"""The common alert model every vendor format maps to, and the helpers the mappings share.
+
+A format turns one request body into ``Incoming`` alerts: labels, annotations, a status and
+times. The webhook then builds engine alerts from them exactly as ``/api/v2/alerts`` does, so
+nothing after this point knows which vendor sent an alert.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ...model.timefmt import NS, TimestampError, parse_rfc3339
+
+FIRING = "firing"
+RESOLVED = "resolved"
+
+
+class FormatError(ValueError):
+    """A body of a known format with a field that is missing or wrong: names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class Incoming:
+    """One alert as a sender described it, before the engine's defaults and validation."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
+    status: str = FIRING
+    starts_at: int | None = None
+    """Nanoseconds; None lets the engine use the time it was received."""
+    ends_at: int | None = None
+    """Nanoseconds; None for a firing alert lets resolve_timeout apply."""
+    generator_url: str = ""
+    event_id: str | None = None
+    """The vendor's id of this notification, used to make a resend harmless."""
+
+
+@dataclass
+class Parsed:
+    """What a format made of one body."""
+
+    items: list[Incoming | FormatError]
+    """One entry per alert of the body, in order: the alert, or why that one was refused."""
+    event_id: str | None = None
+    """The vendor's id of the whole delivery (SNS MessageId, PagerDuty event id...)."""
+    reply: dict[str, Any] | None = None
+    """Set when the body is a protocol message to answer rather than alerts (an SNS
+    SubscriptionConfirmation): the webhook answers with it and stores nothing."""
+
+
+class WebhookFormat(Protocol):
+    """A vendor's payload: how to recognise it and how to map it."""
+
+    name: str
+    """The ``source`` label value and the name used in ``/webhook/{source}``."""
+    resends: bool
+    """Whether the sender repeats firing alerts until they resolve (Prometheus, Alertmanager,
+    Grafana). Senders that notify once per state change get ``webhook.event_resolve_timeout``
+    instead of Alertmanager's resolve_timeout, so their alerts do not resolve by themselves."""
+
+    def detect(self, body: Any, headers: Mapping[str, str]) -> bool: ...
+
+    def parse(self, body: Any, headers: Mapping[str, str]) -> Parsed: ...
+
+
+# -- severity ------------------------------------------------------------------------------
+
+_SEVERITY = {
+    "critical": (
+        "critical",
+        "crit",
+        "fatal",
+        "emergency",
+        "emerg",
+        "alert",
+        "disaster",
+        "high",
+        "major",
+        "error",
+        "err",
+        "security",
+        "page",
+        "p1",
+        "p2",
+        "sev0",
+        "sev1",
+        "sev-0",
+        "sev-1",
+        "0",
+        "1",
+        "availability",
+        "down",
+    ),
+    "warning": (
+        "warning",
+        "warn",
+        "average",
+        "medium",
+        "moderate",
+        "minor",
+        "p3",
+        "sev2",
+        "sev-2",
+        "2",
+        "performance",
+        "resource_contention",
+        "error_rate",
+    ),
+    "info": (
+        "info",
+        "informational",
+        "information",
+        "low",
+        "notice",
+        "debug",
+        "trace",
+        "ok",
+        "normal",
+        "cleared",
+        "indeterminate",
+        "not classified",
+        "unknown",
+        "p4",
+        "p5",
+        "sev3",
+        "sev4",
+        "sev-3",
+        "sev-4",
+        "3",
+        "4",
+        "custom_alert",
+    ),
+}
+_SEVERITY_OF = {word: level for level, words in _SEVERITY.items() for word in words}
+
+
+def severity(value: Any, default: str = "warning") -> str:
+    """A vendor's severity or priority word, normalised to critical, warning or info."""
+    if value is None:
+        return default
+    return _SEVERITY_OF.get(str(value).strip().lower(), default)
+
+
+# -- values --------------------------------------------------------------------------------
+
+_INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def label_name(name: str) -> str:
+    """A vendor's key as a valid label name: other characters become ``_``."""
+    clean = _INVALID_NAME_CHARS.sub("_", name) or "_"
+    return "_" + clean if clean[0].isdigit() else clean
+
+
+def text(value: Any) -> str:
+    """A JSON value as a label or annotation value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, list):
+        return ", ".join(text(v) for v in value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def put(target: dict[str, str], name: str, value: Any) -> None:
+    """Set ``name`` when the value is not empty (Alertmanager drops empty label values)."""
+    s = text(value)
+    if s:
+        target[name] = s
+
+
+def obj(body: Any, path: str) -> dict[str, Any]:
+    """The object at ``path`` (dotted) in ``body``; FormatError naming the path otherwise."""
+    cur = body
+    for part in path.split("."):
+        if not isinstance(cur, dict) or not isinstance(cur.get(part), dict):
+            raise FormatError(path, "must be a JSON object")
+        cur = cur[part]
+    return cur  # type: ignore[no-any-return]
+
+
+def required(body: Mapping[str, Any], key: str, where: str = "") -> Any:
+    value = body.get(key)
+    if value is None or value == "":
+        raise FormatError(f"{where}{key}", "is required")
+    return value
+
+
+def timestamp(value: Any, where: str) -> int | None:
+    """RFC 3339 text, or epoch seconds/milliseconds (as number or digits), to nanoseconds."""
+    if value is None or value == "" or value == "0001-01-01T00:00:00Z":
+        return None
+    if isinstance(value, bool):
+        raise FormatError(where, "must be a timestamp")
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        n = int(value)
+        if n <= 0:
+            return None
+        return n * 1_000_000 if n > 10**11 else n * NS  # milliseconds above ~5138 AD in seconds
+    if isinstance(value, float):
+        if not 0 < value < 1e15:
+            return None if value <= 0 else int(value * 1_000_000)
+        return int(value * 1_000_000) * 1000 if value <= 1e11 else round(value * 1_000_000)
+    if not isinstance(value, str):
+        raise FormatError(where, "must be a timestamp")
+    try:
+        return parse_rfc3339(value)
+    except TimestampError:
+        pass
+    try:  # other ISO 8601 spellings vendors use: +0000 offsets, no offset (UTC), 7 digits
+        fixed = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value)
+        fixed = re.sub(r"(\.\d{6})\d+", r"\1", fixed)
+        dt = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+    except ValueError:
+        raise FormatError(where, f"is not a timestamp: {value!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1_000_000) * 1000
