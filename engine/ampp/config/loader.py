@@ -30,6 +30,7 @@ from .settings import (
     ServerSettings,
     StorageSettings,
     TracingSettings,
+    WebhookSettings,
 )
 from .yamlsource import Path, line_for, load_yaml
 
@@ -49,6 +50,7 @@ class Config:
     cache: CacheSettings = field(default_factory=CacheSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     ai: AISettings = field(default_factory=AISettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
@@ -119,6 +121,7 @@ def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Co
         ("cache", CacheSettings),
         ("notify", NotifySettings),
         ("ai", AISettings),
+        ("webhook", WebhookSettings),
         ("metrics", MetricsSettings),
         ("logging", LoggingSettings),
         ("tracing", TracingSettings),

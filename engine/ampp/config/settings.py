@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import Duration, SecretStr, StrictModel
 
@@ -96,6 +96,72 @@ class AISettings(StrictModel):
     daily_budget_usd: float | None = None
 
 
+def _expression(value: str) -> str:
+    from ..ingest.formats.generic import compile_expression
+
+    compile_expression(value)  # raises ValueError naming what is wrong
+    return value
+
+
+Expression = Annotated[str, AfterValidator(_expression)]
+"""A webhook mapping expression: ``$.json.path``, a ``{{ jinja2 }}`` template, or a literal."""
+
+
+class WebhookSource(StrictModel):
+    """How one source's JSON becomes alerts (``/webhook/{name}`` or the X-Ampp-Source header)."""
+
+    items: Expression | None = None
+    """A JSONPath to the list of alerts in the body; the whole body is one alert without it."""
+    labels: dict[str, Expression]
+    """Label name to expression; ``alertname`` is required."""
+    annotations: dict[str, Expression] = {}
+    status: Expression | None = None
+    """resolved/ok/closed/recovered/up/... resolve the alert; anything else fires it."""
+    starts_at: Expression | None = None
+    ends_at: Expression | None = None
+    generator_url: Expression | None = None
+    event_id: Expression | None = None
+    """The sender's delivery id: a second request with the same id is not applied again."""
+
+    @model_validator(mode="after")
+    def _alertname(self) -> WebhookSource:
+        if "alertname" not in self.labels:
+            raise ValueError("labels must map alertname")
+        return self
+
+
+class SNSSettings(StrictModel):
+    verify_signatures: bool = True
+    """Check each message's signature against the certificate at its SigningCertURL."""
+    signing_cert_url: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+    """Where a SigningCertURL may point (a regular expression): a certificate from anywhere
+    else is refused, so nobody can sign messages with a certificate of their own."""
+    ca_file: str | None = None
+    """PEM file of the CAs that must have issued the signing certificate (unset: the
+    certificate's own signature and validity are checked, and its URL as above)."""
+    confirm_subscriptions: bool = True
+    """Visit the SubscribeURL of a (verified) SubscriptionConfirmation."""
+    subscribe_url: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+    """Where a SubscribeURL may point (a regular expression)."""
+
+
+class WebhookSettings(StrictModel):
+    """``POST /webhook``: vendor formats, configured sources, limits."""
+
+    sources: dict[str, WebhookSource] = {}
+    event_resolve_timeout: PositiveDuration = 24 * 3600
+    """Firing alerts from senders that notify once per state change (everything but
+    Alertmanager, Prometheus and Grafana's unified alerting) resolve after this long unless
+    they are resolved or sent again; Alertmanager's resolve_timeout applies to the others."""
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
+    """A larger body is answered 413."""
+    idempotency_ttl: PositiveDuration = 24 * 3600
+    """How long an Idempotency-Key (or a vendor's delivery id) is remembered."""
+    idempotency_keys: Annotated[int, Field(ge=0)] = 100_000
+    """How many are remembered at most (the oldest are forgotten first)."""
+    sns: SNSSettings = SNSSettings()
+
+
 class MetricsSettings(StrictModel):
     enabled: bool = True
     path: str = "/metrics"
@@ -113,5 +179,5 @@ class TracingSettings(StrictModel):
 
 
 EXTENDED_SECTIONS = (
-    "server", "storage", "cache", "notify", "ai", "alerting", "metrics", "logging", "tracing",
+    "server", "storage", "cache", "notify", "ai", "webhook", "alerting", "metrics", "logging", "tracing",
 )  # fmt: skip
