@@ -92,6 +92,12 @@ class Metrics:
             "alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.", registry=r
         )
         self.storage_up = Gauge("ampp_storage_up", "Whether the last write to storage succeeded.", registry=r)
+        self.webhook_requests = Counter(
+            "ampp_webhook_requests",
+            "Requests to /webhook by detected format (or source) and answer code.",
+            ["format", "code"],
+            registry=r,
+        )
         # -- the durable delivery queue (ampp.notify.queue) --------------------------------
         self.delivery_queue_depth = Gauge(
             "ampp_delivery_queue_depth",

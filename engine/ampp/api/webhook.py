@@ -1,0 +1,103 @@
+"""``POST /webhook`` and ``POST /webhook/{source}``: the thin HTTP side of ampp.ingest.webhook.
+
+The body is read up to ``webhook.max_body_bytes`` (413 beyond); the alerts are stored the way
+``POST /api/v2/alerts`` stores them (same counters, same durability wait).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+
+from ..engine import Engine
+from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
+from ..model.alert import Alert
+from ..model.timefmt import NS, now_ns
+
+log = logging.getLogger("ampp.api.webhook")
+
+INGEST: web.AppKey[list[WebhookIngest]] = web.AppKey("webhook_ingest", list)
+
+
+def ingest_for(app: web.Application, engine: Engine) -> WebhookIngest:
+    """The ingest built from the running config's ``webhook:`` section, rebuilt when a reload
+    changed it (new sources and limits apply at once; remembered idempotency keys are kept)."""
+    held = app[INGEST]
+    settings = engine.config.webhook
+    if held and held[-1].settings is settings:
+        return held[-1]
+    fresh = WebhookIngest(settings)
+    if held:
+        fresh.idempotency.adopt(held[-1].idempotency)
+    held.append(fresh)  # the retired ones are closed with the app
+    return fresh
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` bytes (checked while reading)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def store(engine: Engine, alerts: list[Alert]) -> None:
+    """What /api/v2/alerts does with valid alerts: count them, put them, wait for durability."""
+    await engine.put_alerts(alerts)
+
+
+async def receive(request: web.Request) -> tuple[Outcome, web.Response]:
+    from .app import ENGINE  # the app module imports this one
+
+    engine = request.app[ENGINE]
+    ingest = ingest_for(request.app, engine)
+    raw = await read_body(request, ingest.settings.max_body_bytes)
+    source = request.match_info.get("source") or request.headers.get(SOURCE_HEADER)
+    if raw is None:
+        outcome = Outcome(413, {"error": f"the body is larger than {ingest.settings.max_body_bytes} bytes"})
+    else:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        resolve_timeout = int(engine.config.alerting.global_.resolve_timeout * NS)
+        outcome = await ingest.receive(
+            raw, headers, source, now_ns(), resolve_timeout, lambda alerts: store(engine, alerts)
+        )
+    m = engine.metrics
+    if not outcome.replayed:
+        m.received_firing.inc(outcome.firing)
+        m.received_resolved.inc(outcome.resolved)
+        if outcome.refused:
+            m.alerts_invalid.inc(outcome.refused)
+    m.webhook_requests.labels(outcome.format or source or "unknown", str(outcome.status)).inc()
+    if outcome.status >= 400:
+        log.warning("webhook refused: %s", outcome.body.get("error", outcome.body))
+    response = web.Response(
+        body=orjson.dumps(outcome.body), status=outcome.status, content_type="application/json"
+    )
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome, response
+
+
+async def post_webhook(request: web.Request) -> web.Response:
+    _, response = await receive(request)
+    return response
+
+
+async def close(app: web.Application) -> None:
+    for ingest in app[INGEST]:
+        await ingest.close()
+
+
+def add_routes(app: web.Application, prefix: str) -> None:
+    app[INGEST] = []
+    app.on_cleanup.append(close)
+    app.router.add_post(f"{prefix}/webhook", post_webhook)
+    app.router.add_post(f"{prefix}/webhook/{{source}}", post_webhook)
