@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,7 +25,9 @@ from ..model.labels import labelset_string, share_values
 from ..model.timefmt import ZERO
 from .formats import BY_NAME, NAMES, FormatError, Generic, Incoming, WebhookFormat, compile_mapping, detect
 from .formats.base import RESOLVED
-from .sns_signature import ConfirmError, SignatureError, SNSVerifier
+
+if TYPE_CHECKING:
+    from .sns_signature import SNSVerifier
 from .v2 import build_alert
 
 SOURCE_HEADER = "x-ampp-source"
@@ -97,11 +99,21 @@ class WebhookIngest:
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings
         self.idempotency = Idempotency(settings.idempotency_ttl, settings.idempotency_keys)
-        self.sns = SNSVerifier(settings.sns)
+        self._sns: SNSVerifier | None = None
         self.sources = {name: Generic(compile_mapping(name, spec)) for name, spec in settings.sources.items()}
 
+    @property
+    def sns(self) -> SNSVerifier:
+        """Made at the first SNS message (cryptography loads then, not at every start)."""
+        if self._sns is None:
+            from .sns_signature import SNSVerifier
+
+            self._sns = SNSVerifier(self.settings.sns)
+        return self._sns
+
     async def close(self) -> None:
-        await self.sns.close()
+        if self._sns is not None:
+            await self._sns.close()
 
     def choose(self, source: str | None, body: Any, headers: Mapping[str, str]) -> WebhookFormat | Outcome:
         if source:
@@ -167,6 +179,8 @@ class WebhookIngest:
             return chosen
         fmt = chosen
         if fmt.name == "sns" and self.settings.sns.verify_signatures:
+            from .sns_signature import SignatureError
+
             try:
                 await self.sns.verify(body if isinstance(body, dict) else {})
             except SignatureError as e:
@@ -203,6 +217,8 @@ class WebhookIngest:
         url = reply.get("confirm")
         if url is None:
             return Outcome(200, {"status": "success", "format": name, **reply}, name)
+        from .sns_signature import ConfirmError, SignatureError
+
         if not self.settings.sns.confirm_subscriptions:
             return Outcome(200, {"status": "success", "format": name, "subscription": "not confirmed"}, name)
         try:

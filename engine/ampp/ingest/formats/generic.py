@@ -13,23 +13,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext.parser import parse as jsonpath_parse
-
 from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, label_name, text, timestamp
 
 Expression = Callable[[Any, Any], Any]
 """(item, body) -> value."""
 
-_ENV = SandboxedEnvironment(autoescape=False)
+_ENV: Any = None
+"""The sandboxed Jinja2 environment, made when a first template is compiled (Jinja2 and
+jsonpath-ng load only when a configured source needs them, not at every start)."""
 _RESOLVED_WORDS = {"resolved", "ok", "closed", "recovered", "up", "false", "0", "inactive", "cleared"}
 
 
 def compile_expression(source: str) -> Expression:
     """Compile one mapping expression; ValueError says what is wrong with it."""
     if source.startswith("$"):
+        from jsonpath_ng.exceptions import JsonPathParserError
+        from jsonpath_ng.ext.parser import parse as jsonpath_parse
+
         try:
             path = jsonpath_parse(source)
         except (JsonPathParserError, Exception) as e:  # jsonpath-ng raises bare Exceptions too
@@ -43,6 +43,12 @@ def compile_expression(source: str) -> Expression:
 
         return by_path
     if "{{" in source or "{%" in source:
+        global _ENV
+        from jinja2 import TemplateError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        if _ENV is None:
+            _ENV = SandboxedEnvironment(autoescape=False)
         try:
             template = _ENV.from_string(source)
         except TemplateError as e:
@@ -124,6 +130,8 @@ class Generic:
         where = f"items[{index}]." if m.items is not None else ""
 
         def value(name: str, expr: Expression) -> str:
+            from jinja2 import TemplateError
+
             try:
                 return text(expr(item, body))
             except TemplateError as e:
