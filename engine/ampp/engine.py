@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .config.errors import ConfigError
+from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, load_file
 from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
+from .enrich import EnrichMetrics, Enricher
 from .dispatch.route import Route, build_route
 from .history.cache import QueryCache  # history hook
 from .history.recorder import HistoryRecorder  # history hook
@@ -94,6 +95,9 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = False
         self.recorder = HistoryRecorder(options.storage, self.metrics.registry)  # history hook
+        self.enrich_metrics = EnrichMetrics(self.metrics.registry)
+        self.enricher: Enricher | None = None
+        """The ``ai:`` enrichment of the running config (None while it is disabled)."""
         self.history: HistoryService  # set by start()
 
     @property
@@ -138,6 +142,8 @@ class Engine:
         if self.runtime is not None:
             await close_integrations(self.runtime.integrations)
         await self.writer.stop()
+        if self.enricher is not None:
+            await self.enricher.close()
         await self._stop_history()  # history hook
         await self.storage.close()
 
@@ -197,6 +203,7 @@ class Engine:
                 self.metrics,
                 self.deliveries,
             )
+            enricher = await self._enricher_for(cfg)
             old = self.runtime
             if old is not None:
                 self.alerts.unsubscribe(old.inhibitor.observe)
@@ -207,6 +214,9 @@ class Engine:
             self.alerts.subscribe(dispatcher.process)
             dispatcher.start()
             self.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
+            retired, self.enricher = self.enricher, enricher
+            if retired is not None and retired is not enricher:
+                await retired.close()
             self.deliveries.configure(self._notify_settings(cfg), integrations)
             if old is not None:
                 await close_integrations(old.integrations)
@@ -214,6 +224,22 @@ class Engine:
             self.metrics.config_last_reload_success_timestamp.set(time.time())
             self.metrics.config_hash.set(int(hashlib.sha256(cfg.original.encode()).hexdigest()[:12], 16))
             log.info("Completed loading of configuration file file=%s", cfg.source)
+
+    async def _enricher_for(self, cfg: Config) -> Enricher | None:
+        """The running enricher if ``ai:`` did not change, a new one if it did (its key file is
+        read again), None while disabled."""
+        if not cfg.ai.enabled:
+            return None
+        current = self.enricher
+        if current is not None and current.settings == cfg.ai:
+            return current
+        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
+        try:
+            return await Enricher.create(cfg.ai, self.enrich_metrics, url)
+        except OSError as e:
+            raise ConfigError(
+                [ConfigIssue(cfg.source, ("ai", "api_key_file"), f"cannot read the key: {e}")]
+            ) from None
 
     def _notify_settings(self, cfg: Config) -> NotifySettings:
         workers = self.options.notify_workers

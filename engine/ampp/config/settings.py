@@ -85,15 +85,74 @@ class NotifySettings(StrictModel):
         return self
 
 
+class CircuitBreakerSettings(StrictModel):
+    failures: Annotated[int, Field(ge=1)] = 5
+    """Consecutive failed calls that open the breaker: no calls (fallback answers) until..."""
+    cooldown: PositiveDuration = 30
+    """...this long has passed; then one probe call decides whether it closes again."""
+
+
+def _pattern(value: str) -> str:
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise ValueError(f"invalid regular expression {value!r}: {e}") from None
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
 class AISettings(StrictModel):
+    """Enrichment of alert groups by an LLM of the user's own key (ampp.enrich)."""
+
     enabled: bool = False
     provider: str = "openai"
-    """openai, anthropic, openrouter or any OpenAI-compatible server (``base_url``)."""
+    """openai, anthropic, openrouter, or any name for an OpenAI-compatible server at ``base_url``
+    (Ollama, vLLM, LiteLLM)."""
     base_url: str | None = None
     api_key: SecretStr | None = None
+    """The key itself (``${LLM_API_KEY}`` takes it from the environment)."""
+    api_key_file: str | None = None
+    """A file holding the key (a mounted Kubernetes Secret); read at each (re)load."""
     model: str | None = None
-    timeout: Duration = 10
-    daily_budget_usd: float | None = None
+    """Default: gpt-4o-mini (openai), openai/gpt-4o-mini (openrouter), claude-3-5-haiku-latest."""
+    timeout: PositiveDuration = 10
+    """The most a notification waits for its enrichment; past it, it goes without (or with the
+    fallback's)."""
+    cache_ttl: PositiveDuration = 3600
+    fallback_enabled: bool = True
+    """Answer with the rule-based classification when the provider cannot."""
+    max_concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    """Provider calls in flight at once."""
+    tokens_per_hour: Annotated[int, Field(ge=1)] | None = None
+    """Token budget (input + output) per rolling hour; past it the fallback answers."""
+    max_tokens: Annotated[int, Field(ge=16)] = 400
+    """The most output tokens one answer may take."""
+    circuit_breaker: CircuitBreakerSettings = CircuitBreakerSettings()
+    redact_defaults: bool = True
+    """Redact tokens, passwords and e-mail addresses from prompts."""
+    redact_patterns: list[Pattern] = []
+    """More regular expressions whose matches never leave the process."""
+    per_alert: bool = False
+    """Enrich each alert of a group on its own (more calls) instead of the group as one."""
+    cache_size: Annotated[int, Field(ge=1)] = 10_000
+    """Entries of the in-process (L1) cache; Redis (cache.url) is the shared L2."""
+    price_per_1k_input_tokens: Annotated[float, Field(ge=0)] | None = None
+    price_per_1k_output_tokens: Annotated[float, Field(ge=0)] | None = None
+    """USD per 1,000 tokens, for ``ampp_ai_cost_usd_total`` (unset: no cost is counted)."""
+
+    @model_validator(mode="after")
+    def _known_provider(self) -> AISettings:
+        if self.provider not in ("openai", "anthropic", "openrouter") and not self.base_url:
+            raise ValueError(
+                f"provider {self.provider!r} needs a base_url (openai, anthropic and openrouter do not)"
+            )
+        if self.api_key is not None and self.api_key_file is not None:
+            raise ValueError("set api_key or api_key_file, not both")
+        return self
 
 
 def _expression(value: str) -> str:
