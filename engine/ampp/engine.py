@@ -18,8 +18,8 @@ from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, load_file
 from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
-from .enrich import EnrichMetrics, Enricher
 from .dispatch.route import Route, build_route
+from .enrich import Enricher, EnrichMetrics
 from .history.cache import QueryCache  # history hook
 from .history.recorder import HistoryRecorder  # history hook
 from .history.service import HistoryService  # history hook
@@ -27,6 +27,7 @@ from .ingest.alertstore import AlertStore
 from .metrics import Metrics
 from .model.alert import Alert
 from .model.silence import Silence
+from .model.timefmt import now_ns
 from .mute.inhibit import Inhibitor, InhibitRule
 from .mute.marker import Marker
 from .mute.silencer import Silencer
@@ -35,6 +36,7 @@ from .notify.http import CircuitCollector
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
 from .notify.queue import DeliveryQueue
+from .notify.stage import FlushContext
 from .notify.stages import ATTEMPT_LISTENERS, Integration
 from .store.base import Storage
 from .store.writebehind import AlertWriteBehind
@@ -173,6 +175,11 @@ class Engine:
     # -- configuration -------------------------------------------------------------------
     def _refuse_unsupported(self, cfg: Config) -> None:
         issues = unsupported_integrations(cfg)
+        receivers = {r.name for r in cfg.alerting.receivers}
+        for i, target in enumerate(cfg.webhook.proxy.targets):
+            if target not in receivers:
+                path = ("webhook", "proxy", "targets", i)
+                issues.append(ConfigIssue(cfg.source, path, f"no receiver named {target!r}"))
         if issues:
             raise ConfigError(issues)
 
@@ -267,6 +274,16 @@ class Engine:
                 await durable
         except TimeoutError:
             log.warning("storage is slow: acknowledged alerts before they were committed")
+
+    async def notify_receiver(
+        self, receiver: str, alerts: list[Alert], group_key: str, repeat_interval: float
+    ) -> None:
+        """Run one receiver's notification stages on ``alerts`` outside the routing tree (the
+        enrichment proxy): the same muting, dedup and durable delivery as a routed flush."""
+        rt = self.runtime
+        assert rt is not None
+        ctx = FlushContext(group_key, {}, receiver, repeat_interval, now_ns())
+        await rt.dispatcher.pipeline.exec(ctx, alerts)
 
     def set_alert_status(self, alert: Alert) -> None:
         """What the API does before reporting an alert: ask both muters, which mark it."""

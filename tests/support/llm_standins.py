@@ -119,7 +119,8 @@ class LLMStandIn:
 
     # -- Anthropic Messages --------------------------------------------------------------------
     async def messages(self, request: web.Request) -> web.Response:
-        key = request.headers.get("x-api-key") or request.headers.get("Authorization", "").removeprefix("Bearer ")
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        key = request.headers.get("x-api-key") or bearer
         if not key or not request.headers.get("anthropic-version"):
             return _anthropic_error(401, "authentication_error", "invalid x-api-key")
         reply, body = await self._take(request)

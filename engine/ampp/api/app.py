@@ -27,7 +27,7 @@ from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
-from . import deliveries, webhook
+from . import deliveries, enrichment, webhook
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
 
@@ -473,7 +473,8 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
 
     add_history_routes(r, p)  # history hook: /history, /history/{fingerprint}, /report
     deliveries.add_routes(r, p)  # the delivery queue: /api/ampp/v1/deliveries...
-    webhook.add_routes(app, p)  # POST /webhook, /webhook/{source}
+    webhook.add_routes(app, p)  # POST /webhook, /webhook/proxy, /webhook/{source}
+    enrichment.add_routes(r, p)  # GET /api/ampp/v1/enrichment/{fingerprint}
     if p:
 
         async def to_prefix(request: web.Request) -> web.Response:

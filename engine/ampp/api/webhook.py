@@ -7,11 +7,15 @@ The body is read up to ``webhook.max_body_bytes`` (413 beyond); the alerts are s
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
 from aiohttp import web
 
 from ..engine import Engine
+from ..enrich.model import Enrichment
+from ..ingest.proxy import Proxy
 from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
@@ -50,11 +54,11 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
 
 
 async def store(engine: Engine, alerts: list[Alert]) -> None:
-    """What /api/v2/alerts does with valid alerts: count them, put them, wait for durability."""
+    """What /api/v2/alerts does with valid alerts: put them, wait for durability."""
     await engine.put_alerts(alerts)
 
 
-async def receive(request: web.Request) -> tuple[Outcome, web.Response]:
+async def receive(request: web.Request, proxy: bool = False) -> web.Response:
     from .app import ENGINE  # the app module imports this one
 
     engine = request.app[ENGINE]
@@ -66,11 +70,17 @@ async def receive(request: web.Request) -> tuple[Outcome, web.Response]:
     else:
         headers = {k.lower(): v for k, v in request.headers.items()}
         resolve_timeout = int(engine.config.alerting.global_.resolve_timeout * NS)
+        now = now_ns()
+        put = (
+            (lambda alerts: publish(engine, alerts, now)) if proxy else (lambda alerts: store(engine, alerts))
+        )
         outcome = await ingest.receive(
-            raw, headers, source, now_ns(), resolve_timeout, lambda alerts: store(engine, alerts)
+            raw, headers, source, now, resolve_timeout, put, scope="proxy" if proxy else ""
         )
     m = engine.metrics
-    if not outcome.replayed:
+    if proxy:
+        pass  # proxied alerts are not received as alerts of this engine
+    elif not outcome.replayed:
         m.received_firing.inc(outcome.firing)
         m.received_resolved.inc(outcome.resolved)
         if outcome.refused:
@@ -83,12 +93,29 @@ async def receive(request: web.Request) -> tuple[Outcome, web.Response]:
     )
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return outcome, response
+    return response
+
+
+async def publish(engine: Engine, alerts: list[Alert], now: int) -> list[dict[str, Any]]:
+    """The proxy's three pipelines: classify, filter, publish (ampp.ingest.proxy)."""
+    proxy = Proxy(engine.config.webhook.proxy)
+    enricher = engine.enricher
+
+    async def enrich(group: Sequence[Alert], at: int) -> dict[int, Enrichment]:
+        return await enricher.enrich(group, at) if enricher is not None else {}
+
+    def silenced(labels: dict[str, str]) -> bool:
+        return bool(engine.silences.matching(labels)[0])
+
+    return await proxy.run(alerts, now, enrich, silenced, engine.notify_receiver)
 
 
 async def post_webhook(request: web.Request) -> web.Response:
-    _, response = await receive(request)
-    return response
+    return await receive(request)
+
+
+async def post_proxy(request: web.Request) -> web.Response:
+    return await receive(request, proxy=True)
 
 
 async def close(app: web.Application) -> None:
@@ -100,4 +127,5 @@ def add_routes(app: web.Application, prefix: str) -> None:
     app[INGEST] = []
     app.on_cleanup.append(close)
     app.router.add_post(f"{prefix}/webhook", post_webhook)
+    app.router.add_post(f"{prefix}/webhook/proxy", post_proxy)  # before {source}, which would take it
     app.router.add_post(f"{prefix}/webhook/{{source}}", post_webhook)

@@ -204,6 +204,32 @@ class SNSSettings(StrictModel):
     """Where a SubscribeURL may point (a regular expression)."""
 
 
+def _matcher(value: str) -> str:
+    from .matchers import MatcherParseError, parse_matcher
+
+    try:
+        parse_matcher(value)
+    except MatcherParseError as e:
+        raise ValueError(f"invalid matcher {value!r}: {e}") from None
+    return value
+
+
+MatcherText = Annotated[str, AfterValidator(_matcher)]
+
+
+class ProxySettings(StrictModel):
+    """``POST /webhook/proxy``: enrichment in front of existing receivers, outside the routing tree."""
+
+    targets: list[str] = []
+    """Receivers (of alerting.receivers) every accepted alert is published to."""
+    drop: list[MatcherText] = []
+    """Alerts matching any of these matchers (``severity="info"``) are not published."""
+    silences: bool = True
+    """Silenced alerts are not published either."""
+    repeat_interval: PositiveDuration = 4 * 3600
+    """A proxied notification already sent is not sent again for this long (as a route's)."""
+
+
 class WebhookSettings(StrictModel):
     """``POST /webhook``: vendor formats, configured sources, limits."""
 
@@ -219,6 +245,7 @@ class WebhookSettings(StrictModel):
     idempotency_keys: Annotated[int, Field(ge=0)] = 100_000
     """How many are remembered at most (the oldest are forgotten first)."""
     sns: SNSSettings = SNSSettings()
+    proxy: ProxySettings = ProxySettings()
 
 
 class MetricsSettings(StrictModel):

@@ -33,7 +33,9 @@ from .v2 import build_alert
 SOURCE_HEADER = "x-ampp-source"
 IDEMPOTENCY_HEADER = "idempotency-key"
 
-Put = Callable[[list[Alert]], Awaitable[None]]
+Put = Callable[[list[Alert]], Awaitable[list[dict[str, Any]] | None]]
+"""Stores (or, for the proxy, publishes) the accepted alerts; may return one dict per alert
+whose entries are added to that alert's result."""
 
 
 @dataclass
@@ -142,16 +144,20 @@ class WebhookIngest:
         now: int,
         resolve_timeout_ns: int,
         put: Put,
+        scope: str = "",
     ) -> Outcome:
-        """``headers``: lower-cased names. ``put`` stores alerts as /api/v2/alerts does."""
+        """``headers``: lower-cased names. ``put`` stores alerts as /api/v2/alerts does (the
+        proxy publishes them instead; ``scope`` keeps its idempotency keys apart)."""
         key = headers.get(IDEMPOTENCY_HEADER)
         if key:
-            key = f"{source or ''}\x00{key}"
+            key = f"{scope}\x00{source or ''}\x00{key}"
             earlier = self.idempotency.begin(key)
             if earlier is not None:
                 return earlier
         try:
-            outcome = await self._receive(raw, headers, source, now, resolve_timeout_ns, put, key is not None)
+            outcome = await self._receive(
+                raw, headers, source, now, resolve_timeout_ns, put, key is not None, scope
+            )
         except BaseException:
             if key:
                 self.idempotency.abort(key)
@@ -169,6 +175,7 @@ class WebhookIngest:
         resolve_timeout_ns: int,
         put: Put,
         keyed: bool,
+        scope: str,
     ) -> Outcome:
         try:
             body = orjson.loads(raw)
@@ -199,7 +206,7 @@ class WebhookIngest:
                 else None
             )
             if event_id:
-                event_key = f"{fmt.name}\x00{event_id}"
+                event_key = f"{scope}\x00{fmt.name}\x00{event_id}"
                 earlier = self.idempotency.begin(event_key)
                 if earlier is not None:
                     return earlier
@@ -263,7 +270,11 @@ class WebhookIngest:
                 }
             )
         if alerts:
-            await put(alerts)
+            extra = await put(alerts)
+            if extra:
+                accepted = (r for r in results if r["status"] == "accepted")
+                for entry, more in zip(accepted, extra, strict=True):
+                    entry.update(more)
         out.alerts = alerts
         out.refused = len(results) - len(alerts)
         if out.refused == 0:
