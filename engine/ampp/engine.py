@@ -11,7 +11,7 @@ import hashlib
 import logging
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .config.errors import ConfigError, ConfigIssue
@@ -19,7 +19,7 @@ from .config.loader import Config, load_file
 from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
-from .enrich import Enricher, EnrichMetrics
+from .enrich import Enricher, Enrichment, EnrichMetrics
 from .history.cache import QueryCache  # history hook
 from .history.recorder import HistoryRecorder  # history hook
 from .history.service import HistoryService  # history hook
@@ -38,7 +38,7 @@ from .notify.pipeline import build_integrations, build_pipeline, close_integrati
 from .notify.queue import DeliveryQueue
 from .notify.stage import FlushContext
 from .notify.stages import ATTEMPT_LISTENERS, Integration
-from .store.base import Storage
+from .store.base import HistoryEvent, Storage
 from .store.writebehind import AlertWriteBehind
 
 log = logging.getLogger("ampp.engine")
@@ -242,11 +242,23 @@ class Engine:
             return current
         url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
         try:
-            return await Enricher.create(cfg.ai, self.enrich_metrics, url)
+            enricher = await Enricher.create(cfg.ai, self.enrich_metrics, url)
         except OSError as e:
             raise ConfigError(
                 [ConfigIssue(cfg.source, ("ai", "api_key_file"), f"cannot read the key: {e}")]
             ) from None
+        enricher.listeners.append(self._record_enrichment)  # history hook
+        return enricher
+
+    def _record_enrichment(self, alerts: Sequence[Alert], enrichment: Enrichment) -> None:
+        """History: an ``alert.enriched`` event per alert, in its timeline."""
+        at = now_ns()
+        details = enrichment.to_json()
+        for a in alerts:
+            fp = f"{a.fingerprint:016x}"
+            self.recorder.record(
+                HistoryEvent(at, "alert.enriched", fp, a.labels, a.annotations, details=details)
+            )
 
     def _notify_settings(self, cfg: Config) -> NotifySettings:
         workers = self.options.notify_workers

@@ -79,6 +79,11 @@ async def test_proxied_alerts_are_enriched_filtered_and_published_not_stored(
         assert (await client.get("/api/ampp/v1/enrichment/0000000000000000")).status == 404
         assert (await client.get("/api/ampp/v1/enrichment/nothex")).status == 400
 
+        assert await engine.recorder.flush()
+        timeline = orjson.loads(await (await client.get(f"/history/{fp}")).read())
+        enriched = [e for e in timeline["events"] if e["kind"] == "alert.enriched"]
+        assert enriched and enriched[0]["details"]["summary"] == GOOD["summary"], timeline
+
         again = await client.post("/webhook/proxy", json=s.KEEP)
         assert orjson.loads(await again.read())["results"][0]["enrichment"]["cached"] is True
         await asyncio.sleep(0.5)

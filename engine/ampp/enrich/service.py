@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,6 +54,8 @@ class Enricher:
         self.guard = Guard(cb.failures, cb.cooldown, settings.tokens_per_hour)
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._by_fingerprint: OrderedDict[int, Enrichment] = OrderedDict()
+        self.listeners: list[Callable[[Sequence[Alert], Enrichment], None]] = []
+        """Told of each new enrichment (not of cache hits): the history records them."""
 
     @classmethod
     async def create(cls, settings: AISettings, metrics: EnrichMetrics, redis_url: str | None) -> Enricher:
@@ -88,6 +90,9 @@ class Enricher:
         for group, enrichment in zip(groups, results, strict=True):
             if enrichment is not None:
                 self._keep(group, enrichment)
+                if not enrichment.cached:
+                    for listener in self.listeners:
+                        listener(group, enrichment)
                 out.update(dict.fromkeys((a.fingerprint for a in group), enrichment))
         return out
 
