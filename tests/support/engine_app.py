@@ -15,7 +15,7 @@ async def engine_client(tmp_path: Path, config_yaml: str) -> AsyncIterator[tuple
     """(engine, client) for ``config_yaml`` (alertmanager.yml or config.yaml), SQLite storage."""
     from ampp.api.app import ApiSettings, create_app
     from ampp.engine import Engine, EngineOptions
-    from ampp.store.sqlite import SQLiteStorage
+    from ampp.store.sqlite.storage import SQLiteStorage
 
     cfg = tmp_path / "config.yml"
     cfg.write_text(config_yaml, encoding="utf-8")
