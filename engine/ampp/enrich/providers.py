@@ -6,8 +6,9 @@ what went wrong comes back as a ProviderError the service understands."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 
@@ -24,6 +25,7 @@ DEFAULT_MODELS = {
     "anthropic": "claude-3-5-haiku-latest",
 }
 TOOL = "record_alert_triage"
+T = TypeVar("T")
 
 
 class ProviderError(Exception):
@@ -72,6 +74,24 @@ def _retry_after(response: Any) -> float | None:
     return None
 
 
+async def _mapped(sdk: Any, limit_s: float, call: Awaitable[T]) -> T:
+    """One SDK call, its errors as ProviderErrors (both SDKs have the same exception tree; a
+    529 is Anthropic's "overloaded")."""
+    try:
+        return await call
+    except sdk.RateLimitError as e:
+        raise ProviderError("rate_limited", str(e), _retry_after(e.response)) from None
+    except sdk.APITimeoutError:
+        raise ProviderError("timeout", f"no answer within {limit_s:.1f}s") from None
+    except sdk.APIConnectionError as e:
+        raise ProviderError("connection", str(e)) from None
+    except sdk.APIStatusError as e:
+        kind = "server" if e.status_code >= 500 else "rejected"
+        raise ProviderError(kind, f"HTTP {e.status_code}: {e.message}", _retry_after(e.response)) from None
+    except (sdk.APIError, ValueError) as e:  # a body that is not the API's JSON
+        raise ProviderError("malformed", str(e)) from None
+
+
 def _json(text: str) -> Any:
     try:
         return orjson.loads(text)
@@ -102,8 +122,10 @@ class OpenAIProvider:
         )
 
     async def complete(self, system: str, user: str, limit_s: float) -> Answer:
-        try:
-            response = await self.client.chat.completions.create(
+        response = await _mapped(
+            self.sdk,
+            limit_s,
+            self.client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 response_format={
@@ -113,20 +135,8 @@ class OpenAIProvider:
                 max_tokens=self.max_tokens,
                 temperature=0,
                 timeout=limit_s,
-            )
-        except self.sdk.RateLimitError as e:
-            raise ProviderError("rate_limited", str(e), _retry_after(e.response)) from None
-        except self.sdk.APITimeoutError:
-            raise ProviderError("timeout", f"no answer within {limit_s:.1f}s") from None
-        except self.sdk.APIConnectionError as e:
-            raise ProviderError("connection", str(e)) from None
-        except self.sdk.APIStatusError as e:
-            kind = "server" if e.status_code >= 500 else "rejected"
-            raise ProviderError(
-                kind, f"HTTP {e.status_code}: {e.message}", _retry_after(e.response)
-            ) from None
-        except (self.sdk.APIError, ValueError) as e:  # a body that is not the API's JSON
-            raise ProviderError("malformed", str(e)) from None
+            ),
+        )
         if not response.choices:
             raise ProviderError("malformed", "the response has no choices")
         message = response.choices[0].message
@@ -159,8 +169,10 @@ class AnthropicProvider:
         )
 
     async def complete(self, system: str, user: str, limit_s: float) -> Answer:
-        try:
-            response = await self.client.messages.create(
+        response = await _mapped(
+            self.sdk,
+            limit_s,
+            self.client.messages.create(
                 model=self.model,
                 max_tokens=self.max_tokens,
                 system=system,
@@ -174,20 +186,8 @@ class AnthropicProvider:
                 ],
                 tool_choice={"type": "tool", "name": TOOL},
                 timeout=limit_s,
-            )
-        except self.sdk.RateLimitError as e:
-            raise ProviderError("rate_limited", str(e), _retry_after(e.response)) from None
-        except self.sdk.APITimeoutError:
-            raise ProviderError("timeout", f"no answer within {limit_s:.1f}s") from None
-        except self.sdk.APIConnectionError as e:
-            raise ProviderError("connection", str(e)) from None
-        except self.sdk.APIStatusError as e:
-            kind = "server" if e.status_code >= 500 or e.status_code == 529 else "rejected"
-            raise ProviderError(
-                kind, f"HTTP {e.status_code}: {e.message}", _retry_after(e.response)
-            ) from None
-        except (self.sdk.APIError, ValueError) as e:
-            raise ProviderError("malformed", str(e)) from None
+            ),
+        )
         if response.stop_reason == "refusal":
             raise ProviderError("refused", "the model declined to answer")
         usage = response.usage

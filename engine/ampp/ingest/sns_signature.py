@@ -94,14 +94,9 @@ class SNSVerifier:
             raise SignatureError(f"SigningCertURL {url!r} is not an allowed SNS certificate URL")
         cert = self._certs.get(url)
         if cert is None:
+            pem = await self._get(url, "fetching the signing certificate", SignatureError)
             try:
-                response = await self._http().get(url)
-            except httpx.HTTPError as e:
-                raise SignatureError(f"fetching the signing certificate failed: {e}") from None
-            if response.status_code != 200:
-                raise SignatureError(f"fetching the signing certificate answered {response.status_code}")
-            try:
-                cert = x509.load_pem_x509_certificate(response.content)
+                cert = x509.load_pem_x509_certificate(pem)
             except ValueError:
                 raise SignatureError("the signing certificate is not a PEM certificate") from None
             await self._check_issuer(cert)
@@ -132,9 +127,13 @@ class SNSVerifier:
         """Visit a SubscribeURL (after the confirmation's signature was checked)."""
         if not self._subscribe_url.match(url):
             raise SignatureError(f"SubscribeURL {url!r} is not an allowed SNS URL")
+        await self._get(url, "confirming the subscription", ConfirmError)
+
+    async def _get(self, url: str, what: str, error: type[Exception]) -> bytes:
         try:
             response = await self._http().get(url)
         except httpx.HTTPError as e:
-            raise ConfirmError(f"confirming the subscription failed: {e}") from None
+            raise error(f"{what} failed: {e}") from None
         if response.status_code != 200:
-            raise ConfirmError(f"confirming the subscription answered {response.status_code}")
+            raise error(f"{what} answered {response.status_code}")
+        return response.content

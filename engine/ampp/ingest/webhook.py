@@ -81,6 +81,19 @@ class Idempotency:
             self._seen.popitem(last=False)
         return None
 
+    async def once(self, key: str, apply: Callable[[], Awaitable[Outcome]]) -> Outcome:
+        """``apply()``'s answer, or the answer already given for ``key``."""
+        earlier = self.begin(key)
+        if earlier is not None:
+            return earlier
+        try:
+            outcome = await apply()
+        except BaseException:
+            self.abort(key)
+            raise
+        self.finish(key, outcome)
+        return outcome
+
     def adopt(self, older: Idempotency) -> None:
         """Keep the keys an ingest built from the previous config remembered."""
         self._seen = older._seen
@@ -149,22 +162,12 @@ class WebhookIngest:
         """``headers``: lower-cased names. ``put`` stores alerts as /api/v2/alerts does (the
         proxy publishes them instead; ``scope`` keeps its idempotency keys apart)."""
         key = headers.get(IDEMPOTENCY_HEADER)
-        if key:
-            key = f"{scope}\x00{source or ''}\x00{key}"
-            earlier = self.idempotency.begin(key)
-            if earlier is not None:
-                return earlier
-        try:
-            outcome = await self._receive(
-                raw, headers, source, now, resolve_timeout_ns, put, key is not None, scope
-            )
-        except BaseException:
-            if key:
-                self.idempotency.abort(key)
-            raise
-        if key:
-            self.idempotency.finish(key, outcome)
-        return outcome
+        if not key:
+            return await self._receive(raw, headers, source, now, resolve_timeout_ns, put, False, scope)
+        return await self.idempotency.once(
+            f"{scope}\x00{source or ''}\x00{key}",
+            lambda: self._receive(raw, headers, source, now, resolve_timeout_ns, put, True, scope),
+        )
 
     async def _receive(
         self,
@@ -198,27 +201,20 @@ class WebhookIngest:
             return Outcome(400, {"error": f"{fmt.name}: {e}", "format": fmt.name, "field": e.field}, fmt.name)
         if parsed.reply is not None:
             return await self._reply(fmt.name, parsed.reply)
-        event_key = None
+        event_id = None
         if not keyed:
             event_id = parsed.event_id or (
                 parsed.items[0].event_id
                 if len(parsed.items) == 1 and isinstance(parsed.items[0], Incoming)
                 else None
             )
-            if event_id:
-                event_key = f"{scope}\x00{fmt.name}\x00{event_id}"
-                earlier = self.idempotency.begin(event_key)
-                if earlier is not None:
-                    return earlier
-        try:
-            outcome = await self._store(fmt, parsed.items, now, resolve_timeout_ns, put)
-        except BaseException:
-            if event_key:
-                self.idempotency.abort(event_key)
-            raise
-        if event_key:
-            self.idempotency.finish(event_key, outcome)
-        return outcome
+
+        def store() -> Awaitable[Outcome]:
+            return self._store(fmt, parsed.items, now, resolve_timeout_ns, put)
+
+        if event_id:
+            return await self.idempotency.once(f"{scope}\x00{fmt.name}\x00{event_id}", store)
+        return await store()
 
     async def _reply(self, name: str, reply: dict[str, Any]) -> Outcome:
         url = reply.get("confirm")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, put, required, severity, text, timestamp
+from .base import Parsed, change, label_name, put, required, severity, text, timestamp
 
 _CLEAR = {"normal", "ok", "cleared"}
 
@@ -41,15 +41,6 @@ class Alerta:
         created = timestamp(body.get("createTime"), "createTime")
         event_id = text(body.get("id")) or None
         return Parsed(
-            [
-                Incoming(
-                    labels,
-                    annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=None if resolved else created,
-                    ends_at=created if resolved else None,
-                    event_id=event_id,
-                )
-            ],
+            [change(labels, annotations, resolved, created, event_id=event_id)],
             event_id,
         )

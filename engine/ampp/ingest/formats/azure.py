@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, obj, put, required, severity, timestamp
+from .base import Parsed, change, label_name, obj, put, required, severity, timestamp
 
 SCHEMA = "azureMonitorCommonAlertSchema"
 
@@ -46,14 +46,12 @@ class AzureMonitor:
         resolved = str(ess.get("monitorCondition", "")).lower() == "resolved"
         return Parsed(
             [
-                Incoming(
+                change(
                     labels,
                     annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=timestamp(ess.get("firedDateTime"), w + "firedDateTime"),
-                    ends_at=timestamp(ess.get("resolvedDateTime"), w + "resolvedDateTime")
-                    if resolved
-                    else None,
+                    resolved,
+                    timestamp(ess.get("resolvedDateTime"), w + "resolvedDateTime"),
+                    started=timestamp(ess.get("firedDateTime"), w + "firedDateTime"),
                 )
             ]
         )

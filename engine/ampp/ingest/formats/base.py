@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -71,6 +71,29 @@ class WebhookFormat(Protocol):
     def detect(self, body: Any, headers: Mapping[str, str]) -> bool: ...
 
     def parse(self, body: Any, headers: Mapping[str, str]) -> Parsed: ...
+
+
+def change(
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    resolved: bool,
+    at: int | None,
+    *,
+    started: int | None = None,
+    url: str = "",
+    event_id: str | None = None,
+) -> Incoming:
+    """An alert from a state change at ``at``: a firing one starts then (unless ``started`` says
+    when the problem began), a resolved one ends then."""
+    return Incoming(
+        labels,
+        annotations,
+        RESOLVED if resolved else FIRING,
+        starts_at=started if started is not None else (None if resolved else at),
+        ends_at=at if resolved else None,
+        generator_url=url,
+        event_id=event_id,
+    )
 
 
 # -- severity ------------------------------------------------------------------------------
@@ -182,6 +205,25 @@ def put(target: dict[str, str], name: str, value: Any) -> None:
     s = text(value)
     if s:
         target[name] = s
+
+
+def add_labels(labels: dict[str, str], pairs: Iterable[tuple[Any, Any]]) -> None:
+    """A vendor's own key/value pairs (tags, dimensions, resource labels) as labels, never
+    replacing one the mapping set."""
+    for key, value in pairs:
+        name = label_name(str(key))
+        if name not in labels:
+            put(labels, name, value)
+
+
+def tag_pairs(tags: Any) -> list[tuple[str, str]]:
+    """``key:value`` tags in a comma-separated text (Datadog, Zabbix); plain tags are skipped."""
+    out = []
+    for tag in text(tags).split(","):
+        key, sep, value = tag.strip().partition(":")
+        if sep and key and value:
+            out.append((key, value))
+    return out
 
 
 def obj(body: Any, path: str) -> dict[str, Any]:

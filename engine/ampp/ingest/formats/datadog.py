@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, put, severity, text, timestamp
+from .base import Parsed, add_labels, change, put, severity, tag_pairs, text, timestamp
 
 _RESOLVED = {"recovered", "success"}
 _TYPE_SEVERITY = {"error": "critical", "warning": "warning", "info": "info", "success": "info"}
@@ -43,10 +43,7 @@ class Datadog:
         put(labels, "priority", priority)
         if not body.get("alert_id"):  # no monitor: the aggregation key tells repeats apart
             put(labels, "aggregation_key", body.get("aggreg_key") or body.get("id"))
-        for tag in text(body.get("tags")).split(","):
-            key, sep, value = tag.strip().partition(":")
-            if sep and key and value and label_name(key) not in labels:
-                labels[label_name(key)] = value
+        add_labels(labels, tag_pairs(body.get("tags")))
         annotations: dict[str, str] = {}
         put(annotations, "summary", body.get("title") or body.get("event_title"))
         put(annotations, "description", body.get("body") or body.get("event_msg"))
@@ -62,13 +59,5 @@ class Datadog:
         when = timestamp(body.get("date") or body.get("last_updated"), "date")
         link = text(body.get("link") or body.get("url"))
         event_id = text(body.get("id")) or None
-        alert = Incoming(
-            labels,
-            annotations,
-            RESOLVED if resolved else FIRING,
-            starts_at=None if resolved else when,
-            ends_at=when if resolved else None,
-            generator_url=link,
-            event_id=event_id,
-        )
+        alert = change(labels, annotations, resolved, when, url=link, event_id=event_id)
         return Parsed([alert], event_id=event_id)

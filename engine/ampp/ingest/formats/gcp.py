@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, obj, put, required, severity, timestamp
+from .base import Parsed, add_labels, change, obj, put, required, severity, timestamp
 
 
 class GoogleCloudMonitoring:
@@ -35,9 +35,7 @@ class GoogleCloudMonitoring:
             put(labels, "resource_type", resource.get("type"))
             res_labels = resource.get("labels")
             if isinstance(res_labels, dict):
-                for k, v in res_labels.items():
-                    if label_name(str(k)) not in labels:
-                        put(labels, label_name(str(k)), v)
+                add_labels(labels, res_labels.items())
         put(labels, "scoping_project_id", inc.get("scoping_project_id"))
         annotations: dict[str, str] = {}
         put(annotations, "summary", inc.get("summary"))
@@ -49,13 +47,13 @@ class GoogleCloudMonitoring:
         closed = str(inc.get("state", "")).lower() == "closed"
         return Parsed(
             [
-                Incoming(
+                change(
                     labels,
                     annotations,
-                    RESOLVED if closed else FIRING,
-                    starts_at=timestamp(inc.get("started_at"), w + "started_at"),
-                    ends_at=timestamp(inc.get("ended_at"), w + "ended_at") if closed else None,
-                    generator_url=str(inc.get("url") or ""),
+                    closed,
+                    timestamp(inc.get("ended_at"), w + "ended_at"),
+                    started=timestamp(inc.get("started_at"), w + "started_at"),
+                    url=str(inc.get("url") or ""),
                 )
             ]
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, put, required, severity, text, timestamp
+from .base import Parsed, add_labels, change, put, required, severity, text, timestamp
 
 
 class Keep:
@@ -23,9 +23,7 @@ class Keep:
         put(labels, "service", body.get("service"))
         extra = body.get("labels")
         if isinstance(extra, dict):
-            for k, v in extra.items():
-                if label_name(str(k)) not in labels:
-                    put(labels, label_name(str(k)), v)
+            add_labels(labels, extra.items())
         annotations: dict[str, str] = {}
         put(annotations, "summary", body.get("message"))
         put(annotations, "description", body.get("description"))
@@ -35,13 +33,13 @@ class Keep:
         started = timestamp(body.get("firingStartTime") or body.get("startedAt"), "firingStartTime")
         return Parsed(
             [
-                Incoming(
+                change(
                     labels,
                     annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=started or (None if resolved else received),
-                    ends_at=received if resolved else None,
-                    generator_url=text(body.get("url")),
+                    resolved,
+                    received,
+                    started=started,
+                    url=text(body.get("url")),
                     event_id=text(body.get("event_id")) or None,
                 )
             ]

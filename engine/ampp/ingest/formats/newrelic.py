@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, put, required, text, timestamp
+from .base import Parsed, change, put, required, text, timestamp
 
 _PRIORITY = {"critical": "critical", "high": "warning", "medium": "warning", "low": "info"}
 
@@ -39,13 +39,13 @@ class NewRelic:
         updated = timestamp(body.get("updatedAt"), "updatedAt")
         return Parsed(
             [
-                Incoming(
+                change(
                     labels,
                     annotations,
-                    RESOLVED if closed else FIRING,
-                    starts_at=timestamp(body.get("createdAt"), "createdAt"),
-                    ends_at=updated if closed else None,
-                    generator_url=text(body.get("issueUrl")),
+                    closed,
+                    updated,
+                    started=timestamp(body.get("createdAt"), "createdAt"),
+                    url=text(body.get("issueUrl")),
                 )
             ]
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, obj, put, required, severity, text, timestamp
+from .base import Parsed, change, obj, put, required, severity, text, timestamp
 
 _RESOLVING = {"close", "delete"}
 
@@ -43,20 +43,10 @@ class Opsgenie:
         created = timestamp(alert.get("createdAt"), "alert.createdAt")
         updated = alert.get("updatedAt")
         resolved = action in _RESOLVING
+        closed_at = updated if isinstance(updated, int) and updated > 10**17 else None  # nanoseconds
         # updatedAt is in nanoseconds in Opsgenie's payloads; with the alert id it names the action.
         event_id = f"{labels['alert_id']}:{action}:{updated}" if updated else None
         return Parsed(
-            [
-                Incoming(
-                    labels,
-                    annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=created,
-                    ends_at=(int(updated) if isinstance(updated, int) and updated > 10**17 else None)
-                    if resolved
-                    else None,
-                    event_id=event_id,
-                )
-            ],
+            [change(labels, annotations, resolved, closed_at, started=created, event_id=event_id)],
             event_id,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, obj, put, required, severity, text, timestamp
+from .base import Parsed, change, obj, put, required, severity, text, timestamp
 
 _URGENCY = {"high": "critical", "low": "warning"}
 
@@ -44,14 +44,7 @@ class PagerDuty:
         put(annotations, "pagerduty_status", data.get("status"))
         resolved = event.get("event_type") == "incident.resolved" or data.get("status") == "resolved"
         when = timestamp(event.get("occurred_at"), "event.occurred_at")
-        alert = Incoming(
-            labels,
-            annotations,
-            RESOLVED if resolved else FIRING,
-            starts_at=timestamp(data.get("created_at"), "event.data.created_at")
-            or (None if resolved else when),
-            ends_at=when if resolved else None,
-            generator_url=text(data.get("html_url")),
-            event_id=event_id,
-        )
+        created = timestamp(data.get("created_at"), "event.data.created_at")
+        url = text(data.get("html_url"))
+        alert = change(labels, annotations, resolved, when, started=created, url=url, event_id=event_id)
         return Parsed([alert], event_id)

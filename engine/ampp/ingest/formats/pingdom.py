@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, put, required, text, timestamp
+from .base import Parsed, change, put, required, text, timestamp
 
 _IMPORTANCE = {"HIGH": "critical", "LOW": "warning"}
 
@@ -39,15 +39,6 @@ class Pingdom:
         changed = timestamp(body.get("state_changed_timestamp"), "state_changed_timestamp")
         event_id = f"{labels['check_id']}:{state}:{body.get('state_changed_timestamp')}"
         return Parsed(
-            [
-                Incoming(
-                    labels,
-                    annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=None if resolved else changed,
-                    ends_at=changed if resolved else None,
-                    event_id=event_id,
-                )
-            ],
+            [change(labels, annotations, resolved, changed, event_id=event_id)],
             event_id,
         )

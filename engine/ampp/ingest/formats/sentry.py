@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, put, severity, text, timestamp
+from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, change, put, severity, text, timestamp
 
 
 class Sentry:
@@ -87,13 +87,12 @@ def _metric_alert(body: dict[str, Any], data: dict[str, Any]) -> Incoming:
     when = timestamp(
         incident.get("date_closed") if resolved else incident.get("date_started"), "data.metric_alert"
     )
-    return Incoming(
+    return change(
         labels,
         annotations,
-        RESOLVED if resolved else FIRING,
-        starts_at=None if resolved else when,
-        ends_at=when if resolved else None,
-        generator_url=text(data.get("web_url")),
+        resolved,
+        when,
+        url=text(data.get("web_url")),
     )
 
 

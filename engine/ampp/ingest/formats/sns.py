@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, label_name, put, required, text, timestamp
+from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, add_labels, put, required, text, timestamp
 
 MESSAGE_TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
 _STATE_SEVERITY = {"ALARM": "critical", "INSUFFICIENT_DATA": "info"}
@@ -70,11 +70,9 @@ def cloudwatch_alarm(alarm: dict[str, Any], envelope: dict[str, Any]) -> Incomin
         put(labels, "metric_name", trigger.get("MetricName"))
         dims = trigger.get("Dimensions")
         if isinstance(dims, list):
-            for d in dims:
-                if isinstance(d, dict) and d.get("name"):
-                    name = label_name(str(d["name"]))
-                    if name not in labels:
-                        put(labels, name, d.get("value"))
+            add_labels(
+                labels, ((d["name"], d.get("value")) for d in dims if isinstance(d, dict) and d.get("name"))
+            )
     annotations: dict[str, str] = {}
     put(annotations, "summary", envelope.get("Subject"))
     put(annotations, "description", alarm.get("AlarmDescription"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, Incoming, Parsed, label_name, put, required, severity, text, timestamp
+from .base import Parsed, add_labels, change, put, required, severity, tag_pairs, text, timestamp
 
 
 def _when(body: Mapping[str, Any], date: str, time: str) -> int | None:
@@ -34,11 +34,7 @@ class Zabbix:
         put(labels, "trigger_id", body.get("TRIGGER.ID"))
         put(labels, "host", body.get("HOST.NAME") or body.get("HOST.HOST"))
         put(labels, "host_ip", body.get("HOST.IP"))
-        tags = text(body.get("EVENT.TAGS"))
-        for tag in tags.split(","):
-            key, sep, value = tag.strip().partition(":")
-            if sep and key and value and label_name(key) not in labels:
-                labels[label_name(key)] = value
+        add_labels(labels, tag_pairs(body.get("EVENT.TAGS")))
         annotations: dict[str, str] = {}
         put(annotations, "summary", body.get("EVENT.NAME") or body.get("ALERT.SUBJECT"))
         put(annotations, "description", body.get("ALERT.MESSAGE") or body.get("TRIGGER.DESCRIPTION"))
@@ -51,13 +47,13 @@ class Zabbix:
         event_id = f"{text(body.get('EVENT.ID'))}:{'resolved' if resolved else 'problem'}"
         return Parsed(
             [
-                Incoming(
+                change(
                     labels,
                     annotations,
-                    RESOLVED if resolved else FIRING,
-                    starts_at=_when(body, "EVENT.DATE", "EVENT.TIME"),
-                    ends_at=recovered if resolved else None,
-                    generator_url=text(body.get("TRIGGER.URL")),
+                    resolved,
+                    recovered,
+                    started=_when(body, "EVENT.DATE", "EVENT.TIME"),
+                    url=text(body.get("TRIGGER.URL")),
                     event_id=event_id,
                 )
             ],
