@@ -254,3 +254,21 @@ async def test_mangled_vendor_bodies_never_get_a_500(tmp_path: Path) -> None:
         for body in _mutations(seed=15, count=400):
             r = await client.post("/webhook", data=orjson.dumps(body))
             assert r.status in (200, 207, 400, 403, 404), (r.status, await r.text(), body)
+
+
+async def test_firing_alerts_of_senders_that_do_not_repeat_them_last_event_resolve_timeout(
+    tmp_path: Path,
+) -> None:
+    """Prometheus re-sends every evaluation (resolve_timeout, 5m by default); Datadog does not
+    (webhook.event_resolve_timeout, 24h), so its alert does not resolve between notifications."""
+    from ampp.model.timefmt import NS, now_ns
+
+    async with engine_client(tmp_path, CONFIG) as (engine, client):
+        fps = {}
+        for name, body in (("prometheus", s.POSTABLE_ALERTS), ("datadog", s.DATADOG)):
+            r = await client.post("/webhook", json=body)
+            fps[name] = int(orjson.loads(await r.read())["results"][0]["fingerprint"], 16)
+        now = now_ns()
+        prometheus, datadog = engine.alerts.get(fps["prometheus"]), engine.alerts.get(fps["datadog"])
+        assert abs(prometheus.ends_at - (now + 300 * NS)) < 60 * NS and prometheus.timeout
+        assert abs(datadog.ends_at - (now + 86400 * NS)) < 60 * NS and datadog.timeout

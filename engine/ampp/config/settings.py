@@ -235,9 +235,10 @@ class WebhookSettings(StrictModel):
 
     sources: dict[str, WebhookSource] = {}
     event_resolve_timeout: PositiveDuration = 24 * 3600
-    """Firing alerts from senders that notify once per state change (everything but
-    Alertmanager, Prometheus and Grafana's unified alerting) resolve after this long unless
-    they are resolved or sent again; Alertmanager's resolve_timeout applies to the others."""
+    """Firing alerts from senders that do not repeat them at every evaluation (all but
+    Prometheus' PostableAlerts) resolve after this long unless they are resolved or sent again;
+    keep it above the senders' repeat intervals. Alertmanager's resolve_timeout applies to
+    Prometheus' alerts."""
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     """A larger body is answered 413."""
     idempotency_ttl: PositiveDuration = 24 * 3600

@@ -46,7 +46,7 @@ def alert_item(item: Any, where: str, status: str | None = None) -> Incoming:
 
 class AlertmanagerWebhook:
     name = "alertmanager"
-    resends = True
+    resends = False  # notifies again only every repeat_interval
 
     def detect(self, body: Any, headers: Mapping[str, str]) -> bool:
         return (

@@ -64,9 +64,10 @@ class WebhookFormat(Protocol):
     name: str
     """The ``source`` label value and the name used in ``/webhook/{source}``."""
     resends: bool
-    """Whether the sender repeats firing alerts until they resolve (Prometheus, Alertmanager,
-    Grafana). Senders that notify once per state change get ``webhook.event_resolve_timeout``
-    instead of Alertmanager's resolve_timeout, so their alerts do not resolve by themselves."""
+    """Whether the sender repeats firing alerts at every evaluation (Prometheus): they get
+    Alertmanager's resolve_timeout. The others (which notify once per state change, or again
+    only every repeat_interval) get ``webhook.event_resolve_timeout``, so their alerts do not
+    resolve by themselves between two notifications."""
 
     def detect(self, body: Any, headers: Mapping[str, str]) -> bool: ...
 

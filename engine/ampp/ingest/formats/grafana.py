@@ -15,7 +15,7 @@ from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, label_name, p
 
 class GrafanaUnified:
     name = "grafana"
-    resends = True
+    resends = False  # notifies again only every repeat_interval
 
     def detect(self, body: Any, headers: Mapping[str, str]) -> bool:
         return isinstance(body, dict) and isinstance(body.get("alerts"), list) and "orgId" in body
