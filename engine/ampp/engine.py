@@ -38,7 +38,8 @@ from .notify.pipeline import build_integrations, build_pipeline, close_integrati
 from .notify.queue import DeliveryQueue
 from .notify.stage import FlushContext
 from .notify.stages import ATTEMPT_LISTENERS, Integration
-from .store.base import HistoryEvent, Storage
+from .store.base import Storage
+from .store.records import HistoryEvent
 from .store.writebehind import AlertWriteBehind
 
 log = logging.getLogger("ampp.engine")
