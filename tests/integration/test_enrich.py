@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from tests.support.llm_standins import GOOD, LLMStandIn, Reply, llm_standin
 
 pytestmark = pytest.mark.integration
 
-PROVIDERS = {
+PROVIDERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "openai": lambda url: {"provider": "openai", "base_url": f"{url}/v1"},
     "anthropic": lambda url: {"provider": "anthropic", "base_url": url},
     "openrouter": lambda url: {"provider": "openrouter", "base_url": f"{url}/api/v1"},

@@ -5,6 +5,7 @@ sources, and resends made harmless by Idempotency-Key or the vendor's delivery i
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,7 @@ def _mutations(seed: int, count: int) -> list[Any]:
 
     def value(depth: int = 0) -> Any:
         kind = rng.randrange(8 if depth < 2 else 5)
-        makers = [
+        makers: list[Callable[[], Any]] = [
             lambda: None,
             lambda: rng.choice([True, False]),
             lambda: rng.randint(-(2**63), 2**63 - 1),

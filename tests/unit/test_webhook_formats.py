@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 import pytest
 from ampp.ingest.formats import FORMATS, NAMES, FormatError, Incoming, detect
-from ampp.ingest.formats.base import label_name, severity, timestamp
+from ampp.ingest.formats.base import label_name, timestamp
+from ampp.model.severity import severity
 from ampp.model.timefmt import parse_rfc3339
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -7,6 +7,8 @@ import re
 import orjson
 from aiohttp import web
 
+from .keys import ENGINE
+
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -15,8 +17,6 @@ def _json(data: object, status: int = 200) -> web.Response:
 
 
 async def get_enrichment(request: web.Request) -> web.Response:
-    from .app import ENGINE  # the app module imports this one
-
     engine = request.app[ENGINE]
     fp = request.match_info["fingerprint"]
     if not _FINGERPRINT.match(fp):

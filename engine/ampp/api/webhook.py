@@ -19,6 +19,7 @@ from ..ingest.proxy import Proxy
 from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
+from .keys import ENGINE
 
 log = logging.getLogger("ampp.api.webhook")
 
@@ -59,8 +60,6 @@ async def store(engine: Engine, alerts: list[Alert]) -> None:
 
 
 async def receive(request: web.Request, proxy: bool = False) -> web.Response:
-    from .app import ENGINE  # the app module imports this one
-
     engine = request.app[ENGINE]
     ingest = ingest_for(request.app, engine)
     raw = await read_body(request, ingest.settings.max_body_bytes)

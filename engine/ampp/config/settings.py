@@ -156,7 +156,7 @@ class AISettings(StrictModel):
 
 
 def _expression(value: str) -> str:
-    from ..ingest.formats.generic import compile_expression
+    from .expressions import compile_expression
 
     compile_expression(value)  # raises ValueError naming what is wrong
     return value

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..ingest.formats.base import severity as normalise
 from ..model.alert import Alert
+from ..model.severity import severity as normalise
 from .model import SEVERITIES, Enrichment
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

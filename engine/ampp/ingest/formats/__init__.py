@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, WebhookFormat, severity
-from .generic import Generic, compile_expression, compile_mapping
+from ...model.severity import severity
+from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, WebhookFormat
+from .generic import Generic, compile_mapping
 from .registry import BY_NAME, FORMATS, NAMES, detect
 
 __all__ = [
@@ -17,7 +18,6 @@ __all__ = [
     "Incoming",
     "Parsed",
     "WebhookFormat",
-    "compile_expression",
     "compile_mapping",
     "detect",
     "severity",

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, change, label_name, put, required, severity, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, change, label_name, put, required, text, timestamp
 
 _CLEAR = {"normal", "ok", "cleared"}
 

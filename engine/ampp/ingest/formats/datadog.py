@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, add_labels, change, put, severity, tag_pairs, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, add_labels, change, put, tag_pairs, text, timestamp
 
 _RESOLVED = {"recovered", "success"}
 _TYPE_SEVERITY = {"error": "critical", "warning": "warning", "info": "info", "success": "info"}

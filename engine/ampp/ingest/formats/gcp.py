@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, add_labels, change, obj, put, required, severity, timestamp
+from ...model.severity import severity
+from .base import Parsed, add_labels, change, obj, put, required, timestamp
 
 
 class GoogleCloudMonitoring:

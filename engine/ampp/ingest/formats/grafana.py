@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...model.severity import severity
 from .alertmanager import alert_item
-from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, label_name, put, required, severity
+from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, label_name, put, required
 
 
 class GrafanaUnified:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, add_labels, change, put, required, severity, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, add_labels, change, put, required, text, timestamp
 
 
 class Keep:

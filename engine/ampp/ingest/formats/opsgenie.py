@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, change, obj, put, required, severity, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, change, obj, put, required, text, timestamp
 
 _RESOLVING = {"close", "delete"}
 

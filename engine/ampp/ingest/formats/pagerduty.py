@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, change, obj, put, required, severity, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, change, obj, put, required, text, timestamp
 
 _URGENCY = {"high": "critical", "low": "warning"}
 

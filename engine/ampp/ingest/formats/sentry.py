@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, change, put, severity, text, timestamp
+from ...model.severity import severity
+from .base import FIRING, RESOLVED, FormatError, Incoming, Parsed, change, put, text, timestamp
 
 
 class Sentry:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import FIRING, Incoming, Parsed, label_name, put, required, severity, text
+from ...model.severity import severity
+from .base import FIRING, Incoming, Parsed, label_name, put, required, text
 
 
 class Splunk:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Parsed, add_labels, change, put, required, severity, tag_pairs, text, timestamp
+from ...model.severity import severity
+from .base import Parsed, add_labels, change, put, required, tag_pairs, text, timestamp
 
 
 def _when(body: Mapping[str, Any], date: str, time: str) -> int | None:
