@@ -59,8 +59,8 @@ def _registered(app: Any, route_prefix: str) -> set[tuple[str, str]]:
     for route in app.router.routes():
         path = PARAM.sub("{}", route.resource.canonical)
         if prefix:
-            if path == "/":
-                continue  # the redirect from the bare root to the prefix, outside the prefix
+            if path in ("/", prefix):
+                continue  # the redirects from the bare root and the bare prefix into the prefix
             inside = path == prefix + "/" or path.startswith(prefix + "/")
             assert inside, f"{path} is outside {prefix}"
             path = path[len(prefix) :]

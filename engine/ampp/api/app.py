@@ -27,7 +27,7 @@ from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
-from . import deliveries, enrichment, webhook
+from . import deliveries, enrichment, routes, stream, ui, webhook
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
 
@@ -366,17 +366,6 @@ async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml")
 
 
-async def index(request: web.Request) -> web.Response:
-    prefix = request.app[SETTINGS].route_prefix.rstrip("/")
-    return web.Response(
-        text=f"<!doctype html><title>Alertmanager++</title><h1>Alertmanager++</h1>"
-        f"<p>API: <a href='{prefix}/api/v2/status'>{prefix}/api/v2/status</a>, "
-        f"<a href='{prefix}/api/v2/openapi.yaml'>OpenAPI document</a>, "
-        f"<a href='{prefix}/metrics'>metrics</a>.</p>",
-        content_type="text/html",
-    )
-
-
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -468,17 +457,20 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     r.add_get(f"{v2}/silence/{{id}}", get_silence)
     r.add_delete(f"{v2}/silence/{{id}}", delete_silence)
     r.add_get(f"{v2}/openapi.yaml", openapi)
-    r.add_get(f"{p}/", index)
+    ui.add_routes(app, p)  # the dashboard: / and /ui/...
     from .history import add_routes as add_history_routes  # history hook
 
     add_history_routes(r, p)  # history hook: /history, /history/{fingerprint}, /report
     deliveries.add_routes(r, p)  # the delivery queue: /api/ampp/v1/deliveries...
     webhook.add_routes(app, p)  # POST /webhook, /webhook/proxy, /webhook/{source}
     enrichment.add_routes(r, p)  # GET /api/ampp/v1/enrichment/{fingerprint}
+    routes.add_routes(r, p)  # the routing tree and its tester: /api/ampp/v1/routes...
+    stream.add_routes(app, engine, p)  # live updates: /api/ampp/v1/events
     if p:
 
         async def to_prefix(request: web.Request) -> web.Response:
-            raise web.HTTPFound(p)
+            raise web.HTTPFound(p + "/")
 
         r.add_get("/", to_prefix)
+        r.add_get(p, to_prefix)  # the prefix without its slash: relative URLs need the slash
     return app
