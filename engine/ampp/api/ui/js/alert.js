@@ -1,0 +1,132 @@
+// One alert: labels, annotations, state and why, the enrichment when there is one, and its
+// timeline from /history/{fingerprint}: fired, resolved, silenced, inhibited, notified, failed.
+
+import { h, clear, mount, badge, timeEl, errorBox, annotationValue, labelChips, table, duration } from "./dom.js";
+import { api } from "./api.js";
+import { store, loadGroups, alertState } from "./store.js";
+import { onChange } from "./live.js";
+import { can } from "./session.js";
+
+const KIND_TEXT = {
+  "alert.firing": "Fired",
+  "alert.resolved": "Resolved",
+  "alert.silenced": "Silenced",
+  "alert.unsilenced": "No longer silenced",
+  "alert.inhibited": "Inhibited",
+  "alert.uninhibited": "No longer inhibited",
+  "notify.sent": "Notification sent",
+  "notify.failed": "Notification failed",
+  "silence.created": "Silence created",
+  "silence.updated": "Silence updated",
+  "silence.expired": "Silence expired",
+};
+
+export function render(main, { args }) {
+  const fp = args[0] || "";
+  const head = h("div");
+  const enrichment = h("div");
+  const timeline = h("div");
+  mount(main, h("p", null, h("a", { href: "#/alerts" }, "← Alerts")), head, enrichment, timeline);
+
+  async function refresh() {
+    let alert = null;
+    try {
+      await loadGroups();
+      alert = store.byFingerprint.get(fp) || null;
+    } catch (e) {
+      mount(head, errorBox(e));
+    }
+    let history = null;
+    try {
+      history = await api(`history/${encodeURIComponent(fp)}`);
+    } catch (e) {
+      if (e.status !== 404) mount(timeline, h("h2", null, "Timeline"), errorBox(e));
+    }
+    drawHead(alert, history);
+    drawEnrichment(alert);
+    if (history) drawTimeline(history);
+    else if (!timeline.firstChild || timeline.querySelector(".error") === null) mount(timeline, h("h2", null, "Timeline"), h("p", { class: "muted" }, "No history recorded for this alert yet."));
+  }
+
+  function drawHead(alert, history) {
+    const labels = alert?.labels || history?.labels;
+    if (!labels) {
+      mount(head, h("h1", null, "Alert ", h("span", { class: "mono" }, fp)), h("p", null, "This alert is not active and has no history."));
+      return;
+    }
+    const occurrence = history?.occurrences?.[history.occurrences.length - 1];
+    const annotations = alert?.annotations || occurrence?.annotations || {};
+    const st = alert ? alertState(alert) : occurrence?.status || "resolved";
+    mount(head,
+      h("h1", null, labels.alertname || "Alert", " ", badge(st === "unprocessed" ? "active" : st)),
+      h("div", { class: "actions" },
+        alert && can("silence:write") && st !== "silenced" ? h("a", { href: `#/silences/new?fp=${fp}`, class: "button" }, "Silence") : null,
+        alert?.generatorURL ? h("a", { href: alert.generatorURL, class: "button", rel: "noopener noreferrer" }, "Source") : null,
+        h("a", { href: `#/history?fingerprint=${fp}`, class: "button" }, "All occurrences")),
+      h("div", { class: "cards" },
+        h("section", { class: "card", "aria-labelledby": "h-labels" }, h("h2", { id: "h-labels" }, "Labels"), labelChips(labels)),
+        h("section", { class: "card", "aria-labelledby": "h-ann" }, h("h2", { id: "h-ann" }, "Annotations"),
+          Object.keys(annotations).length
+            ? h("dl", { class: "kv" }, Object.entries(annotations).flatMap(([k, v]) => [h("dt", null, k), h("dd", null, annotationValue(v))]))
+            : h("p", { class: "muted" }, "None.")),
+        h("section", { class: "card", "aria-labelledby": "h-state" }, h("h2", { id: "h-state" }, "State"),
+          h("dl", { class: "kv" },
+            h("dt", null, "Fingerprint"), h("dd", { class: "mono" }, fp),
+            h("dt", null, "Started"), h("dd", null, timeEl(alert?.startsAt || occurrence?.startsAt)),
+            alert ? [h("dt", null, "Ends"), h("dd", null, timeEl(alert.endsAt))] : [h("dt", null, "Ended"), h("dd", null, timeEl(occurrence?.endsAt))],
+            h("dt", null, "Receivers"), h("dd", null, (alert?.receivers.map((r) => r.name) || occurrence?.receivers || []).join(", ") || "—"),
+            alert?.status.silencedBy.length ? [h("dt", null, "Silenced by"), h("dd", null, alert.status.silencedBy.map((id) => h("a", { href: `#/silences/${id}`, class: "mono" }, id)))] : null,
+            alert?.status.inhibitedBy.length ? [h("dt", null, "Inhibited by"), h("dd", null, alert.status.inhibitedBy.map((id) => h("a", { href: `#/alert/${id}`, class: "mono" }, id)))] : null))));
+  }
+
+  function drawEnrichment(alert) {
+    const e = alert?.enrichment;
+    if (!e || typeof e !== "object") {
+      clear(enrichment);
+      return;
+    }
+    const confidence = typeof e.confidence === "number" ? `${Math.round(e.confidence <= 1 ? e.confidence * 100 : e.confidence)}%` : e.confidence;
+    const known = { summary: "Summary", suggested_action: "Suggested action", suggestedAction: "Suggested action", root_cause: "Likely cause", rootCause: "Likely cause" };
+    const rows = [];
+    for (const [k, label] of Object.entries(known)) if (e[k]) rows.push(h("dt", null, label), h("dd", null, String(e[k])));
+    if (confidence !== undefined && confidence !== null) rows.push(h("dt", null, "Confidence"), h("dd", null, String(confidence)));
+    for (const [k, v] of Object.entries(e)) {
+      if (k in known || k === "confidence" || v === null || typeof v === "object") continue;
+      rows.push(h("dt", null, k), h("dd", null, String(v)));
+    }
+    mount(enrichment, h("section", { class: "card", "aria-labelledby": "h-enrich" }, h("h2", { id: "h-enrich" }, "Enrichment"), h("dl", { class: "kv" }, rows)));
+  }
+
+  function drawTimeline(history) {
+    const events = history.events || [];
+    const notes = events.filter((e) => e.kind.startsWith("notify."));
+    mount(timeline,
+      h("h2", null, "Timeline"),
+      history.truncated ? h("p", { class: "muted" }, "Only the latest 1,000 events are shown.") : null,
+      h("ol", { class: "timeline" }, events.map((e) => {
+        const kind = e.kind.split(".")[1];
+        return h("li", { class: kind },
+          h("strong", null, KIND_TEXT[e.kind] || e.kind), " ", timeEl(e.at),
+          e.receiver ? h("span", null, " · ", e.receiver, e.integration ? `/${e.integration}` : "") : null,
+          e.latency_ms !== undefined && e.latency_ms !== null ? h("span", { class: "muted" }, ` · ${Math.round(e.latency_ms)} ms`) : null,
+          e.error ? h("div", { class: "muted" }, e.error) : null,
+          e.silence_id ? h("div", null, h("a", { href: `#/silences/${e.silence_id}` }, `silence ${e.silence_id.slice(0, 8)}`),
+            e.actor ? ` by ${e.actor}` : "", e.comment ? `: “${e.comment}”` : "") : null);
+      })),
+      h("h2", null, `Notifications (${notes.length})`),
+      notes.length
+        ? table(["When", "Receiver", "Integration", "Outcome", "Latency", "Error"], notes.slice().reverse().map((e) => h("tr", null,
+          h("td", null, timeEl(e.at)), h("td", null, e.receiver || "—"), h("td", null, e.integration || "—"),
+          h("td", null, badge(e.outcome || e.kind.split(".")[1])),
+          h("td", { class: "num" }, e.latency_ms !== undefined && e.latency_ms !== null ? `${Math.round(e.latency_ms)} ms` : "—"),
+          h("td", null, e.error || ""))))
+        : h("p", { class: "muted" }, "None sent yet."),
+      h("h2", null, `Occurrences (${history.occurrences.length})`),
+      table(["Started", "Ended", "Duration", "Status", "Notifications"], history.occurrences.slice().reverse().map((o) => h("tr", null,
+        h("td", null, timeEl(o.startsAt)), h("td", null, timeEl(o.endsAt)), h("td", null, duration(o.duration)),
+        h("td", null, badge(o.status)), h("td", null, `${o.notifications.sent} sent, ${o.notifications.failed} failed`)))));
+  }
+
+  refresh();
+  return onChange((changed) => { if (changed.has("alerts") || changed.has("silences")) refresh(); });
+}
