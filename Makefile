@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 9093
 
-.PHONY: crds kind image k8s-bin run test unit integration conformance e2e bench setup bytecode deps check clean
+.PHONY: crds kind image k8s-bin run test unit integration browser conformance e2e bench setup bytecode deps check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ bytecode: $(STAMP)
 	$(PY) -m compileall -q engine operator > /dev/null
 
 # Debian packages the tests need: the reference Alertmanager and amtool, Go 1.19 for its
-# acceptance suite, PostgreSQL and Redis servers.
+# acceptance suite, PostgreSQL and Redis servers, Chromium for the dashboard's browser tests.
 deps:
 	scripts/install-deps.sh
 
@@ -38,6 +38,11 @@ unit: bytecode
 
 integration: bytecode deps
 	$(PY) -m pytest -m integration -q
+
+# The dashboard in Debian's Chromium, driven by Playwright (about a minute); screenshots of
+# every page in both themes land in build/test-artifacts/browser.
+browser: bytecode deps
+	$(PY) -m pytest -m browser -q
 
 conformance: bytecode deps
 	scripts/conformance.sh
@@ -80,13 +85,13 @@ kind: $(STAMP)
 image:
 	docker build -t alertmanager-plusplus:dev .
 
-# Every tier CI runs: the checks, then unit, integration and e2e in one pytest run, then
+# Every tier CI runs: the checks, then unit, integration, e2e and browser in one pytest run, then
 # Alertmanager's own acceptance suite (its timings start before the server is spawned; `ampp
 # serve` binds its port first, so the suite's status polls wait for the engine instead of being
 # refused). CI=true: a missing prerequisite fails the run instead of skipping tests.
 test: export CI = true
 test: check bytecode deps k8s-bin
-	$(PY) -m pytest -m "unit or integration or e2e" -q
+	$(PY) -m pytest -m "unit or integration or e2e or browser" -q
 	scripts/conformance.sh
 
 clean:

@@ -6,7 +6,7 @@
 set -euo pipefail
 need=("$@")
 [ ${#need[@]} -gt 0 ] || need=(prometheus-alertmanager golang-1.19-go golang-github-prometheus-alertmanager-dev
-  postgresql redis-server wrk)
+  postgresql redis-server wrk chromium)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -gt 0 ] || exit 0

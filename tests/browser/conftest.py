@@ -1,0 +1,72 @@
+"""The browser tier: Playwright driving Debian's Chromium against a real `ampp serve`.
+
+One server for the session, seeded with alerts (some routed to a receiver whose endpoint refuses
+them, so dead letters exist), one browser, and a fresh context per test whose console errors
+and uncaught exceptions fail the test. Screenshots go to AMPP_TEST_ARTIFACTS
+(build/test-artifacts/browser by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CONFIG,
+    HISTORY_ALERTS,
+    Dashboard,
+    eventually,
+    open_page,
+    seed_alerts,
+)
+from tests.support.capture import CaptureServer
+from tests.support.servers import run_server
+
+
+@pytest.fixture(scope="session")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    with CaptureServer() as ok, CaptureServer(status=400, response_body=b"bad payload") as bad:
+        config = CONFIG.format(ok=ok.url, bad=bad.url)
+        with run_server("ampp", config, tmp_path_factory.mktemp("dashboard")) as server:
+            d = Dashboard(server, ok, bad)
+            d.post_alerts(seed_alerts())
+            eventually(
+                lambda: d.api("api/ampp/v1/deliveries", state="dead")["deliveries"], what="a dead letter"
+            )
+            eventually(
+                lambda: d.api("history", limit="1")["total"] >= HISTORY_ALERTS,
+                what="the history writer caught up",
+            )
+            yield d
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make deps` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx, page, problems = open_page(browser)
+    yield page
+    ctx.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
