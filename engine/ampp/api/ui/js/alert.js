@@ -14,6 +14,7 @@ const KIND_TEXT = {
   "alert.unsilenced": "No longer silenced",
   "alert.inhibited": "Inhibited",
   "alert.uninhibited": "No longer inhibited",
+  "alert.enriched": "Enriched",
   "notify.sent": "Notification sent",
   "notify.failed": "Notification failed",
   "silence.created": "Silence created",
@@ -37,13 +38,19 @@ export function render(main, { args }) {
       mount(head, errorBox(e));
     }
     let history = null;
+    let enriched = alert?.enrichment || null;
     try {
-      history = await api(`history/${encodeURIComponent(fp)}`);
+      // Asking the list first: a timeline that does not exist yet would be a 404 in the console.
+      const known = await api("history", { params: { fingerprint: fp, limit: 1 } });
+      if (known.total > 0) history = await api(`history/${encodeURIComponent(fp)}`);
+      if (!enriched && history?.events.some((e) => e.kind === "alert.enriched")) {
+        enriched = (await api(`api/ampp/v1/enrichment/${encodeURIComponent(fp)}`)).enrichment;
+      }
     } catch (e) {
-      if (e.status !== 404) mount(timeline, h("h2", null, "Timeline"), errorBox(e));
+      mount(timeline, h("h2", null, "Timeline"), errorBox(e));
     }
     drawHead(alert, history);
-    drawEnrichment(alert);
+    drawEnrichment(enriched);
     if (history) drawTimeline(history);
     else if (!timeline.firstChild || timeline.querySelector(".error") === null) mount(timeline, h("h2", null, "Timeline"), h("p", { class: "muted" }, "No history recorded for this alert yet."));
   }
@@ -79,17 +86,18 @@ export function render(main, { args }) {
             alert?.status.inhibitedBy.length ? [h("dt", null, "Inhibited by"), h("dd", null, alert.status.inhibitedBy.map((id) => h("a", { href: `#/alert/${id}`, class: "mono" }, id)))] : null))));
   }
 
-  function drawEnrichment(alert) {
-    const e = alert?.enrichment;
+  // The enrichment's own fields (ampp.enrich): summary, suggested_action, confidence (0-1), then
+  // severity, provider, model, source... as they come.
+  function drawEnrichment(e) {
     if (!e || typeof e !== "object") {
       clear(enrichment);
       return;
     }
-    const confidence = typeof e.confidence === "number" ? `${Math.round(e.confidence <= 1 ? e.confidence * 100 : e.confidence)}%` : e.confidence;
-    const known = { summary: "Summary", suggested_action: "Suggested action", suggestedAction: "Suggested action", root_cause: "Likely cause", rootCause: "Likely cause" };
+    const confidence = typeof e.confidence === "number" ? `${Math.round(e.confidence * 100)}%` : null;
+    const known = { summary: "Summary", suggested_action: "Suggested action" };
     const rows = [];
     for (const [k, label] of Object.entries(known)) if (e[k]) rows.push(h("dt", null, label), h("dd", null, String(e[k])));
-    if (confidence !== undefined && confidence !== null) rows.push(h("dt", null, "Confidence"), h("dd", null, String(confidence)));
+    if (confidence) rows.push(h("dt", null, "Confidence"), h("dd", null, String(confidence)));
     for (const [k, v] of Object.entries(e)) {
       if (k in known || k === "confidence" || v === null || typeof v === "object") continue;
       rows.push(h("dt", null, k), h("dd", null, String(v)));

@@ -9,8 +9,8 @@ import { parseMatchers, matchesLabels, matcherString, MatcherError } from "./mat
 import { onChange } from "./live.js";
 import { can } from "./session.js";
 
-const GROUP_PAGE = 50;
-const ALERTS_SHOWN = 10;
+const GROUP_PAGE = 30;
+const ALERTS_SHOWN = 5;
 const STATES = ["active", "silenced", "inhibited"];
 const SEVERITY = { critical: 0, error: 1, high: 1, warning: 2, medium: 2, info: 3, low: 3, none: 4 };
 const SORTS = {

@@ -17,7 +17,7 @@ export function filterBar({ matchers = [], labelValues, onChange, label = "Filte
   const input = h("input", {
     type: "text", id: `${id}-input`, role: "combobox", autocomplete: "off", spellcheck: "false",
     "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}-list`,
-    "aria-label": label, placeholder: 'e.g. severity="critical" or alertname=~"Disk.*"',
+    "aria-label": label, placeholder: 'e.g. severity="critical"',
   });
   const bar = h("div", { class: "filterbar grow" }, chips, input, list, problem);
 

@@ -202,7 +202,7 @@ async function initialSilence(id, query) {
   if (query.get("fp")) {
     await ensureGroups();
     const fp = query.get("fp");
-    const labels = store.byFingerprint.get(fp)?.labels || (await api(`history/${encodeURIComponent(fp)}`).catch(() => null))?.labels;
+    const labels = store.byFingerprint.get(fp)?.labels || (await api("history", { params: { fingerprint: fp, limit: 1 } })).items[0]?.labels;
     if (labels) blank.matchers = Object.entries(labels).map(([name, value]) => ({ name, type: "=", value }));
   }
   for (const f of query.getAll("filter")) {
