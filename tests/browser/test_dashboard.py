@@ -252,3 +252,44 @@ def test_the_dashboard_loads_under_a_route_prefix(browser: Any, tmp_path: Path) 
         finally:
             ctx.close()
     assert not problems, "\n".join(problems)
+
+
+FILTERS = [
+    'severity="critical"',
+    "severity=critical",
+    'alertname=~"Disk.*"',
+    'namespace!="prod"',
+    'job!~"job0.*"',
+    'service=""',
+    'service!=""',
+    'instance=~"db[12]"',
+    'alertname=~"(?i)diskfull"',
+    'summary=~".+"',
+    'job=~"job(1|2)[0-4]"',
+]
+
+
+def test_the_pages_filters_select_what_the_api_filter_selects(browser: Any, dashboard: Dashboard) -> None:
+    """matchers.js against the server's own filter, on the same alerts: the same fingerprints."""
+    alerts = dashboard.api("api/v2/alerts")
+    ctx, page, problems = open_page(browser, bypass_csp=True)
+    try:
+        page.goto(f"{dashboard.url}/#/status")
+        page.locator(".node").first.wait_for()
+        mine = page.evaluate(
+            """async ([filters, alerts]) => {
+                 const m = await import(new URL("ui/js/matchers.js", document.baseURI));
+                 return filters.map((f) => {
+                   const ms = m.parseMatchers(f);
+                   const kept = alerts.filter((a) => m.matchesLabels(ms, a.labels));
+                   return kept.map((a) => a.fingerprint).sort();
+                 });
+               }""",
+            [FILTERS, alerts],
+        )
+    finally:
+        ctx.close()
+    assert not problems, "\n".join(problems)
+    for f, got in zip(FILTERS, mine, strict=True):
+        want = sorted(a["fingerprint"] for a in dashboard.api("api/v2/alerts", filter=f))
+        assert got == want, f
