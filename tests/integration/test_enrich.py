@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,3 +272,42 @@ async def test_tokens_latency_and_cost_are_counted_per_provider_and_model(standi
     assert 'ampp_ai_tokens_total{kind="input",model="gpt-4o-mini",provider="openai"} 120.0' in text
     assert 'ampp_ai_cost_usd_total{model="gpt-4o-mini",provider="openai"} 0.042' in text
     assert 'ampp_ai_request_duration_seconds_count{model="gpt-4o-mini",provider="openai"} 2.0' in text
+
+
+async def test_per_alert_enriches_each_alert_on_its_own(standin: LLMStandIn) -> None:
+    e = enricher(standin, per_alert=True)
+    alerts = group(3)
+    try:
+        found = await e.enrich(alerts, now_ns())
+    finally:
+        await e.close()
+    assert set(found) == {a.fingerprint for a in alerts}
+    assert len(standin.requests) == 3
+    prompts = [r.body["messages"][1]["content"] for r in standin.requests]
+    assert all(p.count('"alertname"') == 1 for p in prompts), "an alert's call carried other alerts"
+
+
+async def test_the_key_comes_from_api_key_file_and_an_unreadable_one_is_a_config_error(
+    tmp_path: Path, standin: LLMStandIn
+) -> None:
+    from ampp.config.errors import ConfigError
+
+    from tests.support.engine_app import engine_client
+
+    key = tmp_path / "llm-key"
+    key.write_text("sk-from-a-secret\n", encoding="utf-8")
+    config = f"""
+ai: {{enabled: true, provider: openai, base_url: "{standin.url}/v1", api_key_file: {key}}}
+alerting:
+  route: {{receiver: r}}
+  receivers: [{{name: r}}]
+"""
+    async with engine_client(tmp_path, config) as (engine, _):
+        assert engine.enricher is not None
+        await engine.enricher.enrich(group(), now_ns())
+    assert standin.requests[0].headers["authorization"] == "Bearer sk-from-a-secret"
+    key.unlink()
+    with pytest.raises(ConfigError, match=r"ai.api_key_file: cannot read the key"):
+        (tmp_path / "again").mkdir()
+        async with engine_client(tmp_path / "again", config):
+            pass
