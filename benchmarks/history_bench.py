@@ -9,7 +9,7 @@
    (a few flap a lot, most fire once or twice), notifications from 10 receivers (some failing
    and retried), alerts silenced and inhibited, silences created by 20 people, over 14 days.
    Events go in with COPY; the summary tables are then built by the engine's own migration
-   backfill (ampp.store.postgres.history.prepare), and the result is VACUUM ANALYZEd. A database
+   backfill (ampp.store.postgres.history.write.prepare), and the result is VACUUM ANALYZEd. A database
    that already holds the same fill is reused (``--refill`` forces a new one).
 2. Starts `ampp serve` on that database with Redis as its L2 cache (a Redis database of its
    own, flushed first) and measures, over HTTP from this process, typical queries:
@@ -245,8 +245,9 @@ def _db_url(admin_url: str, name: str) -> str:
 
 async def ensure_fill(admin_url: str, fill: Fill, refill: bool) -> tuple[str, Fill, dict[str, Any]]:
     """The benchmark database, filled; reused when it already holds the same fill."""
-    from ampp.store.postgres import history as history_postgres
-    from ampp.store.postgres.storage import PostgresStorage, init_connection
+    from ampp.store.postgres.codec import init_connection
+    from ampp.store.postgres.history import write as history_write
+    from ampp.store.postgres.storage import PostgresStorage
 
     url = _db_url(admin_url, DATABASE)
     admin = await asyncpg.connect(admin_url)
@@ -292,7 +293,7 @@ async def ensure_fill(admin_url: str, fill: Fill, refill: bool) -> tuple[str, Fi
         # What a migration does for events stored before the summary existed, timed.
         t0 = time.monotonic()
         await conn.execute("INSERT INTO history_summary_pending SELECT max(id) FROM history_events")
-        await history_postgres.prepare(conn)
+        await history_write.prepare(conn)
         stats["summary_s"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
         await conn.execute("VACUUM ANALYZE")

@@ -224,9 +224,9 @@ def test_history_matches_the_reference(
     backend: str, seed: int, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if seed == 2:  # PostgreSQL: find the noisiest by probing the busiest alerts, not by a scan
-        from ampp.store.postgres import history as history_postgres
+        from ampp.store.postgres.history import report as history_report
 
-        monkeypatch.setattr(history_postgres, "NOISIEST_SCAN_SPAN_S", 0)
+        monkeypatch.setattr(history_report, "NOISIEST_SCAN_SPAN_S", 0)
     events = make_events(seed)
     storage = _run(_fill(backend, events, seed))
     try:
@@ -305,7 +305,7 @@ def test_report_flapping_at_the_window_start(backend: str, loop: asyncio.Abstrac
 
 def test_summary_built_for_events_stored_before_it(tmp_path: Path, loop: asyncio.AbstractEventLoop) -> None:
     """A database whose events predate the summary (the migration's backfill) answers the same."""
-    from ampp.store.sqlite.storage import HISTORY_MIGRATIONS, migrate
+    from ampp.store.sqlite.schema import HISTORY_MIGRATIONS, migrate
 
     events = make_events(7)
     path = tmp_path / "history.db"
@@ -434,11 +434,11 @@ def test_retention_forgets_label_values_and_appends_bring_them_back(
 
 
 def test_a_first_change_is_summarized_as_the_general_case_would() -> None:
-    from ampp.store.sqlite import history as history_sqlite
+    from ampp.store.sqlite.history import write as history_write
 
     t = T0 + 123
-    fast: tuple[object, ...] = ("f", {}, 1, 1, t, [t], history_sqlite._FIRST_SPANS)
-    assert fast == history_sqlite._fingerprint_row("f", {}, 1, *flap_state([t]))
+    fast: tuple[object, ...] = ("f", {}, 1, 1, t, [t], history_write._FIRST_SPANS)
+    assert fast == history_write._fingerprint_row("f", {}, 1, *flap_state([t]))
 
 
 def test_flap_spans() -> None:

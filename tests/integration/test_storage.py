@@ -28,10 +28,12 @@ from ampp.model.silence import Silence
 from ampp.model.timefmt import ZERO, now_ns, parse_rfc3339
 from ampp.store.base import Storage
 from ampp.store.factory import StorageConfigError, migrate, open_storage
-from ampp.store.postgres.storage import CLAIM_DELIVERIES, MIGRATIONS, PostgresStorage
+from ampp.store.postgres.delivery import CLAIM
+from ampp.store.postgres.schema import MIGRATIONS
+from ampp.store.postgres.storage import PostgresStorage
 from ampp.store.records import NflogEntry
-from ampp.store.sqlite.storage import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
-from ampp.store.sqlite.storage import MIGRATIONS as SQLITE_MIGRATIONS
+from ampp.store.sqlite.schema import HISTORY_MIGRATIONS as SQLITE_HISTORY_MIGRATIONS
+from ampp.store.sqlite.schema import STATE_MIGRATIONS as SQLITE_MIGRATIONS
 from ampp.store.sqlite.storage import SQLiteStorage
 
 from tests.integration import services as svc
@@ -474,7 +476,7 @@ async def test_postgres_delivery_claims_are_exclusive(pg_url: str) -> None:
 
         async def claim(replica: str) -> list[int]:
             async with s.pool.acquire() as conn, conn.transaction():
-                rows = await conn.fetch(CLAIM_DELIVERIES, replica, 30.0, 30)
+                rows = await conn.fetch(CLAIM, replica, 30.0, 30)
                 await asyncio.sleep(0.2)  # hold the row locks while the other replica claims
                 return [r["id"] for r in rows]
 
@@ -486,7 +488,7 @@ async def test_postgres_delivery_claims_are_exclusive(pg_url: str) -> None:
         await s.pool.execute(
             "UPDATE delivery_queue SET claimed_until = now() - interval '1s' WHERE id = $1", one[0]
         )
-        again = await s.pool.fetch(CLAIM_DELIVERIES, "r3", 30.0, 10)
+        again = await s.pool.fetch(CLAIM, "r3", 30.0, 10)
         assert [(r["id"], r["attempts"], r["payload"]["ü"]) for r in again] == [(one[0], 2, "é")]
     finally:
         await s.close()

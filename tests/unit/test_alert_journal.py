@@ -13,7 +13,7 @@ import pytest
 from ampp.model.alert import Alert
 from ampp.store.sqlite import alert_journal
 from ampp.store.sqlite import storage as sqlite_storage
-from ampp.store.sqlite.storage import MIGRATIONS, migrate
+from ampp.store.sqlite.schema import STATE_MIGRATIONS, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +61,7 @@ def test_load_after_any_folds_is_the_last_change_of_each_alert(
     path = tmp_path / "state.db"
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, MIGRATIONS)
+    migrate(conn, STATE_MIGRATIONS)
     model: dict[str, tuple[Any, ...]] = {}
     for i, changes in enumerate(batches):
         puts, deletes = _batch(changes)
@@ -80,7 +80,7 @@ def test_load_after_any_folds_is_the_last_change_of_each_alert(
 
 def test_a_fold_takes_about_the_changes_asked_and_always_one_entry(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
-    migrate(conn, MIGRATIONS)
+    migrate(conn, STATE_MIGRATIONS)
     for n in (3, 3, 3):
         alert_journal.append(conn, [_row(f"{i:016x}", 1) for i in range(n)], [])
     assert alert_journal.fold(conn, 1) == 3  # the first entry, though it holds more than asked
@@ -92,7 +92,7 @@ def test_a_fold_takes_about_the_changes_asked_and_always_one_entry(tmp_path: Pat
 def test_a_batch_with_a_nul_keeps_it_and_comes_after_the_journal(tmp_path: Path) -> None:
     # SQLite's JSON would end the generator URL at the NUL: that batch skips the journal.
     conn = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
-    migrate(conn, MIGRATIONS)
+    migrate(conn, STATE_MIGRATIONS)
     alert_journal.append(conn, [_row(_FPS[0], 1), _row(_FPS[1], 1)], [])
     nul = (*_row(_FPS[0], 2)[:5], "http://g/\x00after", *_row(_FPS[0], 2)[6:])
     alert_journal.append(conn, [nul], [_FPS[1]])
@@ -104,7 +104,7 @@ def test_a_batch_with_a_nul_keeps_it_and_comes_after_the_journal(tmp_path: Path)
 
 def test_a_failed_fold_leaves_the_journal_as_it_was(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
-    migrate(conn, MIGRATIONS)
+    migrate(conn, STATE_MIGRATIONS)
     alert_journal.append(conn, [_row(_FPS[0], 1)], [])
     # A row the alerts table refuses (NOT NULL labels) makes the fold fail part way.
     bad = '{"put": [["ff", null]], "del": []}'

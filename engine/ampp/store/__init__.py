@@ -7,8 +7,10 @@
   (the delivery queue's invariants and enqueue decision; the history summary and the
   /history WHERE clause);
 - ``history_query``: a /history query and the answers the backends give;
-- ``sqlite/``: the embedded default (``sqlite.storage.SQLiteStorage``);
-- ``postgres/``: the production store replicas share (``postgres.storage.PostgresStorage``);
+- ``sqlite/``, ``postgres/``: the embedded default (``sqlite.storage.SQLiteStorage``) and the
+  production store replicas share (``postgres.storage.PostgresStorage``), each with its
+  ``delivery`` queue, its ``history/`` (``write``, ``read``, ``report``) and its ``schema``,
+  whose versions are the SQL files of its ``migrations/`` (see ``migrations``);
 - ``factory``: which backend the flags and config.yaml choose; ``writebehind``: group commit
   of alert changes; ``codec``: time and row encodings.
 """

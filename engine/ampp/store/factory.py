@@ -80,15 +80,15 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
     """
     t = _target(url, path, settings)
     if t.sqlite_path is not None:
-        from .sqlite.storage import HISTORY_MIGRATIONS, MIGRATIONS
-        from .sqlite.storage import migrate as migrate_sqlite
+        from .sqlite.schema import HISTORY_MIGRATIONS, STATE_MIGRATIONS
+        from .sqlite.schema import migrate as migrate_sqlite
 
         directory = t.sqlite_path
 
         def run() -> int:
             os.makedirs(directory, exist_ok=True)
             versions = []
-            for name, migrations in (("ampp.db", MIGRATIONS), ("history.db", HISTORY_MIGRATIONS)):
+            for name, migrations in (("ampp.db", STATE_MIGRATIONS), ("history.db", HISTORY_MIGRATIONS)):
                 conn = sqlite3.connect(os.path.join(directory, name), isolation_level=None)
                 try:
                     conn.execute("PRAGMA journal_mode=WAL")
@@ -102,7 +102,7 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
 
     import asyncpg
 
-    from .postgres.storage import migrate as migrate_pg
+    from .postgres.schema import migrate as migrate_pg
 
     conn = await asyncpg.connect(
         t.dsn, timeout=10, server_settings={"application_name": "ampp-migrate"}, **t.connect

@@ -1,14 +1,8 @@
 """PostgreSQL storage through asyncpg: the production store that several replicas share.
 
-Times are kept as ``timestamptz`` (microseconds, queryable with SQL and Grafana) plus a
-``*_ns`` column with the sub-microsecond rest (0-999), so the engine's int nanoseconds round-trip
-exactly, Go's zero time (year 1, beyond int64 nanoseconds) included. Every pool connection
-carries two codecs: ``timestamptz`` is a Python int of Unix *microseconds* (exact, no
-datetime), and ``jsonb`` is encoded and decoded with orjson.
-
-Migrations are append-only, run on ``open()``, one transaction each, serialized across replicas
-by a transaction-scoped advisory lock; they never drop or rewrite data, so a replica on the
-previous version keeps working while a newer one migrates (rolling upgrades).
+The store itself: a connection pool that ``open()`` creates and migrates (schema), the
+alerts, silences and notification log (here), the delivery queue (delivery) and the history
+(history/). Values cross as codec says.
 """
 
 from __future__ import annotations
@@ -17,190 +11,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
-import orjson
-from asyncpg.pool import PoolConnectionProxy
 
 from ...config.matchers import MatchType, new_matcher
 from ...model.alert import Alert
 from ...model.labels import share_values
 from ...model.silence import Silence
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
-from ..records import HISTORY_FIELDS, HistoryEvent, NflogEntry
-from . import delivery, history
-
-if TYPE_CHECKING:
-    from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
+from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
+from ..records import HistoryEvent, NflogEntry
+from . import delivery
+from .codec import init_connection, join_ns, split_ns
+from .history import read as history_read
+from .history import report as history_report
+from .history import write as history_write
+from .schema import migrate
 
 log = logging.getLogger(__name__)
 
-# pg_advisory_xact_lock key for migrations: b"amppmigr" as a (positive) bigint.
-MIGRATION_LOCK = int.from_bytes(b"amppmigr", "big")
-
-_US_2000 = 946_684_800_000_000  # PostgreSQL's timestamp epoch (2000-01-01) in Unix microseconds
-
-MIGRATIONS: list[str] = [
-    # 1: the engine's own state (what the SQLite store keeps, same meaning)
-    """
-    CREATE TABLE alerts (
-        fingerprint TEXT PRIMARY KEY,
-        labels JSONB NOT NULL,
-        annotations JSONB NOT NULL,
-        starts_at TIMESTAMPTZ NOT NULL,
-        starts_at_ns SMALLINT NOT NULL CHECK (starts_at_ns BETWEEN 0 AND 999),
-        ends_at TIMESTAMPTZ NOT NULL,
-        ends_at_ns SMALLINT NOT NULL CHECK (ends_at_ns BETWEEN 0 AND 999),
-        generator_url TEXT NOT NULL,
-        updated_at TIMESTAMPTZ NOT NULL,
-        updated_at_ns SMALLINT NOT NULL CHECK (updated_at_ns BETWEEN 0 AND 999),
-        timeout BOOLEAN NOT NULL
-    );
-    COMMENT ON COLUMN alerts.starts_at_ns IS 'nanoseconds beyond the microsecond in starts_at';
-    CREATE INDEX alerts_labels ON alerts USING GIN (labels);
-    CREATE INDEX alerts_ends_at ON alerts (ends_at);
-
-    CREATE TABLE silences (
-        id TEXT PRIMARY KEY,
-        matchers JSONB NOT NULL,
-        starts_at TIMESTAMPTZ NOT NULL,
-        starts_at_ns SMALLINT NOT NULL CHECK (starts_at_ns BETWEEN 0 AND 999),
-        ends_at TIMESTAMPTZ NOT NULL,
-        ends_at_ns SMALLINT NOT NULL CHECK (ends_at_ns BETWEEN 0 AND 999),
-        updated_at TIMESTAMPTZ NOT NULL,
-        updated_at_ns SMALLINT NOT NULL CHECK (updated_at_ns BETWEEN 0 AND 999),
-        created_by TEXT NOT NULL,
-        comment TEXT NOT NULL,
-        annotations JSONB NOT NULL DEFAULT '{}'
-    );
-    COMMENT ON COLUMN silences.matchers IS 'API v2 shape: [{"name","value","isRegex","isEqual"}]';
-    CREATE INDEX silences_ends_at ON silences (ends_at);
-
-    CREATE TABLE nflog (
-        group_key TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        integration TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        firing JSONB NOT NULL,
-        resolved JSONB NOT NULL,
-        "timestamp" TIMESTAMPTZ NOT NULL,
-        timestamp_ns SMALLINT NOT NULL CHECK (timestamp_ns BETWEEN 0 AND 999),
-        expires_at TIMESTAMPTZ NOT NULL,
-        expires_at_ns SMALLINT NOT NULL CHECK (expires_at_ns BETWEEN 0 AND 999),
-        PRIMARY KEY (group_key, receiver, integration, idx)
-    );
-    COMMENT ON COLUMN nflog.firing IS 'sorted alert fingerprints (uint64 numbers)';
-    CREATE INDEX nflog_expires_at ON nflog (expires_at);
-    """,
-    # 2: append-only history and the durable delivery queue (tables only; wired later)
-    """
-    CREATE TABLE history_events (
-        id BIGSERIAL PRIMARY KEY,
-        at TIMESTAMPTZ NOT NULL,
-        at_ns SMALLINT NOT NULL DEFAULT 0 CHECK (at_ns BETWEEN 0 AND 999),
-        kind TEXT NOT NULL,
-        fingerprint TEXT,
-        labels JSONB NOT NULL DEFAULT '{}',
-        annotations JSONB NOT NULL DEFAULT '{}',
-        group_key TEXT,
-        receiver TEXT,
-        integration TEXT,
-        outcome TEXT,
-        latency_ms DOUBLE PRECISION,
-        error TEXT,
-        silence_id TEXT,
-        actor TEXT,
-        comment TEXT,
-        replica TEXT,
-        details JSONB
-    );
-    COMMENT ON TABLE history_events IS
-        'append-only: alert state changes, notifications sent/failed, silence changes; '
-        'deleted only by the retention job, oldest first, in bounded batches';
-    COMMENT ON COLUMN history_events.kind IS
-        'alert.firing, alert.resolved, notify.sent, notify.failed, silence.created, ...';
-    CREATE INDEX history_events_at ON history_events (at, id);
-    CREATE INDEX history_events_kind_at ON history_events (kind, at);
-    CREATE INDEX history_events_fingerprint_at ON history_events (fingerprint, at)
-        WHERE fingerprint IS NOT NULL;
-    CREATE INDEX history_events_receiver_at ON history_events (receiver, at)
-        WHERE receiver IS NOT NULL;
-    CREATE INDEX history_events_silence_at ON history_events (silence_id, at)
-        WHERE silence_id IS NOT NULL;
-    CREATE INDEX history_events_labels ON history_events USING GIN (labels jsonb_path_ops);
-
-    CREATE TABLE delivery_queue (
-        id BIGSERIAL PRIMARY KEY,
-        key TEXT NOT NULL,
-        payload JSONB NOT NULL,
-        state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'inflight', 'done', 'dead')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        claimed_by TEXT,
-        claimed_until TIMESTAMPTZ,
-        last_error TEXT,
-        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
-    );
-    COMMENT ON COLUMN delivery_queue.key IS
-        'idempotency key (group key, receiver, integration, idx, flush); one live row per key';
-    CREATE UNIQUE INDEX delivery_queue_live_key ON delivery_queue (key)
-        WHERE state IN ('pending', 'inflight');
-    CREATE INDEX delivery_queue_due ON delivery_queue (next_attempt_at) WHERE state = 'pending';
-    CREATE INDEX delivery_queue_lease ON delivery_queue (claimed_until) WHERE state = 'inflight';
-    CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
-        WHERE state IN ('done', 'dead');
-    """,
-    # 3: the occurrence summary /history and /report read (history)
-    history.MIGRATION,
-    # 4: the delivery queue's target columns and done outcome (delivery)
-    delivery.MIGRATION,
-    # 5: indexes that let /history counts and /report read no rows (history)
-    history.READ_INDEXES,
-]
-
-CLAIM_DELIVERIES = delivery.CLAIM
-"""How a replica claims due deliveries (see delivery; kept under this name)."""
-
-
-# -- row encodings ---------------------------------------------------------------------------
-def split_ns(ns: int) -> tuple[int, int]:
-    """Unix nanoseconds -> (Unix microseconds for a timestamptz, the 0-999 rest)."""
-    return divmod(ns, 1000)
-
-
-def join_ns(us: int, rest: int) -> int:
-    return us * 1000 + rest
-
-
-def _ts_encode(us: int) -> tuple[int]:
-    return (us - _US_2000,)
-
-
-def _ts_decode(value: tuple[int]) -> int:
-    return value[0] + _US_2000
-
-
-def _jsonb_encode(value: Any) -> bytes:
-    return b"\x01" + orjson.dumps(value)  # jsonb binary format: version 1, then the text
-
-
-def _jsonb_decode(data: bytes) -> Any:
-    return orjson.loads(data[1:])
-
-
-async def init_connection(conn: asyncpg.Connection[Any]) -> None:
-    """Codecs for every connection: timestamptz as int Unix microseconds, jsonb via orjson."""
-    await conn.set_type_codec(
-        "timestamptz", schema="pg_catalog", encoder=_ts_encode, decoder=_ts_decode, format="tuple"
-    )
-    await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=_jsonb_encode, decoder=_jsonb_decode, format="binary"
-    )
-
-
+# -- rows ------------------------------------------------------------------------------------
 _MATCH_FLAGS = {
     MatchType.EQUAL: (False, True),
     MatchType.NOT_EQUAL: (False, False),
@@ -287,36 +118,6 @@ DELETE FROM nflog n
  USING unnest($1::text[], $2::text[], $3::text[], $4::int4[]) AS d(g, r, i, x)
  WHERE n.group_key = d.g AND n.receiver = d.r AND n.integration = d.i AND n.idx = d.x
 """
-
-
-# -- migrations ------------------------------------------------------------------------------
-async def migrate(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any]) -> int:
-    """Apply the migrations not yet applied, each in its own transaction; return the version.
-
-    Every transaction first takes the advisory lock, so replicas starting together apply each
-    migration once; the others wait, then see it done. A database migrated by a newer release
-    (version above ours) is left alone: migrations only add, so this release still works.
-    """
-    version = 0
-    for target, sql in enumerate(MIGRATIONS, start=1):
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
-            version = int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
-            if version >= target:
-                continue
-            log.info("applying PostgreSQL migration version=%d", target)
-            await conn.execute(sql)
-            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", target)
-            version = target
-    if version > len(MIGRATIONS):
-        log.warning("PostgreSQL schema version %d is newer than this release's %d", version, len(MIGRATIONS))
-    await history.prepare(conn)  # summarize the events a migration left pending
-    return version
 
 
 # -- the store -------------------------------------------------------------------------------
@@ -544,37 +345,24 @@ class PostgresStorage:
     async def append_history(self, events: Sequence[HistoryEvent]) -> None:
         if not events:
             return
-        rows = []
-        for e in events:
-            us, rest = split_ns(e.at)
-            rows.append(
-                (
-                    us, rest, e.kind, e.fingerprint, e.labels or {}, e.annotations or {}, e.group_key,
-                    e.receiver, e.integration, e.outcome, e.latency_ms, e.error, e.silence_id, e.actor,
-                    e.comment, e.details,
-                )
-            )  # fmt: skip
-        cols = "at, at_ns, " + ", ".join(HISTORY_FIELDS[1:])
-        params = ", ".join(f"${i}" for i in range(1, 17))
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.executemany(f"INSERT INTO history_events ({cols}) VALUES ({params})", rows)
-            await history.apply(conn, events)  # the summary, in the same transaction
+            await history_write.append(conn, events)
 
     async def delete_history_before(self, cutoff: int, limit: int) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await history.delete_before(conn, split_ns(cutoff)[0], limit)
+            return await history_write.delete_before(conn, split_ns(cutoff)[0], limit)
 
     async def prune_label_values(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await history.prune_label_values(conn)
+            return await history_write.prune_label_values(conn)
 
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
-        return await history.history(self.pool, query, now)
+        return await history_read.history(self.pool, query, now)
 
     async def history_report(
         self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
     ) -> Report:
-        return await history.report(self.pool, from_, to, flap_threshold, flap_window_s)
+        return await history_report.report(self.pool, from_, to, flap_threshold, flap_window_s)
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
-        return await history.timeline(self.pool, fingerprint, limit)
+        return await history_read.timeline(self.pool, fingerprint, limit)

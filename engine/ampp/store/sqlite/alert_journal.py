@@ -24,14 +24,6 @@ import orjson
 
 from .batch import JSON_NUL, insert_rows, transaction
 
-MIGRATION = """
-    CREATE TABLE alert_journal (
-        seq INTEGER PRIMARY KEY,
-        changes INTEGER NOT NULL,
-        doc TEXT NOT NULL
-    )
-"""
-
 UPSERT_ALERT = (
     "ON CONFLICT(fingerprint) DO UPDATE SET "
     "labels=excluded.labels, annotations=excluded.annotations, starts_at=excluded.starts_at, "

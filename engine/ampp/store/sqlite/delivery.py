@@ -29,19 +29,6 @@ from ..delivery_common import (
 )
 from ..records import NflogEntry
 
-MIGRATION = """
-ALTER TABLE delivery_queue ADD COLUMN group_key TEXT;
-ALTER TABLE delivery_queue ADD COLUMN receiver TEXT;
-ALTER TABLE delivery_queue ADD COLUMN integration TEXT;
-ALTER TABLE delivery_queue ADD COLUMN idx INTEGER;
-ALTER TABLE delivery_queue ADD COLUMN outcome TEXT;
-CREATE INDEX delivery_queue_target ON delivery_queue (group_key, receiver, integration, idx, id);
-CREATE INDEX delivery_queue_state ON delivery_queue (state, id);
-CREATE INDEX delivery_queue_receiver ON delivery_queue (receiver, state, id);
-"""
-"""3: the target as columns (claims keep one notification per target in flight, the API lists
-by receiver) and why a finished row is done. No semicolons inside: migrate() splits on them."""
-
 COLUMNS = (
     "id, key, state, attempts, next_attempt_at, claimed_by, claimed_until, last_error, outcome, "
     "created_at, updated_at, group_key, receiver, integration, idx, payload"

@@ -28,8 +28,8 @@ from typing import IO, Any
 
 from ... import logs
 from ..records import HistoryEvent
-from . import history
 from .batch import transaction
+from .history import write as history_write
 
 log = logging.getLogger("ampp.history_worker")
 
@@ -87,8 +87,8 @@ class HistoryWorker:
             with transaction(self.conn):
                 for i in range(0, len(rows), CHUNK):
                     part = rows[i : i + CHUNK]
-                    history.insert_events(self.conn, part)
-                    new = history.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
+                    history_write.insert_events(self.conn, part)
+                    new = history_write.apply(self.conn, [HistoryEvent(*r) for r in part], self.known)
                     hashes = set(map(hash, new))
                     added |= hashes
                     self.known |= hashes  # later chunks need not write them again
@@ -105,11 +105,11 @@ class HistoryWorker:
 
     def delete_before(self, cutoff: int, limit: int) -> int:
         with transaction(self.conn):
-            return history.delete_before(self.conn, cutoff, limit)
+            return history_write.delete_before(self.conn, cutoff, limit)
 
     def prune_label_values(self) -> int:
         with transaction(self.conn):
-            n = history.prune_label_values(self.conn)
+            n = history_write.prune_label_values(self.conn)
         self.known.clear()  # it may name a value just deleted: appends would not write it again
         return n
 
@@ -141,7 +141,7 @@ def serve(path: str, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
-    history.prepare(conn)
+    history_write.prepare(conn)
     worker = HistoryWorker(conn)
     stdout.write(encode((True, os.getpid())))  # ready
     stdout.flush()

@@ -26,126 +26,18 @@ from ...model.timefmt import now_ns
 from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
 from ..records import HistoryEvent, NflogEntry
-from . import alert_journal, delivery, history
+from . import alert_journal, delivery
 from .batch import transaction
+from .history import read as history_read
+from .history import report as history_report
 from .history_writer import HistoryWriter, HistoryWriterLost
+from .schema import HISTORY_MIGRATIONS, STATE_MIGRATIONS, migrate
 
 if TYPE_CHECKING:
     from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-MIGRATIONS: list[str] = [
-    # 1: the engine's own state
-    """
-    CREATE TABLE alerts (
-        fingerprint TEXT PRIMARY KEY,
-        labels BLOB NOT NULL,
-        annotations BLOB NOT NULL,
-        starts_at INTEGER NOT NULL,
-        ends_at INTEGER NOT NULL,
-        generator_url TEXT NOT NULL,
-        updated_at INTEGER NOT NULL,
-        timeout INTEGER NOT NULL
-    );
-    CREATE TABLE silences (
-        id TEXT PRIMARY KEY,
-        matchers BLOB NOT NULL,
-        starts_at INTEGER NOT NULL,
-        ends_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        created_by TEXT NOT NULL,
-        comment TEXT NOT NULL
-    );
-    CREATE TABLE nflog (
-        group_key TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        integration TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        firing BLOB NOT NULL,
-        resolved BLOB NOT NULL,
-        timestamp INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        PRIMARY KEY (group_key, receiver, integration, idx)
-    );
-    """,
-    # 2: the durable delivery queue (same table as PostgreSQL's). Times are Unix nanoseconds.
-    # No semicolons inside: migrate() splits on them.
-    """
-    CREATE TABLE delivery_queue (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        key TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'inflight', 'done', 'dead')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL,
-        claimed_by TEXT,
-        claimed_until INTEGER,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-    );
-    CREATE UNIQUE INDEX delivery_queue_live_key ON delivery_queue (key)
-        WHERE state IN ('pending', 'inflight');
-    CREATE INDEX delivery_queue_due ON delivery_queue (next_attempt_at) WHERE state = 'pending';
-    CREATE INDEX delivery_queue_lease ON delivery_queue (claimed_until) WHERE state = 'inflight';
-    CREATE INDEX delivery_queue_finished ON delivery_queue (updated_at)
-        WHERE state IN ('done', 'dead');
-    """,
-    # 3: the delivery queue's target columns and done outcome (delivery)
-    delivery.MIGRATION,
-    # 4: alert changes are appended to a journal and folded into alerts later (alert_journal)
-    alert_journal.MIGRATION,
-]
-
-HISTORY_MIGRATIONS: list[str] = [
-    # 1: append-only history (same columns as PostgreSQL's history_events). Times are Unix
-    # nanoseconds. JSON columns hold TEXT (bind str, not bytes) so SQLite's json_extract and
-    # json_each work on them. No semicolons inside: migrate() splits on them.
-    """
-    CREATE TABLE history_events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        fingerprint TEXT,
-        labels TEXT NOT NULL DEFAULT '{}',
-        annotations TEXT NOT NULL DEFAULT '{}',
-        group_key TEXT,
-        receiver TEXT,
-        integration TEXT,
-        outcome TEXT,
-        latency_ms REAL,
-        error TEXT,
-        silence_id TEXT,
-        actor TEXT,
-        comment TEXT,
-        replica TEXT,
-        details TEXT
-    );
-    CREATE INDEX history_events_at ON history_events (at, id);
-    CREATE INDEX history_events_kind_at ON history_events (kind, at);
-    CREATE INDEX history_events_fingerprint_at ON history_events (fingerprint, at)
-        WHERE fingerprint IS NOT NULL;
-    CREATE INDEX history_events_receiver_at ON history_events (receiver, at)
-        WHERE receiver IS NOT NULL;
-    CREATE INDEX history_events_silence_at ON history_events (silence_id, at)
-        WHERE silence_id IS NOT NULL;
-    CREATE INDEX history_events_alertname_at ON history_events (json_extract(labels, '$.alertname'), at);
-    """,
-    # 2: the occurrence summary /history and /report read (history)
-    history.MIGRATION,
-    # 3: /history reads alertname from alert_occurrences; this index of every event's labels
-    # only cost each insert a JSON parse and a random-key write.
-    "DROP INDEX IF EXISTS history_events_alertname_at",
-    # 4: the last batch the history writer process committed (history_worker)
-    "CREATE TABLE history_writer (last_batch TEXT NOT NULL); INSERT INTO history_writer VALUES ('')",
-]
-"""history.db: a file of its own, written by a process of its own (history_worker), so that
-the history's volume (an event per alert change) never queues in front of the engine's own
-commits, which POST /api/v2/alerts waits for, nor takes the engine's GIL. The engine reads it
-on its own connection and thread."""
 
 FOLD_QUIET_S = 0.2
 """The journal is folded into ``alerts`` once no alert was written for this long..."""
@@ -204,7 +96,7 @@ class SQLiteStorage:
         self.path = os.path.join(directory, "ampp.db")
         self.history_path = os.path.join(directory, "history.db")
         self._directory = directory
-        self._state = _Database(self.path, MIGRATIONS, "sqlite")
+        self._state = _Database(self.path, STATE_MIGRATIONS, "sqlite")
         self._history = _Database(self.history_path, HISTORY_MIGRATIONS, "sqlite-history")
         """history.db's reader (queries); its writer is a process, ``_writer``."""
         self._writer = HistoryWriter(self.history_path, HISTORY_NICE)
@@ -225,7 +117,7 @@ class SQLiteStorage:
         os.makedirs(self._directory, exist_ok=True)
         await self._state.open()
         await self._history.open()  # applies history.db's migrations before the writer starts
-        await self._hrun(history.configure_reader)
+        await self._hrun(history_read.configure_reader)
         self._writer.start()  # in the background; it summarizes what a migration left pending
 
     async def close(self) -> None:
@@ -407,38 +299,19 @@ class SQLiteStorage:
     # The reads wait for the writer to be up: at its start it summarizes what a migration left.
     async def query_history(self, query: HistoryQuery, now: int) -> HistoryPage:
         await self._writer.ready()
-        return await self._hrun(lambda c: history.history(c, query, now))
+        return await self._hrun(lambda c: history_read.history(c, query, now))
 
     async def history_report(
         self, from_: int | None, to: int | None, flap_threshold: int, flap_window_s: float
     ) -> Report:
         await self._writer.ready()
-        return await self._hrun(lambda c: history.report(c, from_, to, flap_threshold, flap_window_s))
+        return await self._hrun(lambda c: history_report.report(c, from_, to, flap_threshold, flap_window_s))
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
         await self._writer.ready()
-        return await self._hrun(lambda c: history.timeline(c, fingerprint, limit))
+        return await self._hrun(lambda c: history_read.timeline(c, fingerprint, limit))
 
 
 def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
     with transaction(conn):
         conn.executemany(sql, rows)
-
-
-def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
-    """Apply the migrations not yet applied; return the schema version."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-    current = 0
-    for version, sql in enumerate(MIGRATIONS if migrations is None else migrations, start=1):
-        with transaction(conn):
-            # Read inside the write lock: another process may have just applied it.
-            row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
-            current = int(row[0])
-            if version <= current:
-                continue
-            for statement in sql.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
-        current = version
-    return current
