@@ -1,4 +1,4 @@
-"""The records the engine stores and the interfaces it stores them through.
+"""The interfaces the engine keeps its state through (the records themselves: store.records).
 
 One narrow Protocol per part of the engine that keeps state, declared here and used where it
 is needed (Alertmanager's provider/ interfaces): the alert write-behind sees AlertStorage, the

@@ -1,8 +1,8 @@
 """PostgreSQL storage through asyncpg: the production store that several replicas share.
 
-The store itself: a connection pool that ``open()`` creates and migrates (schema), the
-alerts, silences and notification log (here), the delivery queue (delivery) and the history
-(history/). Values cross as codec says.
+A connection pool that ``open()`` creates and migrates (postgres.schema); the alerts, silences
+and notification log are written here, the delivery queue in postgres.delivery and the
+history in postgres.history. How times and JSON cross to PostgreSQL: postgres.codec.
 """
 
 from __future__ import annotations

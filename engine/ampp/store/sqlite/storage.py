@@ -3,7 +3,9 @@
 Two files: ``ampp.db`` (alerts, silences, notification log, delivery queue) and ``history.db``
 (the append-only history), each with one connection on its own thread that serializes its
 statements; the event loop only awaits. WAL with synchronous=NORMAL makes each commit survive a
-kill -9 of the process.
+kill -9 of the process. Their schemas are sqlite.schema's; the delivery queue is written in
+sqlite.delivery, the alerts through sqlite.alert_journal, the history by a process of its own
+(sqlite.history_writer) and read here through sqlite.history.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +27,7 @@ from ...model.silence import Silence
 from ...model.timefmt import now_ns
 from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 from ..records import HistoryEvent, NflogEntry
 from . import alert_journal, delivery
 from .batch import transaction
@@ -32,9 +35,6 @@ from .history import read as history_read
 from .history import report as history_report
 from .history_writer import HistoryWriter, HistoryWriterLost
 from .schema import HISTORY_MIGRATIONS, STATE_MIGRATIONS, migrate
-
-if TYPE_CHECKING:
-    from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
