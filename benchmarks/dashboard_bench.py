@@ -45,7 +45,7 @@ route:
 receivers: [{name: default}]
 """
 
-FILTERS = ['severity="critical"', 'alertname=~"Alert0[0-4].*"', 'instance!~"host-[0-9]*1"']
+FILTERS = ['severity="critical"', 'alertname=~"Alert00[0-4].*"', 'instance!~"host-[0-9]*1"']
 
 
 def alerts(count: int, groups: int) -> list[dict[str, Any]]:
