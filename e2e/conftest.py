@@ -28,8 +28,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.integration.services import pg_url, services  # noqa: E402
+from tests.support.prereq import (  # noqa: E402
+    pytest_collection_modifyitems,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
-__all__ = ["pg_url", "services"]  # fixtures: PostgreSQL (scripts/services.sh), for the operator's storage
+__all__ = [
+    "pg_url",  # fixtures: PostgreSQL (scripts/services.sh), for the operator's storage
+    "pytest_collection_modifyitems",  # hooks: no skip under CI, every test in a tier
+    "pytest_make_collect_report",
+    "pytest_runtest_makereport",
+    "services",
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
 """Shared fixtures: run one scenario against the real Alertmanager and against `ampp serve`.
 
 AMPP_TEST_SERVERS (comma-separated, default "reference,ampp") chooses which servers the
-parametrized tests run against. "ampp" is skipped, with the reason, while the `ampp` package
-(ampp.cli) is not importable; "reference" is skipped where Debian's Alertmanager is missing.
+parametrized tests run against. Both need Debian's Alertmanager and amtool (the "ampp" runs
+compare with amtool's view): without them the tests skip, and fail under CI.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,27 +17,9 @@ from tests.integration.services import pg_url, services
 
 __all__ = ["pg_url", "services"]  # fixtures: PostgreSQL and Redis (scripts/services.sh)
 from tests.support.capture import CaptureServer
-from tests.support.servers import AMTOOL, REFERENCE_BINARY
+from tests.support.prereq import REFERENCE
 
 SERVERS_ENV = "AMPP_TEST_SERVERS"
-
-
-def ampp_available() -> bool:
-    try:
-        return importlib.util.find_spec("ampp.cli") is not None
-    except ImportError:  # the parent package `ampp` itself is missing
-        return False
-
-
-def _reference_available() -> bool:
-    return os.access(REFERENCE_BINARY, os.X_OK) and os.access(AMTOOL, os.X_OK)
-
-
-SKIP_AMPP_REASON = (
-    "ampp is not importable yet (importlib.util.find_spec('ampp.cli') found nothing); "
-    "run with PYTHONPATH=engine once `ampp serve` exists"
-)
-SKIP_REFERENCE_REASON = f"{REFERENCE_BINARY} or {AMTOOL} missing (apt-get install prometheus-alertmanager)"
 
 
 def selected_servers() -> list[str]:
@@ -51,14 +32,8 @@ def selected_servers() -> list[str]:
 
 
 def server_params() -> list[object]:
-    """pytest params for the selected server kinds, with clean skips for missing ones."""
-    params: list[object] = []
-    for kind in selected_servers():
-        marks = [pytest.mark.skipif(not _reference_available(), reason=SKIP_REFERENCE_REASON)]
-        if kind == "ampp":
-            marks.append(pytest.mark.skipif(not ampp_available(), reason=SKIP_AMPP_REASON))
-        params.append(pytest.param(kind, marks=marks, id=kind))
-    return params
+    """pytest params for the selected server kinds, skipped where the reference is missing."""
+    return [pytest.param(kind, marks=[REFERENCE.mark()], id=kind) for kind in selected_servers()]
 
 
 @pytest.fixture(scope="module", params=server_params())

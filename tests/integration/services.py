@@ -21,6 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support.prereq import SERVICES_INSTALL
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "services.sh"
 PG_ENV = "AMPP_TEST_PG_URL"
@@ -99,11 +101,12 @@ def drop_database(admin_url: str, url: str) -> None:
 # -- the fixtures (the integration and e2e tiers both import them into their namespace) -------
 @pytest.fixture(scope="session")
 def services() -> Services:
-    """PostgreSQL and Redis for the session; skips (with the script's error) where they cannot run."""
+    """PostgreSQL and Redis for the session; skips (fails under CI) with the script's error
+    where they cannot run."""
     try:
         return start_services()
     except ServicesUnavailable as e:
-        pytest.skip(f"PostgreSQL/Redis unavailable: {e}")
+        pytest.skip(f"PostgreSQL and Redis are not running ({e}): {SERVICES_INSTALL}")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ reference reports in GET /api/v2/alerts for each stored label set must equal our
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,15 +16,10 @@ from ampp.model.fingerprint import fingerprint, fingerprint_hex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.servers import REFERENCE_BINARY, run_server
+from tests.support.prereq import REFERENCE
+from tests.support.servers import run_server
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not os.access(REFERENCE_BINARY, os.X_OK),
-        reason=f"{REFERENCE_BINARY} missing (apt-get install prometheus-alertmanager)",
-    ),
-]
+pytestmark = [pytest.mark.integration, REFERENCE.mark()]
 
 CONFIG = """\
 route:

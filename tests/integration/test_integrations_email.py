@@ -18,6 +18,7 @@ from ampp.notify.integrations.email import EmailIntegration
 from ampp.notify.stage import FlushContext, NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.prereq import GO, GO_1_19, REFERENCE
 from tests.support.servers import run_server
 from tests.support.vendors import (
     EXTERNAL_URL,
@@ -30,14 +31,11 @@ from tests.support.vendors import (
     api_alerts,
     make_cert,
     post_alerts,
-    reference_available,
     reference_config,
     to_alerts,
 )
 
 pytestmark = pytest.mark.integration
-
-pytest.importorskip("aiosmtpd", reason="the SMTP stand-in needs aiosmtpd (the test extra)")
 
 
 @pytest.fixture(scope="module")
@@ -321,8 +319,7 @@ def _normalised(mail: Mail) -> tuple[dict[str, str], bytes]:
 def reference_mails(
     tmp_path_factory: pytest.TempPathFactory, cert: tuple[Path, Path]
 ) -> Iterator[tuple[list[Mail], str, SMTPServer]]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
+    REFERENCE.require()
     with SMTPServer(cert=cert, starttls=True, mechanisms=("PLAIN", "LOGIN")) as s:
         config = reference_config(COMPARED.replace("{port}", str(s.port)).replace("{ca}", str(cert[0])))
         with run_server(
@@ -419,14 +416,12 @@ ENCODER_CASES = [
 def test_encoders_match_go(tmp_path: Path) -> None:
     import json
     import os
-    import shutil
     import subprocess
 
     from ampp.notify.integrations._smtp import q_encode, quoted_printable
 
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("no Go toolchain to compare with")
+    GO.require()
+    go = GO_1_19
     (tmp_path / "main.go").write_text(GO_ENCODERS)
     env = {**os.environ, "GO111MODULE": "off", "GOFLAGS": ""}
     done = subprocess.run(

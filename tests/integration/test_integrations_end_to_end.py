@@ -2,8 +2,7 @@
 
 Both get the same alerts; their Slack, PagerDuty, Opsgenie, Discord, Telegram, webhook and
 email receivers point at the same local stand-ins; what each sends must be the same, request
-for request (the webhook's and email's volatile parts aside). Skipped until the pipeline
-builds these integrations (pipeline.SUPPORTED).
+for request (the webhook's and email's volatile parts aside).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import ampp_available
+from tests.support.prereq import REFERENCE
 from tests.support.servers import run_server
 from tests.support.vendors import (
     EXTERNAL_URL,
@@ -27,21 +26,10 @@ from tests.support.vendors import (
     api_alerts,
     make_cert,
     post_alerts,
-    reference_available,
     reference_config,
 )
 
 pytestmark = pytest.mark.integration
-
-KINDS = {"slack", "pagerduty", "opsgenie", "discord", "telegram", "webhook", "email"}
-
-
-def _wired() -> bool:
-    try:
-        from ampp.notify.pipeline import SUPPORTED
-    except ImportError:
-        return False
-    return KINDS <= set(SUPPORTED)
 
 
 RECEIVER = """\
@@ -96,10 +84,7 @@ def _run(kind: str, workdir: Path, cert: tuple[Path, Path]) -> tuple[list[Reques
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
-    if not ampp_available() or not _wired():
-        pytest.skip(f"the pipeline does not build {sorted(KINDS)} yet (ampp.notify.pipeline.SUPPORTED)")
+    REFERENCE.require()
     cert = make_cert(tmp_path_factory.mktemp("e2e-tls"))
     yield {kind: _run(kind, tmp_path_factory.mktemp(f"e2e-{kind}"), cert) for kind in ("reference", "ampp")}
 

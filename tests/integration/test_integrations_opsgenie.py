@@ -14,6 +14,7 @@ from ampp.notify.integrations.opsgenie import OpsGenieIntegration
 from ampp.notify.stage import FlushContext, NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.prereq import REFERENCE
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
@@ -25,7 +26,6 @@ from tests.support.vendors import (
     VendorServer,
     api_alerts,
     capture_reference,
-    reference_available,
     reference_config,
     same_request,
     to_alerts,
@@ -219,8 +219,7 @@ COMPARED = """\
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
+    REFERENCE.require()
     with VendorServer() as v:
         yield capture_reference(
             COMPARED, tmp_path_factory.mktemp("opsgenie-ref"), v, per_notification=3, per_resolved=1

@@ -17,6 +17,7 @@ from ampp.notify.integrations.slack import SlackIntegration
 from ampp.notify.stage import FlushContext, NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.prereq import REFERENCE
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
@@ -28,7 +29,6 @@ from tests.support.vendors import (
     VendorServer,
     api_alerts,
     capture_reference,
-    reference_available,
     reference_config,
     same_request,
     to_alerts,
@@ -293,8 +293,7 @@ COMPARED = """\
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
+    REFERENCE.require()
     with VendorServer() as v:
         yield capture_reference(COMPARED, tmp_path_factory.mktemp("slack-ref"), v)
 

@@ -15,6 +15,7 @@ from ampp.notify.integrations.sns import SNSIntegration
 from ampp.notify.stage import FlushContext, NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.prereq import AWS_SDK_GO, GO, GO_1_19, GO_SRC, REFERENCE
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
@@ -26,7 +27,6 @@ from tests.support.vendors import (
     VendorServer,
     api_alerts,
     capture_reference,
-    reference_available,
     reference_config,
     sns_error,
     to_alerts,
@@ -392,8 +392,7 @@ COMPARED = (
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
+    REFERENCE.require()
     with VendorServer() as v:
         yield capture_reference(COMPARED, tmp_path_factory.mktemp("sns-ref"), v)
 
@@ -460,14 +459,13 @@ func main() {
 def test_signature_matches_aws_sdk_go(tmp_path: Path, url: str, token: str) -> None:
     import datetime as dt
     import os
-    import shutil
     import subprocess
 
     from ampp.notify.integrations._sigv4 import Credentials, sign
 
-    go, gopath = shutil.which("go"), "/usr/share/gocode"
-    if go is None or not Path(gopath, "src/github.com/aws/aws-sdk-go/aws/signer/v4").is_dir():
-        pytest.skip("no Go toolchain or aws-sdk-go source (golang-github-aws-aws-sdk-go-dev)")
+    GO.require()
+    AWS_SDK_GO.require()
+    go, gopath = GO_1_19, str(GO_SRC.parent)
     body = (
         "Action=Publish&Message=h%C3%A9llo+%3C5%25%3E&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A1%3At"
         "&Version=2010-03-31"

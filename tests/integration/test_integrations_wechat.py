@@ -11,6 +11,7 @@ from ampp.notify.integrations.wechat import WechatIntegration
 from ampp.notify.stage import FlushContext, NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.prereq import REFERENCE
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
@@ -22,7 +23,6 @@ from tests.support.vendors import (
     VendorServer,
     api_alerts,
     capture_reference,
-    reference_available,
     reference_config,
     same_request,
     to_alerts,
@@ -145,8 +145,7 @@ COMPARED = """\
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    if not reference_available():
-        pytest.skip("Debian's prometheus-alertmanager (the reference) is not installed")
+    REFERENCE.require()
     with VendorServer() as v:
         # 0.25 reads {"code": 0} where WeChat says {"errcode": 0}: both keys keep it happy
         v.reply("/message/send", Reply(200, {"errcode": 0, "errmsg": "ok", "code": 0}))

@@ -14,7 +14,6 @@ The expected answers come from the reference binaries, never from our own code:
 from __future__ import annotations
 
 import functools
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,15 +36,10 @@ from ampp.config.matchers import (
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.support.servers import AMTOOL, REFERENCE_BINARY, run_server
+from tests.support.prereq import REFERENCE
+from tests.support.servers import AMTOOL, run_server
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not (os.access(REFERENCE_BINARY, os.X_OK) and os.access(AMTOOL, os.X_OK)),
-        reason=f"{REFERENCE_BINARY} or {AMTOOL} missing (apt-get install prometheus-alertmanager)",
-    ),
-]
+pytestmark = [pytest.mark.integration, REFERENCE.mark()]
 
 CONFIG = """\
 route:

@@ -38,6 +38,7 @@ from ampp.store.sqlite.storage import SQLiteStorage
 
 from tests.integration import services as svc
 from tests.support.capture import CaptureServer
+from tests.support.prereq import SERVICES_INSTALL
 from tests.support.servers import run_server
 
 pytestmark = pytest.mark.integration
@@ -558,15 +559,6 @@ def test_factory_chooses_the_backend(tmp_path: Path) -> None:
 
 
 # -- end to end ----------------------------------------------------------------------------
-CLI = Path(__file__).resolve().parents[2] / "engine" / "ampp" / "cli.py"
-CLI_USES_FACTORY = "open_storage" in CLI.read_text()
-
-
-@pytest.mark.skipif(
-    not CLI_USES_FACTORY,
-    reason="cli.py _serve still builds SQLiteStorage directly; runs once it calls "
-    "ampp.store.factory.open_storage(args.storage_url, args.storage_path, ...)",
-)
 def test_serve_with_postgres_survives_kill_9(pg_url: str, tmp_path: Path) -> None:
     config = """
 route:
@@ -626,7 +618,7 @@ def test_services_env_is_parseable() -> None:
 async def test_redis_from_services_answers(services: svc.Services) -> None:
     """services.sh also runs Redis (for the cache work); it answers PING over plain RESP."""
     if not services.redis_url:
-        pytest.skip("no Redis URL given")
+        pytest.skip(f"{svc.REDIS_ENV} is not set beside {svc.PG_ENV}: {SERVICES_INSTALL}")
     host_port = services.redis_url.split("//", 1)[1].split("/", 1)[0]
     host, port = host_port.rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))

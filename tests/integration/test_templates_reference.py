@@ -23,7 +23,6 @@ inside JavaScript or CSS are refused, and ``%d`` of a time.Time does not print G
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,20 +34,14 @@ from ampp.model.timefmt import NS
 from ampp.notify.templates import GoTime, TemplateAlert, TemplateData, TemplateError, Templates
 
 from tests.support.amtool import run_command
+from tests.support.prereq import ALERTMANAGER_SOURCES, GO_SRC, REFERENCE
 from tests.support.servers import AMTOOL
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, REFERENCE.mark(), ALERTMANAGER_SOURCES.mark()]
 
-GO_TEMPLATES = Path("/usr/share/gocode/src/github.com/prometheus/alertmanager/template")
+GO_TEMPLATES = GO_SRC / "github.com/prometheus/alertmanager/template"
 DEFAULT_TMPL = GO_TEMPLATES / "default.tmpl"
 EMAIL_TMPL = GO_TEMPLATES / "email.tmpl"
-
-if not (os.access(AMTOOL, os.X_OK) and DEFAULT_TMPL.is_file() and EMAIL_TMPL.is_file()):
-    pytest.skip(
-        f"needs {AMTOOL} and Alertmanager's template sources in {GO_TEMPLATES} "
-        "(apt-get install prometheus-alertmanager golang-github-prometheus-alertmanager-dev)",
-        allow_module_level=True,
-    )
 
 SEP = "\n@@ampp-separator@@\n"  # plain text in HTML too
 

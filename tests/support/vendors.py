@@ -559,14 +559,6 @@ def post_alerts(url: str, alerts: list[dict[str, Any]]) -> None:
     resp.raise_for_status()
 
 
-def reference_available() -> bool:
-    import os
-
-    from tests.support.servers import REFERENCE_BINARY
-
-    return os.access(REFERENCE_BINARY, os.X_OK)
-
-
 RESOLVED_AT = "2023-11-14T23:00:00Z"
 
 

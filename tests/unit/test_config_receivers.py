@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,8 @@ from ampp.config.receivers import (
     parse_go_duration,
 )
 from pydantic import ValidationError
+
+from tests.support.prereq import REFERENCE
 
 pytestmark = pytest.mark.unit
 
@@ -1022,7 +1023,7 @@ def _our_messages(doc: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which(AMTOOL) is None, reason="amtool (prometheus-alertmanager) not installed")
+@REFERENCE.mark()
 @pytest.mark.parametrize(("name", "glob", "receivers"), AMTOOL_CASES, ids=[c[0] for c in AMTOOL_CASES])
 def test_same_verdict_as_amtool(
     tmp_path: Path, name: str, glob: dict[str, Any], receivers: list[dict[str, Any]]

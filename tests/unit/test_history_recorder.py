@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
 from ampp.history.query import BadParameter, max_changes, parse_history_query
 from ampp.history.recorder import HistoryRecorder
 from ampp.model.timefmt import NS
 from ampp.store.records import HistoryEvent
 from prometheus_client import CollectorRegistry
+
+pytestmark = pytest.mark.unit
 
 
 class FlakyStorage:
