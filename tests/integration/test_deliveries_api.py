@@ -5,13 +5,13 @@ Dead letters and their re-drive end to end: tests/integration/test_durability.py
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.capture import CaptureServer
+from tests.support.eventually import eventually
 from tests.support.servers import Server, run_server
 
 pytestmark = pytest.mark.integration
@@ -38,12 +38,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         alerts = [{"labels": {"alertname": f"A{i}"}, "annotations": {"summary": "ü"}} for i in range(3)]
         assert httpx.post(f"{s.url}/api/v2/alerts", json=alerts).status_code == 200
         hook.wait_for(3)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            body = httpx.get(f"{s.url}/api/ampp/v1/deliveries", params={"state": "done"}).json()
-            if len(body["deliveries"]) == 3:
-                break
-            time.sleep(0.05)
+        eventually(
+            lambda: (
+                len(
+                    httpx.get(f"{s.url}/api/ampp/v1/deliveries", params={"state": "done"}).json()[
+                        "deliveries"
+                    ]
+                )
+                == 3
+            ),
+            "the three deliveries done",
+        )
         yield s
 
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.capture import CaptureServer
+from tests.support.eventually import eventually
 from tests.support.servers import free_port, process_running, run_server
 
 pytestmark = pytest.mark.integration
@@ -65,10 +66,13 @@ def test_kill_9_during_ingestion_keeps_every_acknowledged_alert(tmp_path: Path) 
         t.join()
     assert len(acked) > 500, "the load did not get going"
     assert children, "the history writer process was not running"
-    deadline = time.monotonic() + 10
-    while (left := [c for c in children if process_running(int(c))]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not left, f"processes {left} outlived the engine that started them"
+
+    def children_ended() -> bool:
+        left = [c for c in children if process_running(int(c))]
+        assert not left, f"processes {left} outlived the engine that started them"
+        return True
+
+    eventually(children_ended)
     with run_server("ampp", QUIET, tmp_path / "b", storage_path=storage, port=port) as s:
         held = {a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()}
     missing = set(acked) - held
@@ -119,12 +123,10 @@ def test_kill_9_while_an_endpoint_is_down_delivers_each_notification_once(
         with run_server(
             "ampp", config(hook.url), tmp_path / "b", storage_path=storage, port=port, extra_args=storage_args
         ) as s:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                ok = [r for r in hook.requests if r.received_at >= switched]
-                if len(ok) >= 3:
-                    break
-                time.sleep(0.1)
+            eventually(
+                lambda: len([r for r in hook.requests if r.received_at >= switched]) >= 3,
+                "three notifications once the endpoint answers",
+            )
             time.sleep(2.5)  # two more group intervals: nothing may come again
             after = deliveries(s.url)
         delivered = [r.json()["groupLabels"]["alertname"] for r in hook.requests if r.received_at >= switched]
@@ -142,10 +144,7 @@ def test_dead_letters_are_listed_and_redriven_through_the_api(tmp_path: Path) ->
         ) as s,
     ):
         httpx.post(f"{s.url}/api/v2/alerts", json=[{"labels": {"alertname": "Dead"}}])
-        deadline = time.monotonic() + 10
-        while not deliveries(s.url, state="dead") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        [dead] = deliveries(s.url, state="dead", receiver="hook")
+        [dead] = eventually(lambda: deliveries(s.url, state="dead", receiver="hook"), "a dead letter")
         assert len(hook.requests) == 1 and dead["attempts"] == 1
         assert "unexpected status code 400" in dead["lastError"]
         detail = httpx.get(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}").json()
@@ -159,9 +158,7 @@ def test_dead_letters_are_listed_and_redriven_through_the_api(tmp_path: Path) ->
         r = httpx.post(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}/redrive")
         assert r.status_code == 200 and r.json()["state"] == "pending"
         hook.wait_for(2)
-        deadline = time.monotonic() + 10
-        while deliveries(s.url)[0]["state"] != "done" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        eventually(lambda: deliveries(s.url)[0]["state"] == "done", "the re-driven notification done")
         [done] = deliveries(s.url)
         assert (done["id"], done["state"], done["outcome"]) == (dead["id"], "done", "sent")
         again = httpx.post(f"{s.url}/api/ampp/v1/deliveries/{dead['id']}/redrive")
@@ -203,9 +200,7 @@ def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:
                 for b in range(3):
                     r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": f"Out{b}"}}])
                     assert r.status_code == 200
-                deadline = time.monotonic() + 15
-                while "storage unavailable" not in c.get("/-/ready").text and time.monotonic() < deadline:
-                    time.sleep(0.2)
+                eventually(lambda: "storage unavailable" in c.get("/-/ready").text, "/-/ready to say so")
                 assert "writes buffered" in c.get("/-/ready").text
                 assert "ampp_storage_up 0.0" in c.get("/metrics").text
                 r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": "DuringOutage"}}])
@@ -215,10 +210,7 @@ def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-        deadline = time.monotonic() + 15
-        while httpx.get(f"{s.url}/-/ready").text != "OK" and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert httpx.get(f"{s.url}/-/ready").text == "OK"
+        eventually(lambda: httpx.get(f"{s.url}/-/ready").text == "OK", "/-/ready once storage is back")
         os.kill(s.process.pid, signal.SIGKILL)
         s.process.wait()
     with run_server("ampp", QUIET, tmp_path / "b", storage_path=storage, port=port) as s:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.support.capture import CaptureServer
+from tests.support.eventually import eventually
 from tests.support.servers import free_port, run_server
 
 pytestmark = pytest.mark.integration
@@ -119,13 +120,10 @@ def test_reload_keeps_alerts_and_refuses_a_bad_config(tmp_path: Path) -> None:
             # SIGHUP reloads too
             s.config_path.write_text(config(hook.url, receiver="hook"))
             os.kill(s.process.pid, signal.SIGHUP)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                alerts = httpx.get(f"{s.url}/api/v2/alerts").json()
-                if alerts[0]["receivers"] == [{"name": "hook"}]:
-                    break
-                time.sleep(0.05)
-            assert alerts[0]["receivers"] == [{"name": "hook"}]
+            eventually(
+                lambda: httpx.get(f"{s.url}/api/v2/alerts").json()[0]["receivers"] == [{"name": "hook"}],
+                "the alert routed to the reloaded receiver",
+            )
             assert "alertmanager_config_last_reload_successful 1.0" in httpx.get(f"{s.url}/metrics").text
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration import services as svc
 from tests.support.capture import CaptureServer
+from tests.support.eventually import eventually
 from tests.support.servers import run_server
 
 pytestmark = pytest.mark.integration
@@ -95,14 +96,6 @@ def _post(url: str, alerts: list[dict[str, Any]]) -> None:
     assert r.status_code == 200, r.text
 
 
-def _wait(cond: Any, what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def _hooks(c: CaptureServer, name: str) -> list[str]:
     return [r.json()["status"] for r in c.requests if r.json()["groupLabels"].get("alertname") == name]
 
@@ -147,7 +140,7 @@ def _play(url: str, redis: str, ok: CaptureServer, bad: CaptureServer) -> Scenar
     a1_start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     ann = {"summary": "CPU is hot"}
     _post(url, [{"labels": A, "annotations": ann, "startsAt": _ts(a1_start)}])
-    _wait(lambda: _hooks(ok, "HighCPU") == ["firing"], "HighCPU firing")
+    eventually(lambda: _hooks(ok, "HighCPU") == ["firing"], "HighCPU firing")
     _post(url, [
         {"labels": B, "annotations": {"summary": "disk is full"}},
         {"labels": C, "annotations": {"summary": "nothing to see"}},
@@ -159,20 +152,20 @@ def _play(url: str, redis: str, ok: CaptureServer, bad: CaptureServer) -> Scenar
         r = s.get("/history/" + fps[name])
         return [e["kind"] for e in r.json()["events"]] if r.status_code == 200 else []
 
-    _wait(lambda: kinds("DiskFull").count("alert.inhibited") == 1, "DiskFull inhibited")
+    eventually(lambda: kinds("DiskFull").count("alert.inhibited") == 1, "DiskFull inhibited")
     a1_end = a1_start + timedelta(minutes=30)
     _post(url, [{"labels": A, "annotations": ann, "startsAt": _ts(a1_start), "endsAt": _ts(a1_end)}])
-    _wait(lambda: _hooks(ok, "HighCPU") == ["firing", "resolved"], "HighCPU resolved")
-    _wait(lambda: _hooks(ok, "DiskFull") == ["firing"], "DiskFull uninhibited")
+    eventually(lambda: _hooks(ok, "HighCPU") == ["firing", "resolved"], "HighCPU resolved")
+    eventually(lambda: _hooks(ok, "DiskFull") == ["firing"], "DiskFull uninhibited")
     a2_start = datetime.now(UTC).replace(microsecond=0)
     _post(url, [{"labels": A, "annotations": ann, "startsAt": _ts(a2_start)}])
-    _wait(lambda: _hooks(ok, "HighCPU") == ["firing", "resolved", "firing"], "HighCPU firing again")
-    _wait(lambda: kinds("DiskFull").count("alert.inhibited") == 2, "DiskFull inhibited again")
-    _wait(
+    eventually(lambda: _hooks(ok, "HighCPU") == ["firing", "resolved", "firing"], "HighCPU firing again")
+    eventually(lambda: kinds("DiskFull").count("alert.inhibited") == 2, "DiskFull inhibited again")
+    eventually(
         lambda: s.get("/report").json()["notifications"].get("broken", {}).get("failed", 0) >= 2, "failures"
     )
     bad.status = 200  # the broken receiver recovers: it is sent A2 once, then all is quiet
-    _wait(lambda: s.get("/report").json()["notifications"]["broken"]["sent"] == 1, "broken recovered")
+    eventually(lambda: s.get("/report").json()["notifications"]["broken"]["sent"] == 1, "broken recovered")
     time.sleep(0.7)
     s.a1_end, s.a2_start = a1_end, a2_start
     return s

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.eventually import eventually
 from tests.support.servers import ampp_command, free_port
 
 pytestmark = pytest.mark.integration
@@ -40,14 +40,16 @@ def test_a_request_made_during_start_up_is_answered(tmp_path: Path) -> None:
     port = free_port()
     proc = start(tmp_path, port)
     try:
-        deadline = time.monotonic() + 10
-        while True:  # the socket is bound within milliseconds; the engine takes longer
+
+        def listening() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
             except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "ampp serve never listened"
-                time.sleep(0.005)
+                return False
+            return True
+
+        # the socket is bound within milliseconds; the engine takes longer
+        eventually(listening, "ampp serve to listen", interval=0.005)
         r = httpx.get(f"http://127.0.0.1:{port}/api/v2/status", timeout=10)
         assert r.status_code == 200, r.text
         assert r.json()["config"]["original"].startswith("global:")

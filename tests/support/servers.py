@@ -12,13 +12,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.eventually import eventually
 
 REFERENCE_BINARY = "/usr/bin/prometheus-alertmanager"
 AMTOOL = "/usr/bin/amtool"
@@ -65,22 +66,24 @@ def wait_ready(
     url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 15, **client: Any
 ) -> None:
     """Until /-/ready answers 200; ``client``: httpx options (verify, auth) for a guarded server."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if process.poll() is not None:
             raise RuntimeError(
                 f"server exited with {process.returncode} before it was ready:\n"
                 + log_path.read_text(errors="replace")[-4000:]
             )
         try:
-            if httpx.get(f"{url}/-/ready", timeout=1, **client).status_code == 200:
-                return
+            return httpx.get(f"{url}/-/ready", timeout=1, **client).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(
-        f"server at {url} not ready after {timeout}s:\n" + log_path.read_text(errors="replace")[-4000:]
-    )
+            return False
+
+    try:
+        eventually(ready, f"{url}/-/ready", within=timeout)
+    except AssertionError:
+        raise RuntimeError(
+            f"server at {url} not ready after {timeout}s:\n" + log_path.read_text(errors="replace")[-4000:]
+        ) from None
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -17,6 +17,8 @@ from ampp.store.sqlite.schema import STATE_MIGRATIONS, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.eventually import eventually_async
+
 pytestmark = pytest.mark.unit
 
 _FPS = [f"{i:016x}" for i in range(6)]
@@ -142,11 +144,9 @@ async def test_the_storage_folds_the_journal_once_writes_go_quiet(
         await s.write_alerts(_alerts(50), [])
         await s.write_alerts(_alerts(50, version=1), [_alerts(1)[0].fingerprint])
         assert _journal_rows(Path(s.path)) == 2, "a commit is one journal row, folded later"
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if _journal_rows(Path(s.path)) == 0:
-                break
-        assert _journal_rows(Path(s.path)) == 0, "not folded after writes stopped"
+        await eventually_async(
+            lambda: _journal_rows(Path(s.path)) == 0, "folded once writes stopped", within=2
+        )
         loaded = {a.labels["i"]: a.annotations["v"] for a in await s.load_alerts()}
         assert loaded == {str(i): "1" for i in range(1, 50)}
     finally:
@@ -165,11 +165,11 @@ async def test_a_backlog_is_folded_while_writes_go_on(
         for v in range(40):  # 40 commits of 10 changes, the folder running between them
             await s.write_alerts(_alerts(10, version=v), [])
             await asyncio.sleep(0.005)
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if _journal_rows(Path(s.path)) * 10 < 100:
-                break
-        assert _journal_rows(Path(s.path)) * 10 < 100, "the backlog waited for a quiet moment"
+        await eventually_async(
+            lambda: _journal_rows(Path(s.path)) * 10 < 100,
+            "the backlog folded without a quiet moment",
+            within=2,
+        )
     finally:
         await s.close()
     assert _journal_rows(Path(s.path)) == 0, "close folds what is left"
