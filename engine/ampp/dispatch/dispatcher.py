@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model.alert import Alert, sort_alerts
 from ..model.labels import labelset_before, labelset_string
-from ..model.timefmt import NS, ZERO, now_ns
+from ..model.timefmt import NS, ZERO
 from ..notify.stage import FlushContext, Stage
+from .clock import Clock, LoopClock, Timer
 from .route import Route
 
 log = logging.getLogger("ampp.dispatch")
@@ -28,7 +29,12 @@ ROUTES_CACHED = 4096
 
 class AggregationGroup:
     def __init__(
-        self, route: Route, labels: dict[str, str], pipeline: Stage, loop: asyncio.AbstractEventLoop
+        self,
+        route: Route,
+        labels: dict[str, str],
+        pipeline: Stage,
+        loop: asyncio.AbstractEventLoop,
+        clock: Clock,
     ) -> None:
         self.route = route
         self.labels = labels
@@ -36,22 +42,23 @@ class AggregationGroup:
         self.alerts: dict[int, Alert] = {}
         self.pipeline = pipeline
         self.loop = loop
+        self.clock = clock
         self.has_flushed = False
         self.flushing = False
         self.due = False
         self.stopped = False
-        self._handle: asyncio.TimerHandle | None = loop.call_later(route.opts.group_wait, self._fire)
+        self._handle: Timer | None = clock.call_later(route.opts.group_wait, self._fire)
         self._task: asyncio.Task[None] | None = None
 
     def insert(self, alert: Alert) -> None:
         self.alerts[alert.fingerprint] = alert
-        if not self.has_flushed and alert.starts_at + int(self.route.opts.group_wait * NS) < now_ns():
+        if not self.has_flushed and alert.starts_at + int(self.route.opts.group_wait * NS) < self.clock.now():
             self._reset(0)
 
     def _reset(self, delay: float) -> None:
         if self._handle is not None:
             self._handle.cancel()
-        self._handle = self.loop.call_later(delay, self._fire) if not self.stopped else None
+        self._handle = self.clock.call_later(delay, self._fire) if not self.stopped else None
 
     def _fire(self) -> None:
         self._handle = None
@@ -67,7 +74,7 @@ class AggregationGroup:
         self.has_flushed = True
         self._reset(self.route.opts.group_interval)
         self.flushing = True
-        self._task = self.loop.create_task(self._flush(now_ns()), name=f"flush {self.group_key}")
+        self._task = self.loop.create_task(self._flush(self.clock.now()), name=f"flush {self.group_key}")
 
     async def _flush(self, now: int) -> None:
         try:
@@ -99,7 +106,7 @@ class AggregationGroup:
             except Exception as e:  # a failed flush is retried at the next interval
                 log.error("Notify for alerts failed num_alerts=%d err=%s", len(alerts), e or type(e).__name__)
                 return
-            check = now_ns()
+            check = self.clock.now()
             for a in alerts:
                 got = self.alerts.get(a.fingerprint)
                 if got is not None and a.resolved_at(check) and got.updated_at == a.updated_at:
@@ -129,11 +136,12 @@ class AlertGroupView:
 
 
 class Dispatcher:
-    def __init__(self, route: Route, pipeline: Stage) -> None:
+    def __init__(self, route: Route, pipeline: Stage, clock: Clock | None = None) -> None:
         self.route = route
         self.pipeline = pipeline
         self.groups: dict[tuple[int, frozenset[tuple[str, str]]], AggregationGroup] = {}
         self.loop = asyncio.get_running_loop()
+        self.clock = clock or LoopClock(self.loop)
         names: set[str] = set()
         route.walk(lambda r: names.update(m.name for m in r.matchers))
         self._matched_names = sorted(names)
@@ -162,7 +170,8 @@ class Dispatcher:
             key = (id(route), frozenset(labels.items()))
             group = self.groups.get(key)
             if group is None:
-                group = self.groups[key] = AggregationGroup(route, labels, self.pipeline, self.loop)
+                group = AggregationGroup(route, labels, self.pipeline, self.loop, self.clock)
+                self.groups[key] = group
             group.insert(alert)
 
     async def _maintain(self, interval: float) -> None:
@@ -182,7 +191,7 @@ class Dispatcher:
         self, route_filter: Callable[[Route], bool], alert_filter: Callable[[Alert, int], bool]
     ) -> tuple[list[AlertGroupView], dict[int, list[str]]]:
         """Dispatcher.Groups: the groups and, per alert, every receiver it is grouped for."""
-        now = now_ns()
+        now = self.clock.now()
         views: list[AlertGroupView] = []
         receivers: dict[int, list[str]] = {}
         for g in self.groups.values():
@@ -205,6 +214,3 @@ class Dispatcher:
         for r in receivers.values():
             r.sort()
         return views, receivers
-
-
-NotifyFunc = Callable[[FlushContext, list[Alert]], Awaitable[None]]
