@@ -14,10 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.integration.services import pg_url, services
-
-__all__ = ["pg_url", "services"]  # fixtures: PostgreSQL and Redis (scripts/services.sh)
 from tests.support.capture import CaptureServer
+from tests.support.integrations import built_integrations, reference, vendor
 from tests.support.prereq import REFERENCE
+
+__all__ = [  # fixtures
+    "built_integrations",  # the per-vendor tests' (tests/support/integrations.py)
+    "pg_url",  # PostgreSQL and Redis (scripts/services.sh)
+    "reference",
+    "services",
+    "vendor",
+]
 
 SERVERS_ENV = "AMPP_TEST_SERVERS"
 

@@ -3,56 +3,27 @@ expected payloads are upstream's structures, field for field and in their order)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.mattermost import MattermostIntegration
 from ampp.notify.integrations.rocketchat import RocketchatIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.vendors import (
-    EXTERNAL_URL,
-    GROUP_KEY,
-    GROUP_LABELS,
     Reply,
     VendorServer,
     api_alerts,
-    reference_config,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def build(kind: str, receiver_yaml: str) -> Any:
-    rcv = load_text(reference_config(receiver_yaml)).alerting.receivers[0]
     cls = {"mattermost": MattermostIntegration, "rocketchat": RocketchatIntegration}[kind]
-    i = cls(0, getattr(rcv, f"{kind}_configs")[0], "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(i)
-    return i
+    return build_integration(cls, receiver_yaml)
 
 
 MATTERMOST = """\

@@ -2,63 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.discord import DiscordIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[DiscordIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def discord(receiver_yaml: str) -> DiscordIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    d = DiscordIntegration(
-        0, cfg.alerting.receivers[0].discord_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(d)
-    return d
+    return build_integration(DiscordIntegration, receiver_yaml)
 
 
 async def test_embed_colour_follows_status(vendor: VendorServer) -> None:
@@ -131,25 +98,18 @@ async def test_failures(vendor: VendorServer) -> None:
     assert e.value.retry and "SECRET" not in str(e.value)
 
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   discord_configs:
   - webhook_url: {url}/discord/42/T0K3N
     title: '{{ .CommonLabels.alertname }} on {{ len .Alerts }} hosts'
 """
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("discord-ref"), v)
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].discord_configs[0]
-    d = DiscordIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(d)
+    d = integration_from_config(DiscordIntegration, reference.config)
     reference.vendor.clear()
     await d.notify(ctx(), to_alerts(api_alerts(2, ends_at=FAR_FUTURE if status == "firing" else RESOLVED_AT)))
     same_request(

@@ -13,18 +13,17 @@ from pathlib import Path
 
 import pytest
 from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.email import EmailIntegration
-from ampp.notify.stage import FlushContext, NotifyError
+from ampp.notify.stage import NotifyError
 from ampp.notify.templates import Templates
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.prereq import GO, GO_1_19, REFERENCE
 from tests.support.servers import run_server
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     Mail,
     SMTPServer,
@@ -35,7 +34,7 @@ from tests.support.vendors import (
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +42,8 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return make_cert(tmp_path_factory.mktemp("smtp-tls"))
 
 
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
-
 def email(receiver_yaml: str, global_yaml: str = "") -> EmailIntegration:
-    cfg = load_text(reference_config(receiver_yaml, global_yaml))
-    return EmailIntegration(
-        0, cfg.alerting.receivers[0].email_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
+    return build_integration(EmailIntegration, receiver_yaml, global_yaml)
 
 
 def smtp_yaml(

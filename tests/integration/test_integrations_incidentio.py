@@ -2,57 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.incidentio import IncidentioIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.vendors import (
-    EXTERNAL_URL,
     GROUP_KEY,
-    GROUP_LABELS,
     Reply,
     VendorServer,
     api_alerts,
-    reference_config,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[IncidentioIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def incidentio(receiver_yaml: str) -> IncidentioIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    i = IncidentioIntegration(
-        0, cfg.alerting.receivers[0].incidentio_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(i)
-    return i
+    return build_integration(IncidentioIntegration, receiver_yaml)
 
 
 async def test_webhook_payload_version_1_with_the_token(vendor: VendorServer) -> None:

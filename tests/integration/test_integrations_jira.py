@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.jira import JiraIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.vendors import (
-    EXTERNAL_URL,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     Reply,
     VendorServer,
     api_alerts,
-    reference_config,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 LABEL = f"ALERT{{{hashlib.sha256(GROUP_KEY.encode()).hexdigest()}}}"
-
-_made: list[JiraIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
 
 
 @pytest.fixture
@@ -48,17 +34,8 @@ def vendor() -> Iterator[VendorServer]:
         yield v
 
 
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
-
 def jira(receiver_yaml: str) -> JiraIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    j = JiraIntegration(
-        0, cfg.alerting.receivers[0].jira_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(j)
-    return j
+    return build_integration(JiraIntegration, receiver_yaml)
 
 
 BASE = """\

@@ -6,59 +6,28 @@ notify/msteamsv2 structures, field for field and in their order.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.msteams import MSTeamsIntegration, MSTeamsV2Integration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.vendors import (
-    EXTERNAL_URL,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     Reply,
     VendorServer,
     api_alerts,
-    reference_config,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def teams(receiver_yaml: str, v2: bool = False) -> Any:
-    rcv = load_text(reference_config(receiver_yaml)).alerting.receivers[0]
-    cls = MSTeamsV2Integration if v2 else MSTeamsIntegration
-    conf = (rcv.msteamsv2_configs if v2 else rcv.msteams_configs)[0]
-    t = cls(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(t)
-    return t
+    return build_integration(MSTeamsV2Integration if v2 else MSTeamsIntegration, receiver_yaml)
 
 
 async def test_message_card(vendor: VendorServer) -> None:

@@ -3,64 +3,34 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.opsgenie import OpsGenieIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 ALIAS = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
 
-_made: list[OpsGenieIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
 
 def opsgenie(receiver_yaml: str) -> OpsGenieIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    conf = cfg.alerting.receivers[0].opsgenie_configs[0]
-    o = OpsGenieIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(o)
-    return o
+    return build_integration(OpsGenieIntegration, receiver_yaml)
 
 
 FULL = """\
@@ -198,7 +168,8 @@ async def test_rate_limit(vendor: VendorServer) -> None:
 # --------------------------------------------------------------------------------------------
 # Side by side with Alertmanager 0.25
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   opsgenie_configs:
   - api_key: 0p5g3n13
     api_url: {url}/
@@ -214,23 +185,15 @@ COMPARED = """\
     - username: alice@example.com
       type: user
     update_alerts: true
-"""
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(
-            COMPARED, tmp_path_factory.mktemp("opsgenie-ref"), v, per_notification=3, per_resolved=1
-        )
+""",
+    per_notification=3,
+    per_resolved=1,
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_requests_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].opsgenie_configs[0]
-    o = OpsGenieIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(o)
+    o = integration_from_config(OpsGenieIntegration, reference.config)
     ends = FAR_FUTURE if status == "firing" else RESOLVED_AT
     reference.vendor.clear()
     await o.notify(ctx(), to_alerts(api_alerts(2, ends_at=ends)))

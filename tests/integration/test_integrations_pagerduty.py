@@ -3,65 +3,36 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.pagerduty import PagerDutyIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 DEDUP_KEY = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
 
-_made: list[PagerDutyIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
 
 def pagerduty(receiver_yaml: str, vendor: VendorServer | None = None) -> PagerDutyIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    conf = cfg.alerting.receivers[0].pagerduty_configs[0]
-    p = PagerDutyIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
+    p = build_integration(PagerDutyIntegration, receiver_yaml)
     if vendor is not None:
         p.api_v1 = f"{vendor.url}/generic/2010-04-15/create_event.json"
-    _made.append(p)
     return p
 
 
@@ -282,7 +253,8 @@ async def test_v1_retries_403(vendor: VendorServer) -> None:
 # --------------------------------------------------------------------------------------------
 # Side by side with Alertmanager 0.25
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   pagerduty_configs:
   - routing_key: 0123456789abcdef0123456789abcdef
     url: {url}/v2/enqueue
@@ -300,20 +272,12 @@ COMPARED = """\
     - href: '{{ (index .Alerts 0).GeneratorURL }}'
       text: Source
 """
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("pagerduty-ref"), v)
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].pagerduty_configs[0]
-    p = PagerDutyIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(p)
+    p = integration_from_config(PagerDutyIntegration, reference.config)
     ends = FAR_FUTURE if status == "firing" else RESOLVED_AT
     reference.vendor.clear()
     await p.notify(ctx(), to_alerts(api_alerts(2, ends_at=ends)))

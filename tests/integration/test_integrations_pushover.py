@@ -6,57 +6,27 @@ request is upstream's (every parameter in the query string of a bodiless POST).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.pushover import PushoverIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
+from tests.support.integrations import build_integration, ctx
 from tests.support.vendors import (
-    EXTERNAL_URL,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     Reply,
     VendorServer,
     api_alerts,
-    reference_config,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[PushoverIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def pushover(receiver_yaml: str, vendor: VendorServer) -> PushoverIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    p = PushoverIntegration(
-        0, cfg.alerting.receivers[0].pushover_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
+    p = build_integration(PushoverIntegration, receiver_yaml)
     p.api_url = f"{vendor.url}/1/messages.json"
-    _made.append(p)
     return p
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from ampp.config.loader import load_text
 from ampp.config.receivers import INTEGRATION_KINDS
@@ -67,12 +65,6 @@ async def test_every_alertmanager_kind_is_built() -> None:
         await b.close()
     with pytest.raises(ValueError):
         registry.build("carrier-pigeon", 0, None, "r", EXTERNAL_URL, templates)
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
 
 
 async def test_retry_stage_retries_a_5xx_until_it_passes(vendor: VendorServer) -> None:

@@ -6,62 +6,31 @@ stand-in and compare what both send for the same alerts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.slack import SlackIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
     EXTERNAL_URL,
     FAR_FUTURE,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
-
-_made: list[SlackIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def slack(receiver_yaml: str, global_yaml: str = "") -> SlackIntegration:
-    cfg = load_text(reference_config(receiver_yaml, global_yaml))
-    conf = cfg.alerting.receivers[0].slack_configs[0]
-    _made.append(SlackIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([])))
-    return _made[-1]
+    return build_integration(SlackIntegration, receiver_yaml, global_yaml)
 
 
 PLAIN = """\
@@ -276,7 +245,8 @@ async def test_update_message_edits_the_groups_first_message(vendor: VendorServe
 # --------------------------------------------------------------------------------------------
 # Side by side with Alertmanager 0.25
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   slack_configs:
   - api_url: {url}/slack/T000/B000/XXX
     send_resolved: true
@@ -289,20 +259,12 @@ COMPARED = """\
       text: 'Silence {{ .CommonLabels.alertname }}'
       url: '{{ .ExternalURL }}/#/silences/new'
 """
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("slack-ref"), v)
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].slack_configs[0]
-    s = SlackIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(s)
+    s = integration_from_config(SlackIntegration, reference.config)
     ends = FAR_FUTURE if status == "firing" else RESOLVED_AT
     reference.vendor.clear()
     await s.notify(ctx(), to_alerts(api_alerts(2, ends_at=ends)))

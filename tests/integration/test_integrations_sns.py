@@ -4,66 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.sns import SNSIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import AWS_SDK_GO, GO, GO_1_19, GO_SRC, REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
+from tests.support.prereq import AWS_SDK_GO, GO, GO_1_19, GO_SRC
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     sns_error,
     to_alerts,
     verify_sigv4,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 AKID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-_made: list[SNSIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
-
 
 def sns(receiver_yaml: str) -> SNSIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    s = SNSIntegration(
-        0, cfg.alerting.receivers[0].sns_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(s)
-    return s
+    return build_integration(SNSIntegration, receiver_yaml)
 
 
 BASE = f"""\
@@ -379,7 +348,7 @@ async def test_no_credentials_anywhere_is_permanent_and_says_where_it_looked(
 # --------------------------------------------------------------------------------------------
 # Side by side with Alertmanager 0.25 (aws-sdk-go signs its request; the stand-in checks both)
 
-COMPARED = (
+COMPARED = Compared(
     BASE
     + """\
     topic_arn: arn:aws:sns:eu-west-1:123456789012:alerts
@@ -390,18 +359,9 @@ COMPARED = (
 )
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("sns-ref"), v)
-
-
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_publish_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].sns_configs[0]
-    s = SNSIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(s)
+    s = integration_from_config(SNSIntegration, reference.config)
     reference.vendor.clear()
     await s.notify(ctx(), to_alerts(api_alerts(2, ends_at=FAR_FUTURE if status == "firing" else RESOLVED_AT)))
     ours = reference.vendor.requests[0]

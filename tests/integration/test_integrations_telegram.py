@@ -2,63 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.telegram import HTML_TOO_LONG, TelegramIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[TelegramIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def telegram(receiver_yaml: str) -> TelegramIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    t = TelegramIntegration(
-        0, cfg.alerting.receivers[0].telegram_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(t)
-    return t
+    return build_integration(TelegramIntegration, receiver_yaml)
 
 
 async def test_send_message(vendor: VendorServer) -> None:
@@ -154,26 +121,19 @@ async def test_telegram_errors(vendor: VendorServer) -> None:
     assert e.value.retry and "S3CR3T" not in str(e.value)  # the token is part of the URL
 
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   telegram_configs:
   - api_url: {url}
     bot_token: '123456:ABC-DEF'
     chat_id: -1001234567890
 """
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("telegram-ref"), v)
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].telegram_configs[0]
-    t = TelegramIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(t)
+    t = integration_from_config(TelegramIntegration, reference.config)
     reference.vendor.clear()
     await t.notify(ctx(), to_alerts(api_alerts(2, ends_at=FAR_FUTURE if status == "firing" else RESOLVED_AT)))
     theirs = (reference.firing if status == "firing" else reference.resolved)[0]

@@ -3,61 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.victorops import VictorOpsIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
     GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[VictorOpsIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def victorops(receiver_yaml: str) -> VictorOpsIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    v = VictorOpsIntegration(
-        0, cfg.alerting.receivers[0].victorops_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(v)
-    return v
+    return build_integration(VictorOpsIntegration, receiver_yaml)
 
 
 BASE = """\
@@ -103,21 +71,12 @@ async def test_failures_hide_the_api_key(vendor: VendorServer) -> None:
     assert not e.value.retry and "AP1K3Y" not in str(e.value)
 
 
-COMPARED = BASE
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(COMPARED, tmp_path_factory.mktemp("victorops-ref"), v)
+COMPARED = Compared(BASE)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].victorops_configs[0]
-    v = VictorOpsIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(v)
+    v = integration_from_config(VictorOpsIntegration, reference.config)
     reference.vendor.clear()
     await v.notify(ctx(), to_alerts(api_alerts(2, ends_at=FAR_FUTURE if status == "firing" else RESOLVED_AT)))
     theirs = (reference.firing if status == "firing" else reference.resolved)[0]

@@ -2,61 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.webex import WebexIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[WebexIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def webex(receiver_yaml: str) -> WebexIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    w = WebexIntegration(
-        0, cfg.alerting.receivers[0].webex_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(w)
-    return w
+    return build_integration(WebexIntegration, receiver_yaml)
 
 
 BASE = """\
@@ -102,18 +68,12 @@ async def test_failures(vendor: VendorServer) -> None:
     assert e.value.retry
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        yield capture_reference(BASE, tmp_path_factory.mktemp("webex-ref"), v)
+COMPARED = Compared(BASE)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_request_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].webex_configs[0]
-    w = WebexIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(w)
+    w = integration_from_config(WebexIntegration, reference.config)
     reference.vendor.clear()
     await w.notify(ctx(), to_alerts(api_alerts(2, ends_at=FAR_FUTURE if status == "firing" else RESOLVED_AT)))
     theirs = (reference.firing if status == "firing" else reference.resolved)[0]

@@ -2,61 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
-from ampp.config.loader import load_text
-from ampp.model.timefmt import now_ns
 from ampp.notify.integrations.wechat import WechatIntegration
-from ampp.notify.stage import FlushContext, NotifyError
-from ampp.notify.templates import Templates
+from ampp.notify.stage import NotifyError
 
-from tests.support.prereq import REFERENCE
+from tests.support.integrations import Compared, build_integration, ctx, integration_from_config
 from tests.support.vendors import (
-    EXTERNAL_URL,
     FAR_FUTURE,
-    GROUP_KEY,
-    GROUP_LABELS,
     RESOLVED_AT,
     ReferenceRun,
     Reply,
     VendorServer,
     api_alerts,
-    capture_reference,
-    reference_config,
     same_request,
     to_alerts,
 )
 
-pytestmark = pytest.mark.integration
-
-_made: list[WechatIntegration] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_integrations() -> AsyncIterator[None]:
-    yield
-    while _made:
-        await _made.pop().close()
-
-
-@pytest.fixture
-def vendor() -> Iterator[VendorServer]:
-    with VendorServer() as v:
-        yield v
-
-
-def ctx() -> FlushContext:
-    return FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns())
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("built_integrations")]
 
 
 def wechat(receiver_yaml: str) -> WechatIntegration:
-    cfg = load_text(reference_config(receiver_yaml))
-    w = WechatIntegration(
-        0, cfg.alerting.receivers[0].wechat_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
-    )
-    _made.append(w)
-    return w
+    return build_integration(WechatIntegration, receiver_yaml)
 
 
 BASE = """\
@@ -132,7 +98,8 @@ async def test_errors(vendor: VendorServer) -> None:
     assert not e.value.retry and str(e.value) == "invalid APISecret for CorpID: wwcorp"
 
 
-COMPARED = """\
+COMPARED = Compared(
+    """\
   wechat_configs:
   - api_url: '{url}/cgi-bin/'
     corp_id: wwcorp
@@ -140,25 +107,17 @@ COMPARED = """\
     to_party: '2'
     agent_id: '1000002'
     send_resolved: true
-"""
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRun]:
-    REFERENCE.require()
-    with VendorServer() as v:
-        # 0.25 reads {"code": 0} where WeChat says {"errcode": 0}: both keys keep it happy
-        v.reply("/message/send", Reply(200, {"errcode": 0, "errmsg": "ok", "code": 0}))
-        yield capture_reference(
-            COMPARED, tmp_path_factory.mktemp("wechat-ref"), v, per_notification=2, per_resolved=1
-        )
+""",
+    per_notification=2,
+    per_resolved=1,
+    # 0.25 reads {"code": 0} where WeChat says {"errcode": 0}: both keys keep it happy
+    replies={"/message/send": Reply(200, {"errcode": 0, "errmsg": "ok", "code": 0})},
+)
 
 
 @pytest.mark.parametrize("status", ["firing", "resolved"])
 async def test_same_requests_as_alertmanager(reference: ReferenceRun, status: str) -> None:
-    conf = load_text(reference.config).alerting.receivers[0].wechat_configs[0]
-    w = WechatIntegration(0, conf, "team-a", EXTERNAL_URL, Templates.load([]))
-    _made.append(w)
+    w = integration_from_config(WechatIntegration, reference.config)
     if status == "resolved":
         w._token, w._token_at = "W3CH4T", __import__("time").monotonic()  # fetched by the firing one
     reference.vendor.clear()
