@@ -14,7 +14,6 @@ the client authenticated and whether the session was encrypted.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -238,9 +237,6 @@ class VendorServer:
                     )
                 self._cond.wait(left)
             return list(self.requests)
-
-    async def async_wait_for(self, count: int, within: float = 15) -> list[Request]:
-        return await asyncio.to_thread(self.wait_for, count, within)
 
     def clear(self) -> None:
         with self._cond:
@@ -470,16 +466,6 @@ class SMTPServer:
                     raise AssertionError(f"expected {count} mails within {timeout}s, got {len(self.mails)}")
                 self._cond.wait(left)
             return list(self.mails)
-
-    async def async_wait_for(self, count: int, within: float = 15) -> list[Mail]:
-        return await asyncio.to_thread(self.wait_for, count, within)
-
-
-def cram_md5_response(username: str, secret: str, challenge_b64: str) -> str:
-    """What a client answers to a CRAM-MD5 challenge (for tests of the server itself)."""
-    challenge = base64.b64decode(challenge_b64)
-    digest = hmac.new(secret.encode(), challenge, hashlib.md5).hexdigest()
-    return base64.b64encode(f"{username} {digest}".encode()).decode()
 
 
 Handler = Callable[[Request], Reply]

@@ -61,10 +61,6 @@ class Route:
             self._key = f"{self.parent.key()}/{own}" if self.parent else own
         return self._key
 
-    def route_id(self) -> str:
-        """Route.ID() of later Alertmanagers: the key plus the index among equal siblings."""
-        return f"{self.key()}/{self.index}" if self.parent else self.key()
-
     def walk(self, visit: Callable[[Route], None]) -> None:
         visit(self)
         for child in self.routes:

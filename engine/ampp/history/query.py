@@ -71,7 +71,7 @@ def _bool(name: str, raw: str) -> bool:
     return v
 
 
-def parse_history_query(params: Mapping[str, Sequence[str]], *, paged: bool = True) -> HistoryQuery:
+def parse_history_query(params: Mapping[str, Sequence[str]]) -> HistoryQuery:
     """``params``: each name's values (repeatable names keep all). Raises BadParameter."""
     unknown = sorted(set(params) - KNOWN)
     if unknown:

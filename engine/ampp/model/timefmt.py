@@ -81,18 +81,6 @@ def format_rfc3339millis(ns: int) -> str:
     return f"{base}.{nanos // 1_000_000:03d}Z"
 
 
-def to_datetime(ns: int) -> datetime:
-    dt, nanos = _split(ns)
-    return dt + timedelta(microseconds=nanos // 1000)
-
-
-def from_datetime(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    delta = dt - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
-
-
 _DURATION_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
