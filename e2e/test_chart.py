@@ -16,18 +16,20 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 from envtest import ControlPlane, free_port
 
+from tests.support.eventually import eventually
+
 pytestmark = pytest.mark.e2e
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "alertmanager-plusplus"
@@ -775,15 +777,18 @@ def test_serve_only_has_no_rights(
     assert rules_from_list(controlplane, sa, namespace) == baseline_rules(namespace)
 
 
-def _wait(what: str, check: Any, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"ampp operator exited ({proc.returncode}):\n{log.read_text()[-4000:]}"
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-4000:]}")
+def _wait(what: str, check: Callable[[], T], proc: subprocess.Popen[bytes], log: Path) -> T:
+    """``check`` passing while the operator runs (each check asks the API server)."""
+
+    def running_and_checked() -> T:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ampp operator exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
+        return check()
+
+    try:
+        return eventually(running_and_checked, what, within=60, interval=0.5)
+    except AssertionError as e:
+        raise AssertionError(f"{e}:\n{log.read_text()[-4000:]}") from None
 
 
 @pytest.mark.parametrize("cluster_wide", [True, False], ids=["cluster-wide", "namespaced"])

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support import eventually as support  # noqa: E402
 from tests.support.capture import CapturedRequest, CaptureServer  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -46,21 +47,10 @@ T = TypeVar("T")
 # Helpers
 
 
-def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.2) -> T:
-    """Retry ``check`` until it returns something truthy without raising AssertionError."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-            if result:
-                return result
-            error: AssertionError | None = AssertionError(f"{check} returned {result!r}")
-        except AssertionError as e:
-            error = e
-        if time.monotonic() > deadline:
-            assert error is not None
-            raise error
-        time.sleep(interval)
+def eventually(check: Callable[[], T], within: float = 20.0) -> T:
+    """tests.support.eventually at the control plane's pace: each check runs kubectl or asks
+    the operator."""
+    return support.eventually(check, within=within, interval=0.2)
 
 
 def ampp_bin() -> list[str]:
@@ -89,19 +79,22 @@ class Operator:
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"operator exited with {self.proc.returncode}:\n{self.log()}")
+        proc = self.proc
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"operator exited with {proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
+                return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()  # no test holds it yet: left running, it would outlive the session
-                raise RuntimeError(f"operator not ready after 30s:\n{self.log()}")
-            time.sleep(0.1)
+                return False
+
+        try:
+            support.eventually(ready, "the operator's /-/ready", within=30, interval=0.1)
+        except AssertionError:
+            self.stop()  # no test holds it yet: left running, it would outlive the session
+            raise RuntimeError(f"operator not ready after 30s:\n{self.log()}") from None
+        return self
 
     def stop(self) -> int | None:
         if self.proc is None:
@@ -585,12 +578,12 @@ def test_silence_follows_the_clock(controlplane: ControlPlane, operator: Operato
     def state() -> str:
         return str(get(cp, ns, "silences", "short").get("status", {}).get("state"))
 
-    eventually(lambda: state() == "pending", timeout=4)
+    eventually(lambda: state() == "pending", within=4)
     sid = get(cp, ns, "silences", "short")["status"]["silenceID"]
     assert operator.silences_of(sid)[0]["status"]["state"] == "pending"
-    eventually(lambda: state() == "active", timeout=10)
+    eventually(lambda: state() == "active", within=10)
     assert condition(cp, ns, "silences", "short", "Ready")["status"] == "True"
-    eventually(lambda: state() == "expired", timeout=10)
+    eventually(lambda: state() == "expired", within=10)
     ready = condition(cp, ns, "silences", "short", "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "Expired")
     assert operator.silences_of(sid)[0]["status"]["state"] == "expired"
