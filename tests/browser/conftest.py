@@ -21,11 +21,11 @@ from tests.support.browser import (
     CONFIG,
     HISTORY_ALERTS,
     Dashboard,
-    eventually,
     open_page,
     seed_alerts,
 )
 from tests.support.capture import CaptureServer
+from tests.support.eventually import eventually
 from tests.support.servers import run_server
 
 

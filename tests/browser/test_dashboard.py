@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import HISTORY_ALERTS, Dashboard, eventually, open_page
+from tests.support.browser import HISTORY_ALERTS, Dashboard, open_page
+from tests.support.eventually import eventually
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,6 @@ letters exist; ``open_page`` records a page's console errors and uncaught except
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,17 +128,6 @@ class Dashboard:
             if all(a["labels"].get(k) == v for k, v in labels.items()):
                 return str(a["fingerprint"])
         raise AssertionError(f"no alert {alertname} {labels}")
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what or check}")
-        time.sleep(0.1)
 
 
 class PageProblems(list[str]):
