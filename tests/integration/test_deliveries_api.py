@@ -88,12 +88,17 @@ def test_inspect_one(server: Server) -> None:
     ("path", "params", "status", "named"),
     [
         ("", {"state": "lost"}, 400, "state:"),
+        ("", {"state": ""}, 400, "state:"),
         ("", {"limit": "0"}, 400, "limit:"),
         ("", {"limit": "5000"}, 400, "limit:"),
         ("", {"cursor": "x"}, 400, "cursor:"),
+        ("", {"cursor": str(2**63)}, 400, "cursor:"),
         ("", {"colour": "red"}, 400, "colour:"),
         ("/abc", {}, 400, "id:"),
         ("/999999", {}, 404, "id:"),
+        (f"/{2**63 - 1}", {}, 404, "id:"),
+        (f"/{2**63}", {}, 400, "id:"),
+        ("/99999999999999999999999999999999", {}, 400, "id:"),
     ],
 )
 def test_bad_requests_name_the_parameter(
@@ -111,8 +116,19 @@ def test_redrive_answers(server: Server) -> None:
     assert r.status_code == 409 and "is done, not dead" in r.json()
     assert httpx.post(f"{base}/999999/redrive").status_code == 404
     assert httpx.post(f"{base}/x/redrive").status_code == 400
+    r = httpx.post(f"{base}/{2**63}/redrive")
+    assert r.status_code == 400 and r.json().startswith("id:")
     assert httpx.post(f"{base}/redrive", params={"receiver": "hook"}).json() == {"redriven": 0, "skipped": 0}
     assert httpx.post(f"{base}/redrive", params={"state": "dead"}).status_code == 400
+
+
+def test_redrive_all_is_post_only(server: Server) -> None:
+    """/deliveries/redrive is not a delivery id: other methods are refused with Allow: POST."""
+    url = f"{server.url}/api/ampp/v1/deliveries/redrive"
+    for method in ("GET", "OPTIONS", "DELETE"):
+        r = httpx.request(method, url)
+        assert r.status_code == 405, (method, r.status_code, r.text)
+        assert r.headers["Allow"] == "POST", (method, r.headers.get("Allow"))
 
 
 def test_metrics_show_the_queue(server: Server) -> None:

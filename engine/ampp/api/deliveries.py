@@ -20,6 +20,8 @@ from .keys import ENGINE
 PREFIX = "/api/ampp/v1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in both stores (SQLite INTEGER, PostgreSQL BIGINT)."""
 
 
 class BadParameter(ValueError):
@@ -34,13 +36,15 @@ def _engine(request: web.Request) -> Engine:
     return request.app[ENGINE]
 
 
-def _positive_int(name: str, raw: str) -> int:
+def _positive_int(name: str, raw: str, maximum: int = MAX_ID) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise BadParameter(f"{name}: must be a positive integer, got {raw!r}") from None
     if value < 1:
         raise BadParameter(f"{name}: must be a positive integer, got {raw!r}")
+    if value > maximum:
+        raise BadParameter(f"{name}: at most {maximum}, got {raw}")
     return value
 
 
@@ -49,13 +53,11 @@ def _query(request: web.Request) -> tuple[str | None, str | None, int, int | Non
     for name in q:
         if name not in ("state", "receiver", "limit", "cursor"):
             raise BadParameter(f"{name}: unknown parameter (state, receiver, limit, cursor)")
-    state = q.get("state") or None
+    state = q.get("state")
     if state is not None and state not in STATES:
         raise BadParameter(f"state: must be one of {', '.join(STATES)}, got {state!r}")
-    limit = _positive_int("limit", q["limit"]) if "limit" in q else DEFAULT_LIMIT
-    if limit > MAX_LIMIT:
-        raise BadParameter(f"limit: at most {MAX_LIMIT}, got {limit}")
-    cursor = _positive_int("cursor", q["cursor"]) if q.get("cursor") else None
+    limit = _positive_int("limit", q["limit"], MAX_LIMIT) if "limit" in q else DEFAULT_LIMIT
+    cursor = _positive_int("cursor", q["cursor"]) if "cursor" in q else None
     return state, q.get("receiver") or None, limit, cursor
 
 
@@ -176,5 +178,8 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
     base = f"{prefix}{PREFIX}/deliveries"
     router.add_get(base, list_deliveries)
     router.add_post(f"{base}/redrive", redrive_all)
-    router.add_get(f"{base}/{{id}}", get_delivery)
-    router.add_post(f"{base}/{{id}}/redrive", redrive_delivery)
+    # Any id but "redrive", so that /deliveries/redrive is POST only (405 and Allow: POST for
+    # any other method) instead of also matching GET /deliveries/{id}.
+    one = f"{base}/{{id:(?!redrive$)[^/]+}}"
+    router.add_get(one, get_delivery)
+    router.add_post(f"{one}/redrive", redrive_delivery)
