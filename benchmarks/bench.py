@@ -29,6 +29,7 @@ import importlib.util
 import json
 import os
 import platform
+import selectors
 import shlex
 import shutil
 import signal
@@ -519,6 +520,181 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# --- soak: the sustained-load scenario of issue 21 (tests.support.soak) ----------------------
+
+SOAK_LOG_UNDURABLE = "acknowledged alerts before they were committed"
+
+
+def soak(kind: str, scenario: Any, workdir: Path) -> dict[str, Any]:
+    """Run the scenario against a fresh server, sampling its CPU and RSS every second."""
+    from tests.support import soak as scenario_mod
+
+    res: dict[str, Any] = {}
+    samples: list[tuple[float, float, float]] = []  # (seconds since the load began, CPU s, RSS KiB)
+    with scenario_mod.driver(scenario) as drv:
+        config = scenario_mod.CONFIG.format(hook=drv.hook)
+        with start_server(kind, config, workdir / f"{kind}-soak") as srv:
+            pid = srv.process.pid
+            busy0, cpu0, driver0 = busy_cpu_seconds(), cpu_seconds(pid), cpu_seconds(drv.process.pid)
+            drv.start(srv.url)
+            load_done = None
+            end = drv.started_at + scenario.duration_s + scenario.drain_s
+            assert drv.process.stdout is not None
+            sel = selectors.DefaultSelector()
+            sel.register(drv.process.stdout, selectors.EVENT_READ)
+            next_sample = drv.started_at
+            while time.monotonic() < end:
+                now = time.monotonic()
+                if now >= next_sample:
+                    samples.append((now - drv.started_at, cpu_seconds(pid), rss_kib(pid)[0]))
+                    next_sample += 1.0
+                if load_done is None and sel.select(timeout=max(0.0, next_sample - time.monotonic())):
+                    res["load_elapsed_s"] = drv.wait_load_done()
+                    load_done = drv.load_done_at - drv.started_at
+                elif load_done is not None:
+                    time.sleep(max(0.0, next_sample - time.monotonic()))
+            sel.close()
+            driver_cpu = cpu_seconds(drv.process.pid) - driver0
+            server_cpu = cpu_seconds(pid) - cpu0
+            window = time.monotonic() - drv.started_at
+            other = busy_cpu_seconds() - busy0 - server_cpu - driver_cpu
+            res["other_cpu_share"] = max(0.0, other) / max(1e-9, window * (os.cpu_count() or 1))
+            res["driver_cpu_s"] = driver_cpu
+            result = drv.result()
+            procs = rss_by_process(pid)
+            res["rss_detail"] = "VmRSS by process at the end: " + ", ".join(
+                f"{name} {kib / 1024:.0f} MiB" for name, kib, _ in procs
+            )
+        log_text = (workdir / f"{kind}-soak" / f"{kind}.log").read_text(errors="replace")
+    res["undurable_acks_logged"] = log_text.count(SOAK_LOG_UNDURABLE)
+    sent = result.posts * scenario.batch
+    ok = result.statuses.get("200", 0)
+    res["soak_alerts_accepted"] = ok * scenario.batch
+    res["soak_alerts_sent"] = sent
+    res["soak_p50_ms"] = percentile(result.latencies_ms, 50)
+    res["soak_p99_ms"] = percentile(result.latencies_ms, 99)
+    load_end = load_done if load_done is not None else scenario.duration_s
+    during = [n for i, n in enumerate(result.notifications) if (i + 1) * 10 <= load_end]
+    res["soak_notifications_per_10s"] = statistics.median(during) if during else 0
+    res["soak_cpu_cores"] = _cpu_between(samples, 10, load_end)
+    after = [s for s in samples if s[0] >= load_end]
+    res["soak_cpu_after_s"] = (after[-1][1] - after[0][1]) if len(after) > 1 else float("nan")
+    res["soak_catchup_s"] = _catch_up(samples, load_end)
+    rss = [s[2] / 1024 for s in samples]
+    res["soak_rss_max_mib"] = max(rss) if rss else float("nan")
+    res["soak_rss_end_mib"] = rss[-1] if rss else float("nan")
+    res["soak_detail"] = (
+        f"{result.posts} POSTs x {scenario.batch} alerts over {res.get('load_elapsed_s', 0):.1f}s "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(result.statuses.items()))}); "
+        f"{result.late_posts} sent >100 ms late by the driver; {result.silence_ops} silence operations "
+        f"({result.silence_errors} failed); '{SOAK_LOG_UNDURABLE}' logged "
+        f"{res['undurable_acks_logged']} times"
+    )
+    res["soak_notify_detail"] = (
+        "notifications per 10 s: "
+        + " ".join(map(str, result.notifications))
+        + ("; alerts in them per 10 s: " + " ".join(map(str, result.notified_alerts)))
+    )
+    res["soak_rss_over_time"] = "RSS MiB every 30 s: " + " ".join(
+        f"{s[2] / 1024:.0f}" for s in samples if round(s[0]) % 30 == 0
+    )
+    res["soak_cpu_over_time"] = (
+        "CPU cores per 10 s: "
+        + " ".join(f"{_cpu_between(samples, t, t + 10):.2f}" for t in range(0, int(samples[-1][0]) - 9, 10))
+        if samples
+        else ""
+    )
+    return res
+
+
+def _cpu_between(samples: list[tuple[float, float, float]], start: float, end: float) -> float:
+    """Mean cores used by the server between ``start`` and ``end`` seconds into the load."""
+    inside = [s for s in samples if start <= s[0] <= end]
+    if len(inside) < 2:
+        return float("nan")
+    return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+
+
+def _catch_up(samples: list[tuple[float, float, float]], load_end: float) -> float:
+    """Seconds after the last POST until the server uses under a tenth of a core for 3 s."""
+    after = [s for s in samples if s[0] >= load_end]
+    for i in range(len(after) - 3):
+        a, b = after[i], after[i + 3]
+        if (b[1] - a[1]) / (b[0] - a[0]) < 0.1:
+            return a[0] - load_end
+    return float("inf")
+
+
+SOAK_ROWS = [
+    ("soak_alerts_accepted", "alerts accepted (200)", "{:,.0f}"),
+    ("soak_alerts_sent", "alerts sent", "{:,.0f}"),
+    ("soak_p50_ms", "POST p50 ms", "{:.1f}"),
+    ("soak_p99_ms", "POST p99 ms", "{:.1f}"),
+    ("soak_notifications_per_10s", "notifications per 10 s (median, during the load)", "{:.0f}"),
+    ("soak_cpu_cores", "server CPU during the load, cores", "{:.2f}"),
+    ("soak_rss_max_mib", "RSS max, MiB", "{:.0f}"),
+    ("soak_rss_end_mib", "RSS at the end, MiB", "{:.0f}"),
+    ("soak_cpu_after_s", "server CPU seconds after the load (drain)", "{:.1f}"),
+    ("soak_catchup_s", "catch-up after the load, s (< 0.1 core for 3 s)", "{:.0f}"),
+]
+
+
+def soak_verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Issue 21's targets for the soak, each said to hold or not."""
+    a, ref = results.get("ampp"), results.get("reference")
+    if a is None:
+        return []
+    out = [
+        ("ampp accepts every alert", a["soak_alerts_accepted"] == a["soak_alerts_sent"]),
+        ("catch-up after the load under 10 s", a["soak_catchup_s"] < 10),
+        ("no acknowledgement before the commit", a["undurable_acks_logged"] == 0),
+    ]
+    if ref is not None:
+        out += [
+            ("p99 <= 2 x Alertmanager's", a["soak_p99_ms"] <= 2 * ref["soak_p99_ms"]),
+            ("memory <= Alertmanager's (max RSS)", a["soak_rss_max_mib"] <= ref["soak_rss_max_mib"]),
+        ]
+    return [f"{'holds' if ok else 'FAILS'}: {what}" for what, ok in out]
+
+
+def print_soak(results: dict[str, dict[str, Any]]) -> None:
+    kinds = list(results)
+    header = ["metric", *kinds] + (["ampp/reference"] if len(kinds) == 2 else [])
+    lines = []
+    for key, label, fmt in SOAK_ROWS:
+        row = [label] + [fmt.format(results[k][key]) for k in kinds]
+        if len(kinds) == 2:
+            x, y = results["ampp"][key], results["reference"][key]
+            row.append(f"{x / y:.2f}" if y and y == y and x == x else "-")
+        lines.append(row)
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *lines]:
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    for k in kinds:
+        share = results[k].get("other_cpu_share", 0.0)
+        if share > 0.15:
+            print(f"\nWARNING: during the {k} soak other processes took {share:.0%} of the machine's CPU.")
+    for k in kinds:
+        print(f"\n{k}:")
+        for d in (
+            "soak_detail",
+            "soak_notify_detail",
+            "soak_rss_over_time",
+            "soak_cpu_over_time",
+            "rss_detail",
+        ):
+            print(f"  {results[k][d]}")
+    verdicts = soak_verdicts(results)
+    if verdicts:
+        print("\nissue 21's targets:")
+        for v in verdicts:
+            print(f"  {v}")
+
+
 # --- report ----------------------------------------------------------------------------------
 
 ROWS = [
@@ -607,11 +783,19 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per server; the table shows their median")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="instead: issue 21's sustained-load scenario (tests.support.soak) against each server",
+    )
+    parser.add_argument("--soak-duration", type=float, default=300.0, help="seconds of load (300)")
     parser.add_argument("--loadgen", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen_main(json.loads(args.loadgen))
         return 0
+    if args.soak:
+        return soak_main(args)
 
     sizes = QUICK if args.quick else FULL
     kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
@@ -647,6 +831,33 @@ def main() -> int:
             results[kind] = combine(runs)
     print()
     print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def soak_main(args: argparse.Namespace) -> int:
+    from tests.support.soak import Scenario
+
+    scenario = Scenario(duration_s=args.soak_duration)
+    kinds = [k.strip() for k in args.servers.split(",") if k.strip()]
+    for line in machine_facts():
+        print(line)
+    print(
+        f"soak: {scenario.posts_per_s:g} POSTs/s of {scenario.batch} alerts ({scenario.new_per_batch} new, "
+        f"the rest from a cycle of {scenario.cycle:,} over {scenario.alertnames} alertnames) for "
+        f"{scenario.duration_s:g}s; {scenario.silences_per_period} silences created (and as many expired "
+        f"past {scenario.silences_live}) every {scenario.silence_period_s:g}s; group_by [alertname], "
+        f"group_wait 1s, group_interval 5s, one webhook; then {scenario.drain_s:g}s of drain",
+        flush=True,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="ampp-soak-") as tmp:
+        for kind in kinds:
+            print(f"running {kind} ...", flush=True)
+            results[kind] = soak(kind, scenario, Path(tmp))
+    print()
+    print_soak(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
