@@ -240,6 +240,7 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from .api.app import create_app
+    from .api.body import runner as make_runner
     from .engine import Engine
 
     log = logging.getLogger("ampp")
@@ -248,7 +249,7 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
         return 1
     engine, settings = started
     app = create_app(engine, settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = make_runner(app)
     await runner.setup()
     tls = settings.web.server_context() if settings.web else None
     site = web.SockSite(runner, sock, ssl_context=tls)

@@ -75,6 +75,7 @@ def login(kubeconfig: str | None) -> kopf.ConnectionInfo:
 async def run(args: argparse.Namespace) -> int:
     from aiohttp import web
     from ampp.api.app import create_app
+    from ampp.api.body import runner as make_runner
     from ampp.cli import start_engine
 
     kube = Kube(lambda: login(args.kubeconfig))
@@ -105,7 +106,7 @@ async def run(args: argparse.Namespace) -> int:
     engine.reload_hook = controller.reload
 
     app = create_app(engine, api)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = make_runner(app)
     await runner.setup()
     host, _, port = args.listen_address.rpartition(":")
     tls = api.web.server_context() if api.web else None

@@ -28,6 +28,7 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from . import deliveries, enrichment, routes, stream, ui, webhook
+from .body import MAX_BODY, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
 
@@ -243,7 +244,7 @@ _JSON_NUL = b"\\u0000"
 
 async def post_alerts(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    body = await request.read()
+    body = await read_body(request)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -323,7 +324,7 @@ async def get_silences(request: web.Request) -> web.Response:
 async def post_silences(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(await read_body(request))
     except orjson.JSONDecodeError as e:
         return _error(f"the body is not valid JSON: {e}")
     try:
@@ -397,14 +398,29 @@ async def _serve(
     cannot grow the label set. One middleware for both: each costs every request a layer.
     """
     start = time.perf_counter()
-    status_error: web.HTTPException | None = None
     try:
         response = await handler(request)
     except web.HTTPException as e:
-        status_error, response = e, e
+        response = _answer(e)
     except Exception:
         log.exception("unhandled error serving %s %s", request.method, request.path)
         response = _error("internal error; see the server log", 500)
+    _observe(request, start, response)
+    return response
+
+
+def _answer(e: web.HTTPException) -> web.Response:
+    """A raised HTTPException's answer as a response of its own. aiohttp answers a raised one by
+    keeping it in a local of the frame its traceback holds: a cycle that only a full garbage
+    collection frees (rare here: cli raises the thresholds), and with it the request and any
+    body read (a refused 64 MiB body held for minutes)."""
+    response = web.Response(status=e.status, reason=e.reason, body=e.body, headers=e.headers)
+    if e.keep_alive is False:
+        response.force_close()
+    return response
+
+
+def _observe(request: web.Request, start: float, response: web.StreamResponse) -> None:
     resource = request.match_info.route.resource
     if resource is not None:
         duration, size_of = _observers(request.app, resource, request.method)
@@ -412,9 +428,6 @@ async def _serve(
         size = response.content_length
         if size is not None:
             size_of.observe(size)
-    if status_error is not None:
-        raise status_error
-    return response
 
 
 def _observers(app: web.Application, resource: web.AbstractResource, method: str) -> Observers:
@@ -433,7 +446,7 @@ def _observers(app: web.Application, resource: web.AbstractResource, method: str
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     guard = settings.web
     middlewares = [guard.middleware, _serve] if guard else [_serve]
-    app = web.Application(middlewares=middlewares, client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     if guard:
         app.on_response_prepare.append(guard.add_headers)
     app[ENGINE] = engine

@@ -1,6 +1,7 @@
 """``POST /webhook`` and ``POST /webhook/{source}``: the thin HTTP side of ampp.ingest.webhook.
 
-The body is read up to ``webhook.max_body_bytes`` (413 beyond); the alerts are stored the way
+The body is read up to ``webhook.max_body_bytes`` (413 beyond; api.body reads it, inflated if
+compressed, and frees it on refusal); the alerts are stored the way
 ``POST /api/v2/alerts`` stores them (same counters, same durability wait).
 """
 
@@ -19,6 +20,7 @@ from ..ingest.proxy import Proxy
 from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
+from .body import read_body
 from .keys import ENGINE
 
 log = logging.getLogger("ampp.api.webhook")
@@ -40,20 +42,6 @@ def ingest_for(app: web.Application, engine: Engine) -> WebhookIngest:
     return fresh
 
 
-async def read_body(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than ``limit`` bytes (checked while reading)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def store(engine: Engine, alerts: list[Alert]) -> None:
     """What /api/v2/alerts does with valid alerts: put them, wait for durability."""
     await engine.put_alerts(alerts)
@@ -62,8 +50,11 @@ async def store(engine: Engine, alerts: list[Alert]) -> None:
 async def receive(request: web.Request, proxy: bool = False) -> web.Response:
     engine = request.app[ENGINE]
     ingest = ingest_for(request.app, engine)
-    raw = await read_body(request, ingest.settings.max_body_bytes)
     source = request.match_info.get("source") or request.headers.get(SOURCE_HEADER)
+    try:
+        raw: bytearray | None = await read_body(request, ingest.settings.max_body_bytes)
+    except web.HTTPRequestEntityTooLarge:
+        raw = None
     if raw is None:
         outcome = Outcome(413, {"error": f"the body is larger than {ingest.settings.max_body_bytes} bytes"})
     else:
@@ -74,7 +65,7 @@ async def receive(request: web.Request, proxy: bool = False) -> web.Response:
             (lambda alerts: publish(engine, alerts, now)) if proxy else (lambda alerts: store(engine, alerts))
         )
         outcome = await ingest.receive(
-            raw, headers, source, now, resolve_timeout, put, scope="proxy" if proxy else ""
+            bytes(raw), headers, source, now, resolve_timeout, put, scope="proxy" if proxy else ""
         )
     m = engine.metrics
     if proxy:
