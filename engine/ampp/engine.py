@@ -40,7 +40,7 @@ from .notify.stage import FlushContext
 from .notify.stages import ATTEMPT_LISTENERS, Integration
 from .store.base import Storage
 from .store.records import HistoryEvent
-from .store.writebehind import AlertWriteBehind
+from .store.writebehind import AlertWriteBehind, StorageUnavailable
 
 log = logging.getLogger("ampp.engine")
 
@@ -56,8 +56,9 @@ class EngineOptions:
     cluster_peers: list[str] = field(default_factory=list)
     initial_config: Config | None = None
     """The config already loaded from ``config_file`` (saves reading it twice at start-up)."""
-    durable_timeout_s: float = 2.0
-    """How long a POST waits for its alerts to be committed before answering anyway."""
+    durable_timeout_s: float = 5.0
+    """How long a POST waits for its alerts to be committed before telling the sender to retry
+    (Prometheus' own timeout for an Alertmanager is 10 s)."""
     cache_url: str | None = None
     """Redis URL for the history/report L2 cache (``--cache.url``; else config.yaml cache.url)."""
     replica: str = field(default_factory=socket.gethostname)
@@ -274,19 +275,27 @@ class Engine:
     async def put_alerts(self, alerts: Iterable[Alert]) -> None:
         """Store alerts (merging with what is known) and return once they are durable.
 
-        While storage is failing or slower than ``durable_timeout_s`` the alerts stay queued in
-        memory (and are routed and notified from there) and the caller is not held: the API
-        keeps answering, ``/-/ready`` and ``ampp_storage_up`` say storage is behind.
+        Raises StorageUnavailable when they could not be made durable within
+        ``durable_timeout_s`` (storage failing, full or slow): the caller tells the sender to
+        try again. They are kept in memory all the same (routed and notified from there, and
+        written once storage takes them) until :data:`~.store.writebehind.MAX_BUFFERED` changes
+        wait; beyond, new alerts are refused outright.
         """
+        writer = self.writer
+        if writer.full():
+            raise StorageUnavailable(
+                f"storage unavailable: {writer.pending()} writes buffered, no room for more"
+            )
         self.alerts.put(alerts)
-        durable = self.writer.durable()
-        if not self.writer.healthy:
-            return
+        if not writer.healthy:
+            raise StorageUnavailable(f"storage unavailable: {writer.pending()} writes buffered")
         try:  # the future is this caller's own: cancelling it on timeout cancels nothing else
             async with asyncio.timeout(self.options.durable_timeout_s):
-                await durable
+                await writer.durable()
         except TimeoutError:
-            log.warning("storage is slow: acknowledged alerts before they were committed")
+            raise StorageUnavailable(
+                f"storage is slow: the alerts were not committed within {self.options.durable_timeout_s:g}s"
+            ) from None
 
     async def notify_receiver(
         self, receiver: str, alerts: list[Alert], group_key: str, repeat_interval: float
@@ -306,7 +315,10 @@ class Engine:
         rt.silencer.mutes(alert.labels, alert.fingerprint)
 
     async def _persist_silence(self, event: str, sil: Silence, prev: Silence | None) -> None:
-        await self.storage.save_silence(sil)
+        try:
+            await self.storage.save_silence(sil)
+        except Exception as e:
+            raise StorageUnavailable(f"saving the silence failed: {e}") from e
 
     # -- background ----------------------------------------------------------------------
     async def _alert_gc_loop(self) -> None:
@@ -346,6 +358,7 @@ class Engine:
         self.metrics.nflog_entries.set(len(self.nflog))
         self.deliveries.update_gauges()
         self.metrics.storage_up.set(1 if self.writer.healthy else 0)
+        self.metrics.storage_buffered.set(self.writer.pending())
         if self.runtime is not None:
             self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))
 

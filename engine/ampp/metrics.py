@@ -92,6 +92,9 @@ class Metrics:
             "alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.", registry=r
         )
         self.storage_up = Gauge("ampp_storage_up", "Whether the last write to storage succeeded.", registry=r)
+        self.storage_buffered = Gauge(
+            "ampp_storage_writes_buffered", "Alert changes waiting to be written to storage.", registry=r
+        )
         self.webhook_requests = Counter(
             "ampp_webhook_requests",
             "Requests to /webhook by detected format (or source) and answer code.",

@@ -186,9 +186,10 @@ def test_a_dead_endpoint_does_not_slow_ingestion(tmp_path: Path) -> None:
         assert re.search(r'^ampp_notify_circuit_state\{target="http://127.0.0.1:1"\} [12]\.0$', scrape, re.M)
 
 
-def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:
-    """A writer holding the database: POSTs are answered anyway, /-/ready says writes are
-    buffered, and once the database is free everything lands (it survives a kill -9)."""
+def test_storage_outage_refuses_to_acknowledge_and_catches_up(tmp_path: Path) -> None:
+    """A writer holding the database: POSTs are told to retry (503, Retry-After) rather than
+    acknowledged, /-/ready fails and says writes are buffered, the alerts are served from
+    memory meanwhile, and once the database is free everything lands (it survives a kill -9)."""
     import sqlite3
 
     storage, port = tmp_path / "data", free_port()
@@ -199,20 +200,26 @@ def test_storage_outage_keeps_serving_and_catches_up(tmp_path: Path) -> None:
             with httpx.Client(base_url=s.url, timeout=30) as c:
                 for b in range(3):
                     r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": f"Out{b}"}}])
-                    assert r.status_code == 200
-                eventually(lambda: "storage unavailable" in c.get("/-/ready").text, "/-/ready to say so")
-                assert "writes buffered" in c.get("/-/ready").text
+                    assert r.status_code == 503, r.text
+                    assert r.headers["Retry-After"] == "5"
+                    assert "try again" in r.json()
+                ready = c.get("/-/ready")
+                assert ready.status_code == 503 and "writes buffered" in ready.text, ready.text
                 assert "ampp_storage_up 0.0" in c.get("/metrics").text
+                assert re.search(r"^ampp_storage_writes_buffered [1-9]", c.get("/metrics").text, re.M)
+                start = time.monotonic()
                 r = c.post("/api/v2/alerts", json=[{"labels": {"alertname": "DuringOutage"}}])
-                assert r.status_code == 200
+                assert r.status_code == 503 and time.monotonic() - start < 1  # known down: at once
                 names = {a["labels"]["alertname"] for a in c.get("/api/v2/alerts").json()}
                 assert names == {"Out0", "Out1", "Out2", "DuringOutage"}
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
         eventually(lambda: httpx.get(f"{s.url}/-/ready").text == "OK", "/-/ready once storage is back")
+        r = httpx.post(f"{s.url}/api/v2/alerts", json=[{"labels": {"alertname": "After"}}])
+        assert r.status_code == 200
         os.kill(s.process.pid, signal.SIGKILL)
         s.process.wait()
     with run_server("ampp", QUIET, tmp_path / "b", storage_path=storage, port=port) as s:
         names = {a["labels"]["alertname"] for a in httpx.get(f"{s.url}/api/v2/alerts").json()}
-        assert names == {"Out0", "Out1", "Out2", "DuringOutage"}
+        assert names == {"Out0", "Out1", "Out2", "DuringOutage", "After"}

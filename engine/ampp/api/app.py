@@ -27,6 +27,7 @@ from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
+from ..store.writebehind import StorageUnavailable
 from . import deliveries, enrichment, routes, stream, ui, webhook
 from .body import MAX_BODY, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
@@ -72,6 +73,13 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _error(message: str, status: int = 400) -> web.Response:
     return _json(message, status)
+
+
+def _unavailable(e: StorageUnavailable) -> web.Response:
+    """Nothing durable was acknowledged: the sender should try again (Prometheus does)."""
+    response = _json(f"{e}; try again later", 503)
+    response.headers["Retry-After"] = str(e.retry_after_s)
+    return response
 
 
 def _bool(request: web.Request, name: str, default: bool = True) -> bool:
@@ -140,8 +148,11 @@ async def ready(request: web.Request) -> web.Response:
     if not engine.ready:
         return web.Response(status=503, text="Service Unavailable")
     if not engine.writer.healthy:
-        # Still serving from memory; say that writes are being buffered.
-        return web.Response(text=f"OK (storage unavailable: {engine.writer.pending()} writes buffered)")
+        # Writes are refused (503) until storage takes them: take this instance out of rotation.
+        return web.Response(
+            status=503,
+            text=f"Service Unavailable (storage unavailable: {engine.writer.pending()} writes buffered)",
+        )
     return web.Response(text="OK")
 
 
@@ -259,7 +270,10 @@ async def post_alerts(request: web.Request) -> web.Response:
     m.received_firing.inc(batch.firing)
     m.received_resolved.inc(batch.resolved)
     if batch.alerts:
-        await engine.put_alerts(batch.alerts)
+        try:
+            await engine.put_alerts(batch.alerts)
+        except StorageUnavailable as e:
+            return _unavailable(e)
     if batch.errors:
         m.alerts_invalid.inc(len(batch.errors))
         log.error("Failed to validate alerts: %s", "; ".join(batch.errors))
@@ -337,6 +351,8 @@ async def post_silences(request: web.Request) -> web.Response:
         return _error("Failed to create silence: end time can't be in the past")
     try:
         sid = await engine.silences.set(sil)
+    except StorageUnavailable as e:
+        return _unavailable(e)
     except SilenceNotFound as e:
         return _error(str(e), 404)
     except SilenceInvalid as e:
@@ -356,6 +372,8 @@ async def delete_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
         await engine.silences.expire(_silence_id(request))
+    except StorageUnavailable as e:
+        return _unavailable(e)
     except SilenceNotFound as e:
         return _error(str(e), 500)  # Alertmanager 0.25's answer, which amtool expects
     except SilenceInvalid as e:

@@ -20,6 +20,7 @@ from ..ingest.proxy import Proxy
 from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
+from ..store.writebehind import StorageUnavailable
 from .body import read_body
 from .keys import ENGINE
 
@@ -64,9 +65,14 @@ async def receive(request: web.Request, proxy: bool = False) -> web.Response:
         put = (
             (lambda alerts: publish(engine, alerts, now)) if proxy else (lambda alerts: store(engine, alerts))
         )
-        outcome = await ingest.receive(
-            bytes(raw), headers, source, now, resolve_timeout, put, scope="proxy" if proxy else ""
-        )
+        try:
+            outcome = await ingest.receive(
+                bytes(raw), headers, source, now, resolve_timeout, put, scope="proxy" if proxy else ""
+            )
+        except StorageUnavailable as e:  # nothing acknowledged: the sender should try again
+            response = web.json_response({"error": f"{e}; try again later"}, status=503)
+            response.headers["Retry-After"] = str(e.retry_after_s)
+            return response
     m = engine.metrics
     if proxy:
         pass  # proxied alerts are not received as alerts of this engine

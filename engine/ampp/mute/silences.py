@@ -104,10 +104,19 @@ class Silences:
     async def _store(self, event: str, sil: Silence, prev: Silence | None, now: int) -> None:
         sil.updated_at = now
         validate_silence(sil)
+        before = self._by_id.get(sil.id)
         self._by_id[sil.id] = sil
         self.version += 1
-        for listener in self.listeners:
-            await listener(event, sil, prev)
+        try:
+            for listener in self.listeners:
+                await listener(event, sil, prev)
+        except BaseException:  # not saved (storage failed): as if never asked
+            if before is None:
+                self._by_id.pop(sil.id, None)
+            else:
+                self._by_id[sil.id] = before
+            self.version += 1
+            raise
 
     async def set(self, sil: Silence) -> str:
         """Create or update; return the id (new when the change had to replace the silence)."""

@@ -11,12 +11,27 @@ from .base import AlertStorage
 log = logging.getLogger(__name__)
 
 
+class StorageUnavailable(RuntimeError):
+    """What was asked could not be made durable (storage failing, full, or too slow): the
+    caller must say so, so that the sender tries again (the API's 503 with Retry-After)."""
+
+    retry_after_s = 5
+    """How long the sender is asked to wait before trying again (the writer retries every second)."""
+
+
+MAX_BUFFERED = 200_000
+"""Alert changes kept in memory while storage fails, for routing and notifying from there (as
+many distinct alerts: a hot alert is one change); beyond, new alerts are refused outright."""
+
+
 class AlertWriteBehind:
     """Collects alert upserts and deletions and writes them in batches.
 
     A caller that needs durability awaits ``durable()``: it resolves after the batch holding
-    everything queued so far is committed. Later versions of one alert replace earlier ones
-    in the queue, so a hot alert costs one row per batch.
+    everything queued so far is committed, and fails with :class:`StorageUnavailable` if that
+    write failed (the changes stay queued and are written once storage takes them). Later
+    versions of one alert replace earlier ones in the queue, so a hot alert costs one row per
+    batch.
     """
 
     def __init__(self, storage: AlertStorage) -> None:
@@ -40,6 +55,10 @@ class AlertWriteBehind:
 
     def pending(self) -> int:
         return len(self._upserts) + len(self._deletes)
+
+    def full(self) -> bool:
+        """Whether the changes buffered while storage fails reached :data:`MAX_BUFFERED`."""
+        return not self.healthy and self.pending() >= MAX_BUFFERED
 
     def durable(self) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -74,19 +93,27 @@ class AlertWriteBehind:
             try:
                 await self.storage.write_alerts(upserts, deletes)
                 self.healthy = True
-            except Exception:
-                # Keep what was not written and try again; nothing is dropped.
-                log.exception("writing alerts to storage failed; will retry")
+            except Exception as e:
+                # Keep what was not written and try again; nothing is dropped. Whoever waits
+                # for it is told now: an acknowledgement means durable.
+                if self.healthy:
+                    log.exception("writing alerts to storage failed; will retry")
                 self.healthy = False
                 for a in upserts:
                     self._upserts.setdefault(a.fingerprint, a)
                 for fp in deletes:
                     if fp not in self._upserts:
                         self._deletes.add(fp)
-                self._waiters = waiters + self._waiters
                 self._inflight = None
+                failure = StorageUnavailable(f"writing alerts to storage failed: {e}")
+                for w in waiters + self._waiters:
+                    if not w.done():
+                        w.set_exception(failure)
+                self._waiters = []
                 await asyncio.sleep(1)
                 continue
+            if not self.healthy:
+                log.info("writing alerts to storage works again")
             self._inflight = None
             for w in waiters:
                 if not w.done():
