@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from ampp.history.query import BadParameter, max_changes, parse_history_query
@@ -120,7 +122,8 @@ async def test_alert_events_are_built_as_when_recorded_and_a_retry_sends_the_sam
     assert not await rec.flush()
     storage.fail = False
     assert await rec.flush()
-    assert seen[0] == seen[1], "the retry built new event objects"
+    assert seen[-1] == seen[0], "the retry built new event objects"
+    assert all(set(ids) <= set(seen[0]) for ids in seen), "looking for poison events built new ones"
     got = [(e.kind, e.at, e.fingerprint, e.labels, e.annotations, e.details) for e in storage.rows]
     fp, labels = f"{first.fingerprint:016x}", {"alertname": "A"}
     first_span = {"startsAt": 10 * NS, "endsAt": 20 * NS}
@@ -129,3 +132,43 @@ async def test_alert_events_are_built_as_when_recorded_and_a_retry_sends_the_sam
         ("alert.resolved", 20 * NS, fp, labels, {"summary": "s"}, first_span),
         ("alert.firing", 30 * NS, fp, labels, {}, {"startsAt": 30 * NS, "endsAt": later}),
     ]
+
+
+async def test_an_event_storage_refuses_is_dead_lettered_and_the_rest_written(tmp_path: Path) -> None:
+    """A poison event (here an integer past 64 bits, which the SQLite writer process cannot
+    encode: the shape of issue 21's endsAt 9999-12-31) is logged, counted and dropped; the
+    events around it are written, and the history goes on."""
+    from ampp.store.sqlite.storage import SQLiteStorage
+
+    storage = SQLiteStorage(str(tmp_path))
+    await storage.open()
+    try:
+        registry = CollectorRegistry()
+        rec = HistoryRecorder(storage, registry)
+        for i in range(10):
+            details = {"n": 2**70} if i == 6 else {"n": i}
+            rec.record(HistoryEvent(NS * (i + 1), "silence.created", silence_id=f"s{i}", details=details))
+        assert await rec.flush() and rec.healthy
+        assert registry.get_sample_value("ampp_history_events_dead_lettered_total") == 1
+        assert registry.get_sample_value("ampp_history_events_written_total") == 9
+        rec.record(HistoryEvent(NS * 20, "silence.created", silence_id="later"))
+        assert await rec.flush()
+        ids = [r[0] for r in sqlite3.connect(tmp_path / "history.db").execute(
+            "SELECT silence_id FROM history_events ORDER BY at"
+        )]  # fmt: skip
+        assert ids == [f"s{i}" for i in range(10) if i != 6] + ["later"]
+    finally:
+        await storage.close()
+
+
+async def test_storage_refusing_everything_dead_letters_nothing() -> None:
+    storage = FlakyStorage()
+    registry = CollectorRegistry()
+    rec = HistoryRecorder(storage, registry, batch_size=64)
+    for i in range(100):
+        rec.record(HistoryEvent(i, "alert.firing", f"{i:016x}"))
+    assert not await rec.flush()
+    assert registry.get_sample_value("ampp_history_events_dead_lettered_total") == 0
+    storage.fail = False
+    assert await rec.flush()
+    assert len(storage.rows) == 100

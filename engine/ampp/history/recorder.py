@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import logging
 import time
 from collections import deque
@@ -32,6 +33,31 @@ def fp_hex(fp: int) -> str:
     return f"{fp:016x}"
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def storable(ns: int) -> int:
+    """A time as the history keeps it: Unix nanoseconds within 64 bits (1677 to 2262), the
+    range of both stores' integer columns and of JSON integers. The v2 API accepts any RFC 3339
+    time (endsAt 9999-12-31, Go's zero time as startsAt), which the alert itself keeps exactly;
+    its history says "before 1677" or "after 2262" instead of failing to be written."""
+    return _INT64_MIN if ns < _INT64_MIN else _INT64_MAX if ns > _INT64_MAX else ns
+
+
+ISOLATE_ATTEMPTS = 26
+"""Failed writes, with none succeeding, after which isolating a batch's poison events gives up:
+twice the halvings of a full batch (4096), enough for a few poison events; storage that is down
+fails them all and is retried as a whole later."""
+
+
+ISOLATE_EVERY_S = 30.0
+"""While storage fails, how often a batch is split to look for poison events anyway."""
+
+
+class _NothingWritten(Exception):
+    """Isolating poison events found storage refusing everything."""
+
+
 class _AlertChange:
     """An alert's firing or resolved event while it waits in the buffer.
 
@@ -53,7 +79,7 @@ class _AlertChange:
         a = self.alert
         return HistoryEvent(
             self.at, self.kind, fp_hex(a.fingerprint), a.labels, a.annotations,  # never mutated: shared
-            details={"startsAt": a.starts_at, "endsAt": a.ends_at},
+            details={"startsAt": storable(a.starts_at), "endsAt": storable(a.ends_at)},
         )  # fmt: skip
 
 
@@ -89,6 +115,7 @@ class HistoryRecorder:
         """(ends_at, fingerprint) of firing alerts, a heap: timeouts are found without a scan."""
         """Alerts last seen firing, by fingerprint; resolution by timeout is noticed by the flusher."""
         self._known: dict[int, Alert] = {}
+        self._isolated_at = 0.0
         self.version = 0
         """Moves on every committed batch: the query cache keys on it."""
         self.healthy = True
@@ -98,6 +125,11 @@ class HistoryRecorder:
             registry=registry,
         )
         self.written = Counter("ampp_history_events_written", "History events written.", registry=registry)
+        self.dead_lettered = Counter(
+            "ampp_history_events_dead_lettered",
+            "History events storage refused while it took the rest of their batch (logged, dropped).",
+            registry=registry,
+        )
         self.buffered = Gauge(
             "ampp_history_events_buffered", "History events waiting to be written.", registry=registry
         )
@@ -156,7 +188,7 @@ class HistoryRecorder:
             self._alert_event("alert.resolved", a, min(a.ends_at, now_ns()))
 
     def _alert_event(self, kind: str, a: Alert, at: int) -> None:
-        self.record(_AlertChange(kind, a, at))
+        self.record(_AlertChange(kind, a, storable(at)))
 
     def _check_timeouts(self) -> None:
         """Firing alerts whose endsAt has passed resolved silently: record that they did."""
@@ -194,7 +226,7 @@ class HistoryRecorder:
         self.record(
             HistoryEvent(
                 now_ns(), kind, fp_hex(fp), dict(a.labels) if a else {}, dict(a.annotations) if a else {},
-                details={"by": list(by), "startsAt": a.starts_at if a else None},
+                details={"by": list(by), "startsAt": storable(a.starts_at) if a else None},
             )
         )  # fmt: skip
 
@@ -214,7 +246,7 @@ class HistoryRecorder:
                 latency_ms=latency_s * 1000, error=error,
                 details={
                     "fingerprints": [fp_hex(a.fingerprint) for a in alerts],
-                    "startsAt": [a.starts_at for a in alerts],
+                    "startsAt": [storable(a.starts_at) for a in alerts],
                 },
             )
         )  # fmt: skip
@@ -226,8 +258,8 @@ class HistoryRecorder:
                 now_ns(), f"silence.{event}", silence_id=sil.id, actor=sil.created_by, comment=sil.comment,
                 details={
                     "matchers": [str(m) for m in sil.matchers],
-                    "startsAt": sil.starts_at,
-                    "endsAt": sil.ends_at,
+                    "startsAt": storable(sil.starts_at),
+                    "endsAt": storable(sil.ends_at),
                 },
             )
         )  # fmt: skip
@@ -265,22 +297,77 @@ class HistoryRecorder:
             self.buffered.set(len(self._buffer))
             batch = self._batch()
             dropped_before = self._dropped_oldest
+            refused: list[HistoryEvent] = []
             try:
                 await self.storage.append_history(batch)
             except Exception as e:
-                if self.healthy:
-                    log.warning("writing history failed; buffering %d events: %s", len(self._buffer), e)
-                self.healthy = False
-                return False
+                isolated = await self._isolate(batch) if self._may_isolate(batch) else None
+                if isolated is None:
+                    if self.healthy:
+                        log.warning("writing history failed; buffering %d events: %s", len(self._buffer), e)
+                    self.healthy = False
+                    return False
+                refused = isolated
+                self._dead_letter(refused, e)
             # A full buffer dropped its oldest events while the batch was written: those were
             # the batch's own first events, already gone from the deque.
             for _ in range(max(0, len(batch) - (self._dropped_oldest - dropped_before))):
                 self._buffer.popleft()
-            self.written.inc(len(batch))
+            self.written.inc(len(batch) - len(refused))
             self.version += 1
             self.healthy = True
         self.buffered.set(len(self._buffer))
         return True
+
+    def _may_isolate(self, batch: list[HistoryEvent]) -> bool:
+        """At once when storage took the last batch; while it fails, once in a while (it may be
+        a poison event that failed alone, now with company)."""
+        if len(batch) < 2:
+            return False
+        now = time.monotonic()
+        if not self.healthy and now - self._isolated_at < ISOLATE_EVERY_S:
+            return False
+        self._isolated_at = now
+        return True
+
+    async def _isolate(self, batch: list[HistoryEvent]) -> list[HistoryEvent] | None:
+        """Write the batch in halves, and halves of the halves that fail: the events refused
+        while others are written are poison (a value no retry can store), and must not hold
+        the events behind them for ever. Returns them; None if nothing could be written at all
+        (storage itself fails: everything waits for it)."""
+        written = failed = 0
+        refused: list[HistoryEvent] = []
+
+        async def split(events: list[HistoryEvent]) -> None:
+            nonlocal written, failed
+            if len(events) == 1:
+                refused.extend(events)
+                return
+            mid = len(events) // 2
+            for half in (events[:mid], events[mid:]):
+                if not written and failed >= ISOLATE_ATTEMPTS:
+                    raise _NothingWritten
+                try:
+                    await self.storage.append_history(half)
+                    written += len(half)
+                except Exception:
+                    failed += 1
+                    await split(half)
+
+        try:
+            await split(batch)
+        except _NothingWritten:
+            return None
+        return refused if written else None
+
+    def _dead_letter(self, events: list[HistoryEvent], error: Exception) -> None:
+        self.dead_lettered.inc(len(events))
+        for e in events:
+            log.error(
+                "history: dropped an event storage refuses while it takes the others (%s): %s",
+                error,
+                json.dumps(event_json(e), default=str),  # not orjson: it may be why it was refused
+            )
 
     def _batch(self) -> list[HistoryEvent]:
         """The next batch, its events built once and kept: a retry sends the same objects."""
