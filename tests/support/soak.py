@@ -145,7 +145,10 @@ async def _drive(scenario: Scenario, lines: asyncio.StreamReader | None) -> Soak
     buckets: dict[int, list[int]] = {}
 
     async def hook(request: web.Request) -> web.Response:
-        body = await request.read()
+        try:
+            body = await request.read()
+        except ConnectionError:  # the server was killed mid-send
+            return web.Response(status=499)
         count = body.count(b'"fingerprint"')  # the webhook payload's alerts, without parsing
         slot = buckets.setdefault(int((time.monotonic() - t0) // 10) if t0 else 0, [0, 0])
         slot[0] += 1
@@ -324,6 +327,9 @@ class Driver:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 @contextlib.contextmanager
