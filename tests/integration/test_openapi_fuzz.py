@@ -1,0 +1,65 @@
+"""Schemathesis over the whole OpenAPI document against a running `ampp serve`: no server error.
+
+Every operation of engine/ampp/api/openapi.yaml (Alertmanager's v2 API, the operational
+endpoints, the history and the delivery queue) gets requests generated from its parameters and
+bodies, valid and not. None may answer 5xx, except where the document says the operation does
+(Alertmanager 0.25's 500 for expiring an unknown silence, a reload refused). Bounded: a fixed
+number of examples per operation (about a minute in all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from tests.support.servers import Server, run_server
+
+pytestmark = pytest.mark.integration
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "engine" / "ampp" / "api" / "openapi.yaml"
+schema = schemathesis.openapi.from_path(DOCUMENT)
+
+CONFIG = """
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1h
+receivers:
+  - name: hook
+    webhook_configs: [{url: "http://127.0.0.1:9/hook"}]
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server("ampp", CONFIG, tmp_path_factory.mktemp("fuzz")) as s:
+        yield s
+
+
+def _prefix(path: str) -> str:
+    """The operation's server URL (a path of its own, else the document's)."""
+    raw: dict[str, Any] = schema.raw_schema
+    servers = raw["paths"][path].get("servers") or raw["servers"]
+    return str(servers[0]["url"]).rstrip("/")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_operation_answers_a_server_error(case: Any, server: Server) -> None:
+    response = case.call(base_url=server.url + _prefix(case.path), timeout=30)
+    if response.status_code >= 500:
+        documented = case.operation.definition.raw.get("responses", {})
+        assert str(response.status_code) in documented, (
+            f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:500]}\n"
+            f"reproduce: {case.as_curl_command(headers=None)}"
+        )
