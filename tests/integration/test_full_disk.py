@@ -33,10 +33,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True
     )
     if mounted.returncode != 0:
-        reason = f"mounting a tmpfs failed (root needed): {mounted.stderr.decode().strip()}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        # skipped on a developer's machine without root; under CI the skip fails (tests/support/prereq.py)
+        pytest.skip(f"mounting a tmpfs failed (root needed): {mounted.stderr.decode().strip()}")
     try:
         yield where
     finally:
