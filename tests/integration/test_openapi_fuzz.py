@@ -22,7 +22,9 @@ from tests.support.servers import Server, run_server
 pytestmark = pytest.mark.integration
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "engine" / "ampp" / "api" / "openapi.yaml"
-schema = schemathesis.openapi.from_path(DOCUMENT)
+# The change-event stream never ends (a keep-alive every 15 s), so a generated request would wait
+# for its end; tests/unit/test_dashboard_api.py reads it event by event instead.
+schema = schemathesis.openapi.from_path(DOCUMENT).exclude(operation_id="getEvents")
 
 CONFIG = """
 route:
