@@ -20,6 +20,7 @@ from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
 from .enrich import Enricher, Enrichment, EnrichMetrics
+from .enrich.service import read_key
 from .history.cache import QueryCache  # history hook
 from .history.recorder import HistoryRecorder  # history hook
 from .history.service import HistoryService  # history hook
@@ -235,20 +236,21 @@ class Engine:
             log.info("Completed loading of configuration file file=%s", cfg.source)
 
     async def _enricher_for(self, cfg: Config) -> Enricher | None:
-        """The running enricher if ``ai:`` did not change, a new one if it did (its key file is
-        read again), None while disabled."""
+        """The running enricher if ``ai:`` and the key did not change (a reload re-reads
+        ``api_key_file``), a new one if they did, None while disabled."""
         if not cfg.ai.enabled:
             return None
-        current = self.enricher
-        if current is not None and current.settings == cfg.ai:
-            return current
-        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
         try:
-            enricher = await Enricher.create(cfg.ai, self.enrich_metrics, url)
+            key = await read_key(cfg.ai)
         except OSError as e:
             raise ConfigError(
                 [ConfigIssue(cfg.source, ("ai", "api_key_file"), f"cannot read the key: {e}")]
             ) from None
+        current = self.enricher
+        if current is not None and current.same(cfg.ai, key):
+            return current
+        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
+        enricher = Enricher(cfg.ai, self.enrich_metrics, url, api_key=key)
         enricher.listeners.append(self._record_enrichment)  # history hook
         return enricher
 

@@ -305,7 +305,11 @@ alerting:
     async with engine_client(tmp_path, config) as (engine, _):
         assert engine.enricher is not None
         await engine.enricher.enrich(group(), now_ns())
-    assert standin.requests[0].headers["authorization"] == "Bearer sk-from-a-secret"
+        assert standin.requests[0].headers["authorization"] == "Bearer sk-from-a-secret"
+        key.write_text("sk-rotated\n", encoding="utf-8")  # the Secret rotated
+        await engine.reload()
+        await engine.enricher.enrich(group(1, cluster="b"), now_ns())
+        assert standin.requests[1].headers["authorization"] == "Bearer sk-rotated"
     key.unlink()
     with pytest.raises(ConfigError, match=r"ai.api_key_file: cannot read the key"):
         (tmp_path / "again").mkdir()

@@ -31,6 +31,14 @@ log = logging.getLogger("ampp.enrich")
 _KEPT = 100_000
 
 
+async def read_key(settings: AISettings) -> str:
+    """The API key: ``api_key``, or ``api_key_file`` read off the event loop (a rotated Secret is
+    picked up by the next reload). Never logged."""
+    if settings.api_key_file:
+        return (await asyncio.to_thread(Path(settings.api_key_file).read_text, encoding="utf-8")).strip()
+    return str(settings.api_key) if settings.api_key is not None else ""
+
+
 class Enricher:
     def __init__(
         self,
@@ -44,6 +52,7 @@ class Enricher:
         self.metrics = metrics
         self.enabled = settings.enabled
         self.redact = Redactor(settings.redact_patterns, settings.redact_defaults)
+        self._api_key = api_key
         self.provider = provider or build_provider(
             settings.provider, api_key, settings.model, settings.base_url, settings.max_tokens
         )
@@ -59,11 +68,11 @@ class Enricher:
 
     @classmethod
     async def create(cls, settings: AISettings, metrics: EnrichMetrics, redis_url: str | None) -> Enricher:
-        """Reads ``api_key_file`` off the event loop; the key is never logged."""
-        key = str(settings.api_key) if settings.api_key is not None else ""
-        if settings.api_key_file:
-            key = (await asyncio.to_thread(Path(settings.api_key_file).read_text, encoding="utf-8")).strip()
-        return cls(settings, metrics, redis_url, api_key=key)
+        return cls(settings, metrics, redis_url, api_key=await read_key(settings))
+
+    def same(self, settings: AISettings, key: str) -> bool:
+        """Whether this enricher serves ``settings`` with ``key`` (a reload can keep it)."""
+        return settings == self.settings and key == self._api_key
 
     async def close(self) -> None:
         await self.provider.close()
