@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from ampp.notify.stage import FlushContext, MultiStage, NotifyError
 from ampp.notify.stages import EnqueueStage
 from ampp.store.delivery_common import Delivery, EnqueueResult, NewDelivery
 from ampp.store.sqlite.storage import SQLiteStorage
+
+from tests.support.eventually import eventually_async
 
 pytestmark = pytest.mark.unit
 
@@ -111,19 +113,6 @@ def job(
     return new_delivery(ctx, hook, receiver, alerts)
 
 
-async def until(cond: Callable[[], Awaitable[bool]] | Callable[[], bool], within: float = 5) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        got = cond()
-        if isinstance(got, Awaitable):
-            got = await got
-        if got:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
 async def make_env(path: Path, hook: Hook, s: NotifySettings) -> Env:
     storage = SQLiteStorage(str(path))
     await storage.open()
@@ -190,8 +179,8 @@ def test_merge_carries_resolved_alerts_only_the_older_flush_holds() -> None:
 async def test_a_notification_is_sent_and_logged_in_one_step(env: Env) -> None:
     result = await env.queue.enqueue(job(env.hook, firing=["A", "B"]))
     assert result.outcome == "queued" and result.id is not None
-    await until(lambda: len(env.hook.calls) == 1)
-    await until(lambda: _state(env, result.id or 0, "done"))
+    await eventually_async(lambda: len(env.hook.calls) == 1)
+    await eventually_async(lambda: _state(env, result.id or 0, "done"))
     d = await env.row(result.id)
     assert (d.state, d.outcome, d.attempts) == ("done", "sent", 1)
     [entry] = await env.storage.load_nflog()
@@ -209,7 +198,7 @@ async def test_retryable_failures_are_retried_with_backoff(env: Env) -> None:
     env.hook.outcomes = [NotifyError("503"), NotifyError("503"), None]
     result = await env.queue.enqueue(job(env.hook))
     assert result.id is not None
-    await until(lambda: _state(env, result.id, "done"))
+    await eventually_async(lambda: _state(env, result.id or 0, "done"))
     d = await env.row(result.id)
     assert (d.attempts, d.outcome, d.last_error) == (3, "sent", "503")
     assert len(env.hook.calls) == 3
@@ -223,7 +212,7 @@ async def test_a_permanent_error_is_a_dead_letter_at_once(env: Env) -> None:
     env.hook.fail_always = NotifyError("unexpected status code 400: bad payload", retry=False)
     result = await env.queue.enqueue(job(env.hook))
     assert result.id is not None
-    await until(lambda: _state(env, result.id, "dead"))
+    await eventually_async(lambda: _state(env, result.id or 0, "dead"))
     d = await env.row(result.id)
     assert d.attempts == 1 and len(env.hook.calls) == 1
     assert d.last_error == (
@@ -240,7 +229,7 @@ async def test_the_retry_budget_ends_in_a_dead_letter(env: Env) -> None:
     env.hook.fail_always = NotifyError("connection refused")
     result = await env.queue.enqueue(job(env.hook))
     assert result.id is not None
-    await until(lambda: _state(env, result.id, "dead"))
+    await eventually_async(lambda: _state(env, result.id or 0, "dead"))
     d = await env.row(result.id)
     assert d.attempts == 4 and len(env.hook.calls) == 4
     assert d.last_error == "r/webhook[0]: retry budget spent after 4 attempts: connection refused"
@@ -250,7 +239,7 @@ async def test_retry_after_is_honoured(env: Env) -> None:
     env.hook.outcomes = [NotifyError("unexpected status code 429", retry_after=0.4), None]
     result = await env.queue.enqueue(job(env.hook))
     assert result.id is not None
-    await until(lambda: _state(env, result.id, "done"))
+    await eventually_async(lambda: _state(env, result.id or 0, "done"))
     assert env.hook.calls[1][0] - env.hook.calls[0][0] >= 0.39
 
 
@@ -258,8 +247,8 @@ async def test_the_same_flush_twice_is_one_notification(tmp_path: Path) -> None:
     e = await make_env(tmp_path, Hook(fail_always=NotifyError("503")), settings(initial_backoff="10s"))
     try:
         first = await e.queue.enqueue(job(e.hook))
-        await until(lambda: len(e.hook.calls) == 1)
-        await until(lambda: _state(e, first.id or 0, "pending"))
+        await eventually_async(lambda: len(e.hook.calls) == 1)
+        await eventually_async(lambda: _state(e, first.id or 0, "pending"))
         again = await e.queue.enqueue(job(e.hook))  # the next group interval, same alerts
         assert (again.outcome, again.id) == ("refreshed", first.id)
         assert len(await e.storage.list_deliveries(None, None, 10)) == 1
@@ -270,7 +259,7 @@ async def test_the_same_flush_twice_is_one_notification(tmp_path: Path) -> None:
 
 async def test_a_sent_flush_is_not_queued_again(env: Env) -> None:
     first = await env.queue.enqueue(job(env.hook))
-    await until(lambda: _state(env, first.id or 0, "done"))
+    await eventually_async(lambda: _state(env, first.id or 0, "done"))
     assert (await env.queue.enqueue(job(env.hook))).outcome == "deduplicated"
 
 
@@ -278,10 +267,10 @@ async def test_a_newer_flush_supersedes_a_waiting_one_and_keeps_its_resolved_ale
     e = await make_env(tmp_path, Hook(outcomes=[NotifyError("503")]), settings(initial_backoff="10s"))
     try:
         old = await e.queue.enqueue(job(e.hook, firing=["A"], resolved=["B"]))
-        await until(lambda: _state(e, old.id or 0, "pending"))  # failed once, waits 10 s
+        await eventually_async(lambda: _state(e, old.id or 0, "pending"))  # failed once, waits 10 s
         new = await e.queue.enqueue(job(e.hook, firing=["A", "C"]))  # B left the group
         assert (new.outcome, new.superseded) == ("queued", 1)
-        await until(lambda: _state(e, new.id or 0, "done"))
+        await eventually_async(lambda: _state(e, new.id or 0, "done"))
         d = await e.row(old.id or 0)
         assert (d.state, d.outcome, d.last_error) == (
             "done",
@@ -301,13 +290,13 @@ async def test_a_failure_while_a_newer_flush_waits_is_merged_into_it(tmp_path: P
     e = await make_env(tmp_path, Hook(gate=gate, outcomes=[NotifyError("503")]), settings())
     try:
         old = await e.queue.enqueue(job(e.hook, firing=["A"], resolved=["B"]))
-        await until(lambda: len(e.hook.calls) == 1)  # in flight, held at the gate
+        await eventually_async(lambda: len(e.hook.calls) == 1)  # in flight, held at the gate
         new = await e.queue.enqueue(job(e.hook, firing=["A", "C"]))
         assert (new.outcome, new.superseded) == ("queued", 0)
         await asyncio.sleep(0.2)
         assert len(e.hook.calls) == 1, "a newer notification overtook the one in flight"
         gate.set()
-        await until(lambda: _state(e, new.id or 0, "done"))
+        await eventually_async(lambda: _state(e, new.id or 0, "done"))
         assert (await e.row(old.id or 0)).outcome == "superseded"
         assert e.hook.names(1) == ["A", "B", "C"]
         assert len(e.hook.calls) == 2
@@ -319,7 +308,7 @@ async def test_a_failure_while_a_newer_flush_waits_is_merged_into_it(tmp_path: P
 async def test_an_integration_gone_after_a_reload_is_a_dead_letter(env: Env) -> None:
     result = await env.queue.enqueue(job(env.hook, receiver="removed"))
     assert result.id is not None
-    await until(lambda: _state(env, result.id, "dead"))
+    await eventually_async(lambda: _state(env, result.id or 0, "dead"))
     d = await env.row(result.id)
     assert (
         d.last_error
@@ -332,13 +321,13 @@ async def test_dead_letters_are_redriven(env: Env) -> None:
     env.hook.fail_always = NotifyError("unexpected status code 404", retry=False)
     dead = await env.queue.enqueue(job(env.hook))
     assert dead.id is not None
-    await until(lambda: _state(env, dead.id, "dead"))
+    await eventually_async(lambda: _state(env, dead.id or 0, "dead"))
     assert (await env.queue.redrive(dead.id + 100)).outcome == "not_found"
     env.hook.fail_always = None
     result = await env.queue.redrive(dead.id)
     assert result.outcome == "redriven" and result.delivery is not None
     assert (result.delivery.state, result.delivery.attempts) == ("pending", 0)
-    await until(lambda: _state(env, dead.id, "done"))
+    await eventually_async(lambda: _state(env, dead.id or 0, "done"))
     assert (await env.queue.redrive(dead.id)).outcome == "not_dead"
     assert len(env.hook.calls) == 2
     assert sample(env.metrics, "ampp_delivery_redriven_total") == 1
@@ -347,14 +336,14 @@ async def test_dead_letters_are_redriven(env: Env) -> None:
 async def test_a_dead_letter_with_a_newer_notification_is_not_redriven(env: Env) -> None:
     env.hook.fail_always = NotifyError("400", retry=False)
     first = await env.queue.enqueue(job(env.hook, firing=["A"]))
-    await until(lambda: _state(env, first.id or 0, "dead"))
+    await eventually_async(lambda: _state(env, first.id or 0, "dead"))
     second = await env.queue.enqueue(job(env.hook, firing=["A", "B"]))
-    await until(lambda: _state(env, second.id or 0, "dead"))
+    await eventually_async(lambda: _state(env, second.id or 0, "dead"))
     result = await env.queue.redrive(first.id or 0)
     assert (result.outcome, result.newer_id) == ("superseded", second.id)
     assert await env.queue.redrive_all("r") == (1, 1)
     env.hook.fail_always = None
-    await until(lambda: _state(env, second.id or 0, "done"))
+    await eventually_async(lambda: _state(env, second.id or 0, "done"))
 
 
 async def test_start_takes_back_what_a_killed_run_was_sending(tmp_path: Path) -> None:
@@ -368,7 +357,7 @@ async def test_start_takes_back_what_a_killed_run_was_sending(tmp_path: Path) ->
     await storage.close()  # ... and the process died mid-send
     e = await make_env(tmp_path, hook, settings())
     try:
-        await until(lambda: _state(e, queued.id or 0, "done"))
+        await eventually_async(lambda: _state(e, queued.id or 0, "done"))
         assert len(hook.calls) == 1 and (await e.row(queued.id or 0)).attempts == 2
     finally:
         await e.queue.stop()
@@ -379,7 +368,7 @@ async def test_without_send_resolved_a_resolution_is_only_logged(tmp_path: Path)
     e = await make_env(tmp_path, Hook(resolved=False), settings())
     try:
         sent = await e.queue.enqueue(job(e.hook, firing=["A"]))
-        await until(lambda: _state(e, sent.id or 0, "done"))
+        await eventually_async(lambda: _state(e, sent.id or 0, "done"))
         result = await e.queue.enqueue(job(e.hook, firing=[], resolved=["A"]))
         assert result.outcome == "recorded"
         [entry] = await e.storage.load_nflog()
@@ -395,7 +384,7 @@ async def test_without_send_resolved_a_resolution_is_only_logged(tmp_path: Path)
 async def test_stop_hands_back_the_sends_in_flight(tmp_path: Path) -> None:
     e = await make_env(tmp_path, Hook(gate=asyncio.Event()), settings())
     result = await e.queue.enqueue(job(e.hook))
-    await until(lambda: len(e.hook.calls) == 1)
+    await eventually_async(lambda: len(e.hook.calls) == 1)
     await e.queue.stop(grace=0.05)
     assert (await e.row(result.id or 0)).state == "pending"
     await e.storage.close()
