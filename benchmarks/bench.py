@@ -432,7 +432,50 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
         # 3. POST -> webhook with group_wait 0, one new group per alert.
         with start_server(kind, config, workdir / f"{kind}-latency") as srv:
             res.update(_latency(srv, capture, sizes.latency_alerts))
+
+    # 4. SIGTERM with many aggregation groups, an endpoint answering after 10 s mid-send.
+    res.update(_sigterm(kind, sizes.batch_alerts // 10, workdir))
     return res
+
+
+SHUTDOWN_CONFIG = """\
+route:
+  receiver: slow
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1h
+receivers:
+  - name: slow
+    webhook_configs:
+      - url: {hook}/slow
+"""
+
+
+def _sigterm(kind: str, groups: int, workdir: Path) -> dict[str, Any]:
+    """Seconds from SIGTERM to the process's exit, with ``groups`` groups and sends in flight."""
+    import httpx
+
+    now = datetime.now(UTC)
+    with CaptureServer(delay=10) as slow:
+        with start_server(kind, SHUTDOWN_CONFIG.format(hook=slow.url), workdir / f"{kind}-sigterm") as srv:
+            with httpx.Client(timeout=60) as client:
+                for b in range(0, groups, BATCH):
+                    body = [
+                        make_alert(n, _ts(now), _ts(now + timedelta(hours=1)))
+                        | {"labels": {"alertname": f"Stop{n}"}}
+                        for n in range(b, min(b + BATCH, groups))
+                    ]
+                    client.post(f"{srv.url}/api/v2/alerts", json=body).raise_for_status()
+            slow.wait_for(1, timeout=30)  # a send is in flight
+            start = time.monotonic()
+            srv.process.send_signal(signal.SIGTERM)
+            srv.process.wait(60)
+            took = time.monotonic() - start
+    return {
+        "sigterm_exit_s": took,
+        "sigterm_detail": f"{groups:,} groups, {len(slow.requests)} notifications in flight or sent; "
+        f"exit code {srv.process.returncode}",
+    }
 
 
 def _note_disturbance(res: dict[str, Any], r: dict[str, Any]) -> None:
@@ -711,6 +754,7 @@ ROWS = [
     ("held_alerts", "alerts held at the end (GET /api/v2/alerts)", "{:,.0f}"),
     ("webhook_p50_ms", "POST -> webhook, group_wait 0, p50 ms", "{:.1f}"),
     ("webhook_p99_ms", "POST -> webhook, group_wait 0, p99 ms", "{:.1f}"),
+    ("sigterm_exit_s", "SIGTERM to exit, groups and a slow send in flight, s", "{:.2f}"),
 ]
 
 
@@ -764,7 +808,14 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             )
     for k in kinds:
         print(f"\n{k}:")
-        for d in ("batch_detail", "resend_detail", "rss_detail", "single_detail", "webhook_detail"):
+        for d in (
+            "batch_detail",
+            "resend_detail",
+            "rss_detail",
+            "single_detail",
+            "webhook_detail",
+            "sigterm_detail",
+        ):
             for n, text in enumerate(results[k][d], 1):
                 run = f" (run {n})" if len(results[k][d]) > 1 else ""
                 print(f"  {d.removesuffix('_detail')}{run}: {text}")

@@ -49,6 +49,13 @@ from .stages import Integration, _report_attempt
 
 log = logging.getLogger("ampp.notify.queue")
 
+SHUTDOWN_GRACE_S = 1.0
+"""How long a shutdown waits for the sends in flight to be answered (those cut off are sent
+again after the restart): the engine's exit stays within Kubernetes' grace period, and an
+endpoint that answers within a second loses nothing and gets nothing twice."""
+RECORD_GRACE_S = 5.0
+"""How long a shutdown waits for answered sends to be recorded (storage writes)."""
+
 GAUGE_INTERVAL = 5.0
 """How often the queue depth is counted in storage for ampp_delivery_queue_depth."""
 
@@ -83,6 +90,7 @@ class DeliveryQueue:
         self._batch_ready = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._interrupted: list[int] = []
+        self._recording: set[asyncio.Task[None]] = set()
         self._writer: asyncio.Task[None] | None = None
         self._claimer: asyncio.Task[None] | None = None
         self._gauges: asyncio.Task[None] | None = None
@@ -107,8 +115,12 @@ class DeliveryQueue:
         self._claimer = loop.create_task(self._claim_loop(), name="delivery-claim")
         self._gauges = loop.create_task(self._gauge_loop(), name="delivery-gauges")
 
-    async def stop(self, grace: float = 5.0) -> None:
-        """Claim nothing more, give the sends in flight ``grace`` seconds, hand the rest back."""
+    async def stop(self, grace: float = SHUTDOWN_GRACE_S) -> None:
+        """Claim nothing more, give the sends in flight ``grace`` seconds, hand the rest back.
+
+        A send cut off here is pending again and sent after the restart (at least once: the
+        endpoint may have had it already); one the endpoint answered is always recorded first,
+        so it is never sent again. What is queued is durable already and needs no waiting."""
         for t in (self._claimer, self._gauges):
             if t is not None:
                 t.cancel()
@@ -117,6 +129,8 @@ class DeliveryQueue:
         for t in list(self._sending.values()):
             t.cancel()
         await asyncio.gather(*self._sending.values(), return_exceptions=True)
+        if self._recording:  # answers being recorded when their send was cut off
+            await asyncio.wait(self._recording, timeout=RECORD_GRACE_S)
         if self._writer is not None:
             self._writer.cancel()
         await asyncio.gather(
@@ -299,9 +313,17 @@ class DeliveryQueue:
             )
 
     async def _complete(self, job: Delivery, entry: NflogEntry, outcome: str) -> None:
-        """Record the delivery; keep trying while storage fails, since the send cannot be undone
-        (this process's own dedup already knows: the entry is remembered first)."""
+        """Record the delivery, even if this send is cancelled meanwhile (a shutdown): it was
+        answered, and a record cut short would send it again after the restart."""
         self.nflog.remember(entry)
+        task = asyncio.get_running_loop().create_task(self._record(job, entry, outcome))
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
+        await asyncio.shield(task)
+
+    async def _record(self, job: Delivery, entry: NflogEntry, outcome: str) -> None:
+        """Keep trying while storage fails, since the send cannot be undone (this process's
+        own dedup already knows: the entry is remembered first)."""
         delay = 0.5
         while True:
             try:
