@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ampp.model.alert import Alert, sort_alerts
 from ampp.model.timefmt import NS, ZERO, format_rfc3339millis, format_rfc3339nano, now_ns, parse_rfc3339
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
@@ -92,3 +92,21 @@ def test_fingerprint_is_fnv_over_the_label_bytes(labels: dict[str, str]) -> None
     from ampp.model.fingerprint import fingerprint
 
     assert fingerprint(labels) == _fnv_by_definition(labels)
+
+
+_names = st.sampled_from(["job", "instance", "a", "ab", "abc", "b", "z", "alertname", "é"])
+_values = st.sampled_from(["", "0", "1", "10", "a", "b", "ä"])
+
+
+@given(st.lists(st.dictionaries(_names, _values, max_size=5), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_the_sort_key_orders_as_alertmanagers_comparison(label_sets: list[dict[str, str]]) -> None:
+    """sort_alerts sorts by key; Alertmanager's AlertSlice compares pairwise (_alert_cmp)."""
+    import functools
+
+    from ampp.model.alert import _alert_cmp
+
+    alerts = [Alert(labels) for labels in label_sets]
+    by_key = [a.labels for a in sort_alerts(alerts)]
+    by_cmp = [a.labels for a in sorted(alerts, key=functools.cmp_to_key(_alert_cmp))]
+    assert by_key == by_cmp
