@@ -172,4 +172,10 @@ async def test_a_backlog_is_folded_while_writes_go_on(
         )
     finally:
         await s.close()
-    assert _journal_rows(Path(s.path)) == 0, "close folds what is left"
+    s = sqlite_storage.SQLiteStorage(str(tmp_path))  # close leaves the rest: the next start folds it
+    await s.open()
+    try:
+        assert {a.annotations["v"] for a in await s.load_alerts()} == {"39"}
+    finally:
+        await s.close()
+    assert _journal_rows(Path(s.path)) == 0, "the start folded what was left"
