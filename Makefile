@@ -55,11 +55,13 @@ k8s-bin:
 e2e: bytecode k8s-bin
 	$(PY) -m pytest -m e2e -q
 
-# Alertmanager side by side; then 1,000,000 history events in PostgreSQL, /history and /report;
+# Alertmanager side by side; issue 21's soak against both (5 minutes each); then 1,000,000 history
+# events in PostgreSQL, /history and /report;
 # then /webhook against /api/v2/alerts, the enrichment proxy's latency and the warm cache;
 # then the dashboard with 10,000 alerts in 2,000 groups in Chromium.
 bench: bytecode deps
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py --soak
 	$(PY) benchmarks/history_bench.py
 	$(PY) benchmarks/webhook_bench.py
 	$(PY) benchmarks/dashboard_bench.py

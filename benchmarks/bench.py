@@ -51,6 +51,7 @@ for p in (ROOT, ROOT / "engine"):
 
 from tests.support.capture import CaptureServer  # noqa: E402
 from tests.support.servers import REFERENCE_BINARY, ampp_command, free_port, stop, wait_ready  # noqa: E402
+from tests.support.soak import realistic_alert  # noqa: E402
 
 BATCH = 100
 
@@ -98,26 +99,8 @@ def _ts(t: datetime) -> str:
 
 
 def make_alert(n: int, starts: str, ends: str, **extra_labels: str) -> dict[str, Any]:
-    """A realistic alert: 7 labels, 2 annotations (node-exporter style)."""
-    return {
-        "labels": {
-            "alertname": f"BenchAlert{n % 100}",
-            "instance": f"host-{n}.example.internal:9100",
-            "job": "node",
-            "severity": "critical" if n % 7 == 0 else "warning",
-            "env": "prod",
-            "team": f"team-{n % 10}",
-            "region": f"region-{n % 3}",
-            **extra_labels,
-        },
-        "annotations": {
-            "summary": f"Instance host-{n} is under pressure",
-            "description": f"host-{n}.example.internal:9100 has been above the threshold for 5m.",
-        },
-        "startsAt": starts,
-        "endsAt": ends,
-        "generatorURL": f"http://prometheus.example.internal:9090/graph?g0.expr=up%7Bn%3D{n}%7D",
-    }
+    """A realistic alert: 7 labels, 2 annotations (node-exporter style), 100 alertnames."""
+    return realistic_alert(n, f"BenchAlert{n % 100}", starts, ends, **extra_labels)
 
 
 def payloads(kind: str, count: int, offset: int) -> list[bytes]:
@@ -710,13 +693,7 @@ def print_soak(results: dict[str, dict[str, Any]]) -> None:
             x, y = results["ampp"][key], results["reference"][key]
             row.append(f"{x / y:.2f}" if y and y == y and x == x else "-")
         lines.append(row)
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    for r in [header, ["-" * w for w in widths], *lines]:
-        print(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
+    print_rows(header, lines)
     for k in kinds:
         share = results[k].get("other_cpu_share", 0.0)
         if share > 0.15:
@@ -778,6 +755,16 @@ def machine_facts() -> list[str]:
     ]
 
 
+def print_rows(header: list[str], lines: list[list[str]]) -> None:
+    """A table: the first column left-aligned, the others right-aligned, a rule under the header."""
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    for n, r in enumerate([header, *lines]):
+        cells = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        print("  ".join(cells))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def print_table(results: dict[str, dict[str, Any]]) -> None:
     kinds = list(results)
     header = ["metric", *kinds] + (["ampp/reference"] if len(kinds) == 2 else [])
@@ -791,14 +778,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             a, b = results["ampp"].get(key), results["reference"].get(key)
             row.append(f"{a / b:.2f}" if a is not None and b else "-")
         lines.append(row)
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    fmt_row = lambda r: "  ".join(  # noqa: E731
-        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-    )
-    print(fmt_row(header))
-    print("  ".join("-" * w for w in widths))
-    for r in lines:
-        print(fmt_row(r))
+    print_rows(header, lines)
     for k in kinds:
         share = results[k].get("other_cpu_share", 0.0)
         if share > 0.15:

@@ -93,16 +93,18 @@ def _ts(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def _alert(scenario: Scenario, n: int, starts: str, ends: str) -> dict[str, Any]:
+def realistic_alert(n: int, name: str, starts: str, ends: str, **extra_labels: str) -> dict[str, Any]:
+    """Alert ``n`` as node-exporter rules make them: 7 labels, 2 annotations, a generator URL."""
     return {
         "labels": {
-            "alertname": alertname(scenario, n),
+            "alertname": name,
             "instance": instance(n),
             "job": "node",
             "severity": "critical" if n % 7 == 0 else "warning",
             "env": "prod",
             "team": f"team-{n % 10}",
             "region": f"region-{n % 3}",
+            **extra_labels,
         },
         "annotations": {
             "summary": f"Instance host-{n} is under pressure",
@@ -177,7 +179,9 @@ async def _drive(scenario: Scenario, lines: asyncio.StreamReader | None) -> Soak
 
         async def post(b: int) -> None:
             ends = _ts(datetime.now(UTC) + timedelta(hours=1))
-            body = orjson.dumps([_alert(scenario, n, starts, ends) for n in batch_alerts(scenario, b)])
+            body = orjson.dumps(
+                [realistic_alert(n, alertname(scenario, n), starts, ends) for n in batch_alerts(scenario, b)]
+            )
             t = time.perf_counter()
             try:
                 async with session.post(f"{url}/api/v2/alerts", data=body) as r:
