@@ -107,7 +107,7 @@ class Alert:
 
 
 def _alert_cmp(a: Alert, b: Alert) -> int:
-    """types.AlertSlice.Less, as written upstream: the reference :func:`sort_key` must agree with."""
+    """types.AlertSlice.Less as upstream compares; :func:`sort_key` orders alike (a test checks)."""
     for key in ("job", "instance"):
         av, bv = a.labels.get(key), b.labels.get(key)
         if av is None and bv is None:

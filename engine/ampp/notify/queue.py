@@ -50,9 +50,9 @@ from .stages import Integration, _report_attempt
 log = logging.getLogger("ampp.notify.queue")
 
 SHUTDOWN_GRACE_S = 1.0
-"""How long a shutdown waits for the sends in flight to be answered (those cut off are sent
-again after the restart): the engine's exit stays within Kubernetes' grace period, and an
-endpoint that answers within a second loses nothing and gets nothing twice."""
+"""How long a shutdown waits for the sends in flight to be answered: those answered are
+recorded, those cut off are sent again after the restart. Long enough for an endpoint in good
+health, short enough for an exit well within Kubernetes' grace period."""
 RECORD_GRACE_S = 5.0
 """How long a shutdown waits for answered sends to be recorded (storage writes)."""
 
