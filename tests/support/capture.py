@@ -26,6 +26,12 @@ class CapturedRequest:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """socketserver's backlog is 5: a burst of connections (a worker pool's sends) would lose
+    SYNs and wait a second for the kernel to retry them."""
+
+
 @dataclass
 class CaptureServer:
     status: int = 200
@@ -65,7 +71,7 @@ class CaptureServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
