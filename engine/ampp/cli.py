@@ -452,7 +452,9 @@ def _load_plugins(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> d
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="ampp", description="Alertmanager++: a drop-in replacement for Prometheus Alertmanager."
+        prog="ampp",
+        description="Alertmanager++: a drop-in replacement for Prometheus Alertmanager. "
+        "Flags without a command run `serve`, as the alertmanager binary takes them.",
     )
     parser.add_argument("--version", action="version", version=f"ampp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -478,7 +480,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--config.file", dest="config_file", default="alertmanager.yml")
     test.add_argument("--verify.receivers", dest="verify_receivers", default="")
     test.add_argument("labels", nargs="*")
-    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("--version", "-h", "--help"):
+        # Flags alone run the engine, as the `alertmanager` binary takes them: prom/alertmanager
+        # command lines (`docker run IMAGE --config.file=...`, a pod's args) work unchanged.
+        argv.insert(0, "serve")
+    words = [a for a in argv if not a.startswith("-")]
     builtin = {"serve", "check-config", "config", "migrate", "import"}
     # Plugins cost ~0.1 s of entry-point scanning and imports: not on `serve`'s start-up path.
     plugins = {} if words and words[0] in builtin else _load_plugins(sub)
