@@ -52,7 +52,7 @@ conformance: bytecode deps
 k8s-bin:
 	bash e2e/controlplane/build.sh
 
-e2e: bytecode k8s-bin
+e2e: bytecode deps k8s-bin
 	$(PY) -m pytest -m e2e -q
 
 # Alertmanager side by side; issue 21's soak against both (5 minutes each); then 1,000,000 history
@@ -86,8 +86,11 @@ crds: $(STAMP)
 kind: $(STAMP)
 	e2e/kind/run.sh
 
+# The container image alertmanager-plusplus:<version> (the chart's default): docker build when a
+# Docker engine answers, else buildah on a Debian base bootstrapped once by mmdebstrap (cached
+# under ~/.cache/ampp/image). See scripts/image.sh.
 image:
-	docker build -t alertmanager-plusplus:dev .
+	scripts/image.sh
 
 # Every tier CI runs: the checks, then unit, integration, e2e and browser in one pytest run, then
 # Alertmanager's own acceptance suite (its timings start before the server is spawned; `ampp
