@@ -24,7 +24,8 @@ bytecode: $(STAMP)
 	$(PY) -m compileall -q engine operator > /dev/null
 
 # Debian packages the tests need: the reference Alertmanager and amtool, Go 1.19 for its
-# acceptance suite, PostgreSQL and Redis servers, Chromium for the dashboard's browser tests.
+# acceptance suite, PostgreSQL and Redis servers, Chromium for the dashboard's browser tests,
+# buildah and mmdebstrap for the container image.
 deps:
 	scripts/install-deps.sh
 
