@@ -7,7 +7,8 @@
 # (FROM debian:<suite>-slim) is bootstrapped by mmdebstrap from Debian's own packages, the way
 # the official slim image is made (minbase, no docs or man pages), cached as a tarball under
 # ${AMPP_IMAGE_CACHE:-$HOME/.cache/ampp/image} and tagged with the name the Dockerfile uses, so
-# the Dockerfile itself is what gets built. The machine's own extra trust anchors
+# the Dockerfile itself is what gets built (delete the cache to bootstrap it again with Debian's
+# latest updates). The machine's own extra trust anchors
 # (/usr/local/share/ca-certificates/*.crt) go into that base, so that pip and apt inside the
 # build trust the same TLS proxies the machine does.
 #
