@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 import subprocess
 from pathlib import Path
 
@@ -23,3 +25,12 @@ def test_the_charts_default_image_is_the_one_make_image_tags() -> None:
     image = yaml.safe_load((CHART / "values.yaml").read_text())["image"]
     app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     assert f"{image['repository']}:{image['tag'] or app_version}" == built
+
+
+def test_the_dockerfiles_default_version_is_pyprojects() -> None:
+    """A plain `docker build .` labels the image with the version it installs."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    defaults = re.findall(r"^ARG VERSION=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert defaults and set(defaults) == {version}, (
+        f"Dockerfile's ARG VERSION defaults {defaults} must be pyproject.toml's version {version}"
+    )
