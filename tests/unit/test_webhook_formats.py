@@ -171,6 +171,25 @@ def test_timestamps_in_the_spellings_vendors_use() -> None:
         timestamp("yesterday", "t")
 
 
+@pytest.mark.parametrize("empty", [None, "", [], [""]])
+def test_an_id_that_would_be_an_empty_label_is_a_missing_field(empty: Any) -> None:
+    """Found by the mutation test below: a Pingdom check_id of [] passed as present, then
+    the event id could not be made (KeyError, a 500 at the API)."""
+    pingdom = copy.deepcopy(s.PINGDOM) | {"check_id": empty}
+    with pytest.raises(FormatError, match="check_id"):
+        detect_and_parse(pingdom)
+    opsgenie = copy.deepcopy(s.OPSGENIE)
+    opsgenie["alert"]["alertId"] = empty
+    with pytest.raises(FormatError, match="alertId"):
+        detect_and_parse(opsgenie)
+
+
+def detect_and_parse(body: Any) -> None:
+    for fmt in FORMATS:
+        if fmt.detect(body, {}):
+            fmt.parse(body, {})
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda children: (

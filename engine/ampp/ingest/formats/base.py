@@ -160,8 +160,10 @@ def obj(body: Any, path: str) -> dict[str, Any]:
 
 
 def required(body: Mapping[str, Any], key: str, where: str = "") -> Any:
+    """The value at ``key``; one that would make an empty label value (null, "", [], [""])
+    counts as missing, since it cannot identify anything."""
     value = body.get(key)
-    if value is None or value == "":
+    if value is None or text(value) == "":
         raise FormatError(f"{where}{key}", "is required")
     return value
 
