@@ -16,23 +16,19 @@ an order of curves) and the client_auth_types that ask for a certificate without
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hashlib
 import logging
 import os
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import yaml
 from aiohttp import web
+
+from ..auth.passwords import NOT_BCRYPT, PasswordChecker, is_bcrypt_hash, parse_basic
 
 log = logging.getLogger("ampp.web")
 
@@ -78,11 +74,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "X-XSS-Protection": (),
     "Content-Security-Policy": (),
 }
-FAKE_HASH = b"$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
-"""Checked for an unknown user, so that timing does not tell which users exist (exporter-toolkit's
-hash of "fakepassword")."""
 CHECK_EVERY_S = 1.0
-AUTH_CACHE_SIZE = 100
+WEB_USER = web.RequestKey("web_user", str)
+"""The basic-auth user the middleware let in."""
 
 _KEYS = {
     "": {"tls_server_config", "http_server_config", "basic_auth_users"},
@@ -171,10 +165,8 @@ def _users(doc: Any, fail: Fail) -> dict[str, bytes]:
     for user, hashed in _mapping(doc, "basic_auth_users", "user names to bcrypt hashes", fail).items():
         where = f"basic_auth_users.{user}"
         raw = str(hashed).encode()
-        parts = raw.split(b"$")
-        valid = len(parts) == 4 and parts[1] in (b"2a", b"2b", b"2y") and parts[2].isdigit()
-        if not valid or not 4 <= int(parts[2]) <= 31 or len(parts[3]) != 53:
-            raise fail(where, "not a bcrypt hash (htpasswd -nBC 10 \"\" | tr -d ':\\n' makes one)")
+        if not is_bcrypt_hash(raw):
+            raise fail(where, NOT_BCRYPT)
         out[str(user)] = raw
     return out
 
@@ -263,9 +255,7 @@ class WebGuard:
         self.config = config
         self._stamp = _stamp(config.files)
         self._checked = time.monotonic()
-        self._verified: OrderedDict[bytes, bool] = OrderedDict()
-        """Recent basic-auth answers by (user, hash, password) digest: bcrypt costs ~0.1 s."""
-        self._bcrypt = asyncio.Lock()
+        self._passwords = PasswordChecker()
 
     @classmethod
     def load(cls, path: str) -> WebGuard:
@@ -288,7 +278,7 @@ class WebGuard:
             log.error("Reloading the web config failed; the last good one stays: %s", e)
             return self.config
         self.config, self._stamp = new, _stamp(new.files)
-        self._verified.clear()
+        self._passwords.clear()
         log.info("Web config reloaded file=%s", self.path)
         return new
 
@@ -307,33 +297,22 @@ class WebGuard:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         config = self.current()
-        if config.users and not await self._authorized(config, request.headers.get("Authorization", "")):
-            return web.Response(status=401, text="Unauthorized\n", headers={"WWW-Authenticate": "Basic"})
+        if config.users:
+            user = await self._authorized(config, request.headers.get("Authorization", ""))
+            if user is None:
+                return web.Response(status=401, text="Unauthorized\n", headers={"WWW-Authenticate": "Basic"})
+            request[WEB_USER] = user  # auth.users may give this user a role
         return await handler(request)
 
     async def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """on_response_prepare: every answer, errors and 401s included, carries the headers."""
         response.headers.update(self.config.headers)
 
-    async def _authorized(self, config: WebConfig, header: str) -> bool:
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, sep, password = base64.b64decode(encoded.strip(), validate=True).partition(b":")
-        except (binascii.Error, ValueError):
-            return False
-        if not sep:
-            return False
-        hashed = config.users.get(user.decode("utf-8", "surrogateescape"))
-        key = hashlib.sha256(b"\0".join((user, hashed or b"", password))).digest()
-        known = self._verified.get(key)
-        if known is not None:
-            self._verified.move_to_end(key)
-            return known
-        async with self._bcrypt:  # one at a time: each takes a core for ~0.1 s
-            matches = await asyncio.to_thread(bcrypt.checkpw, password, hashed or FAKE_HASH)
-        self._verified[key] = ok = matches and hashed is not None
-        while len(self._verified) > AUTH_CACHE_SIZE:
-            self._verified.popitem(last=False)
-        return ok
+    async def _authorized(self, config: WebConfig, header: str) -> str | None:
+        """The user the header authenticates; None if it does not."""
+        parsed = parse_basic(header)
+        if parsed is None:
+            return None
+        user, password = parsed
+        ok = await self._passwords.check(user, password, config.users.get(user))
+        return user if ok else None

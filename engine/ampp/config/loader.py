@@ -20,6 +20,7 @@ from ..model.labels import go_quote
 from .errors import ConfigError, ConfigIssue
 from .model import AlertingConfig, RouteConfig
 from .receivers import apply_global_defaults
+from .security import AuthSettings, SecuritySettings
 from .settings import (
     EXTENDED_SECTIONS,
     AISettings,
@@ -54,6 +55,9 @@ class Config:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    auth: AuthSettings | None = None
+    """None: no ``auth:`` section, the API is open as Alertmanager's is."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     template_files: list[str] = field(default_factory=list)
     reveal_webhook_urls: bool = True
     """Print webhook URLs in the status API, as Alertmanager 0.25 does (amtool re-reads them).
@@ -125,9 +129,12 @@ def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Co
         ("metrics", MetricsSettings),
         ("logging", LoggingSettings),
         ("tracing", TracingSettings),
+        ("security", SecuritySettings),
     ):
         value = sections.get(name)
         settings[name] = _validate(model, value or {}, source, (name,), lines, issues) or model()
+    if "auth" in sections:  # present, even empty: authentication is on
+        settings["auth"] = _validate(AuthSettings, sections["auth"] or {}, source, ("auth",), lines, issues)
     if alerting is None or issues:
         raise ConfigError(issues)
 

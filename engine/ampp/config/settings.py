@@ -267,4 +267,5 @@ class TracingSettings(StrictModel):
 
 EXTENDED_SECTIONS = (
     "server", "storage", "cache", "notify", "ai", "webhook", "alerting", "metrics", "logging", "tracing",
+    "auth", "security",
 )  # fmt: skip
