@@ -232,6 +232,10 @@ async def start_engine(
     except Exception as e:  # storage unreachable or refusing: say so, no traceback
         log.error("Opening storage failed: %s: %s", type(e).__name__, e)
         return None
+    if engine.config.auth is None:
+        log.info(
+            "No auth: section in the config: the API is open to anyone who can reach it, as Alertmanager's is"
+        )
     prefix = "/" + (args.route_prefix or urlsplit(options.external_url).path).strip("/")
     return engine, ApiSettings(prefix, args.cluster_advertise or args.cluster_listen, web=guard)
 

@@ -14,8 +14,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .auth.apikeys import ApiKeys
+from .auth.control import AccessControl
 from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, load_file
+from .config.security import SecuritySettings
 from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
@@ -104,6 +107,9 @@ class Engine:
         self.enricher: Enricher | None = None
         """The ``ai:`` enrichment of the running config (None while it is disabled)."""
         self.history: HistoryService  # set by start()
+        self.api_keys = ApiKeys(None)
+        self.access = AccessControl(None, SecuritySettings(), self.api_keys)
+        """Who may call the API, and the rate limits: the config's, once applied (open before)."""
 
     @property
     def ready(self) -> bool:
@@ -150,6 +156,7 @@ class Engine:
         if self.enricher is not None:
             await self.enricher.close()
         await self._stop_history()  # history hook
+        await self.access.close()
         await self.storage.close()
 
     # -- history hooks (ampp.history) -----------------------------------------------------
@@ -164,8 +171,7 @@ class Engine:
         self.silences.listeners.append(r.on_silence)
         ATTEMPT_LISTENERS.append(r.on_attempt)
         r.start()
-        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
-        cache = QueryCache(self.metrics.registry, url, cfg.cache.ttl, cfg.cache.l1_size)
+        cache = QueryCache(self.metrics.registry, self._cache_url(cfg), cfg.cache.ttl, cfg.cache.l1_size)
         self.history = HistoryService(self.storage, r, cache)
 
     async def _stop_history(self) -> None:
@@ -174,6 +180,10 @@ class Engine:
         await self.recorder.stop()
         if hasattr(self, "history"):
             await self.history.cache.close()
+
+    def _cache_url(self, cfg: Config) -> str | None:
+        """Redis (``--cache.url``, else config.yaml's cache.url): history cache, rate limits."""
+        return self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
 
     # -- configuration -------------------------------------------------------------------
     def _refuse_unsupported(self, cfg: Config) -> None:
@@ -204,6 +214,8 @@ class Engine:
             inhibitor = Inhibitor(rules, self.marker)
             silencer = Silencer(self.silences, self.marker)
             integrations = build_integrations(cfg, self.options.external_url)
+            access = AccessControl.of(cfg, self.api_keys, self._cache_url(cfg))
+            await access.start()
             pipeline = build_pipeline(
                 integrations,
                 inhibitor,
@@ -227,6 +239,8 @@ class Engine:
             retired, self.enricher = self.enricher, enricher
             if retired is not None and retired is not enricher:
                 await retired.close()
+            old_access, self.access = self.access, access
+            await old_access.close()
             self.deliveries.configure(self._notify_settings(cfg), integrations)
             if old is not None:
                 await close_integrations(old.integrations)

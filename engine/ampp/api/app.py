@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from .. import ALERTMANAGER_VERSION, __version__
+from ..auth.roles import Role
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
 from ..config.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
@@ -29,15 +30,18 @@ from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from ..store.writebehind import StorageUnavailable
 from . import deliveries, enrichment, routes, stream, ui, webhook
+from .access import identity, requires
 from .body import MAX_BODY, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
+from .security import Security
 
 if TYPE_CHECKING:
     from .webconfig import WebGuard
 
 log = logging.getLogger("ampp.api")
 
+SECURITY = web.AppKey("security", Security)
 SETTINGS: web.AppKey[ApiSettings] = web.AppKey("settings", object)  # type: ignore[arg-type]
 
 _TRUE = {"true", "1", "yes", "ok", "y", "on", "selected", "checked", "t", "enabled"}
@@ -139,10 +143,12 @@ def match_filter_labels(matchers: list[Matcher], labels: dict[str, str]) -> bool
 # -- handlers -------------------------------------------------------------------------------
 
 
+@requires(Role.VIEWER)
 async def healthy(request: web.Request) -> web.Response:
     return web.Response(text="OK")
 
 
+@requires(Role.VIEWER)
 async def ready(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     if not engine.ready:
@@ -156,6 +162,7 @@ async def ready(request: web.Request) -> web.Response:
     return web.Response(text="OK")
 
 
+@requires(Role.ADMIN)
 async def reload(request: web.Request) -> web.Response:
     try:
         await request.app[ENGINE].reload()
@@ -165,6 +172,7 @@ async def reload(request: web.Request) -> web.Response:
     return web.Response(text="")
 
 
+@requires(Role.VIEWER)
 async def metrics(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     engine.update_gauges()
@@ -173,6 +181,7 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+@requires(Role.VIEWER)
 async def get_status(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     settings = request.app[SETTINGS]
@@ -202,6 +211,7 @@ async def get_status(request: web.Request) -> web.Response:
     )
 
 
+@requires(Role.VIEWER)
 async def get_receivers(request: web.Request) -> web.Response:
     cfg = request.app[ENGINE].config
     return _json([{"name": r.name} for r in cfg.alerting.receivers])
@@ -226,6 +236,7 @@ def _alert_filter(
     return keep
 
 
+@requires(Role.VIEWER)
 async def get_alerts(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     matchers = _filters(request)
@@ -253,6 +264,7 @@ _JSON_NUL = b"\\u0000"
 """The only way a JSON text carries a NUL character (raw control characters are invalid)."""
 
 
+@requires(Role.OPERATOR, budget="ingest")
 async def post_alerts(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     body = await read_body(request)
@@ -281,6 +293,7 @@ async def post_alerts(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+@requires(Role.VIEWER)
 async def get_alert_groups(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     matchers = _filters(request)
@@ -310,6 +323,7 @@ async def get_alert_groups(request: web.Request) -> web.Response:
 _STATE_ORDER = {"active": 1, "pending": 2, "expired": 3}
 
 
+@requires(Role.VIEWER)
 async def get_silences(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     filters = _filters(request)
@@ -335,12 +349,16 @@ async def get_silences(request: web.Request) -> web.Response:
     return _json([silence_json(s, now) for s in sils])
 
 
+@requires(Role.OPERATOR)
 async def post_silences(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
         body = orjson.loads(await read_body(request))
     except orjson.JSONDecodeError as e:
         return _error(f"the body is not valid JSON: {e}")
+    who = identity(request)
+    if isinstance(body, dict) and not body.get("createdBy") and who.authenticated:
+        body["createdBy"] = who.name  # left empty: the authenticated caller
     try:
         sil = parse_postable_silence(body)
     except BadSilence as e:
@@ -360,6 +378,7 @@ async def post_silences(request: web.Request) -> web.Response:
     return _json({"silenceID": sid})
 
 
+@requires(Role.VIEWER)
 async def get_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     sil = engine.silences.get(_silence_id(request))
@@ -368,6 +387,7 @@ async def get_silence(request: web.Request) -> web.Response:
     return _json(silence_json(sil, now_ns()))
 
 
+@requires(Role.OPERATOR)
 async def delete_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
@@ -381,6 +401,7 @@ async def delete_silence(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+@requires(Role.VIEWER)
 async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml")
 
@@ -461,12 +482,28 @@ def _observers(app: web.Application, resource: web.AbstractResource, method: str
     return found
 
 
+@requires(Role.ANONYMOUS)
+async def whoami(request: web.Request) -> web.Response:
+    """Who the API takes the caller for: the UI shows it, and a client can check its key."""
+    who = identity(request)
+    return _json({"name": who.name, "role": who.role.label, "method": who.method})
+
+
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     guard = settings.web
-    middlewares = [guard.middleware, _serve] if guard else [_serve]
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
-    if guard:
+    security = Security(engine, settings.route_prefix)
+    middlewares = [guard.middleware] if guard else []
+    middlewares += [security.middleware, _serve]
+    limits = engine.access.security.limits  # read at start: the listener's buffers are sized once
+    app = web.Application(
+        middlewares=middlewares,
+        client_max_size=MAX_BODY,
+        handler_args={"max_field_size": limits.max_headers_bytes, "max_line_size": limits.max_headers_bytes},
+    )
+    app.on_response_prepare.append(security.add_headers)
+    if guard:  # after ours: headers the web config sets explicitly win
         app.on_response_prepare.append(guard.add_headers)
+    app[SECURITY] = security
     app[ENGINE] = engine
     app[OBSERVERS] = {}
     app[SETTINGS] = settings
@@ -489,6 +526,7 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     r.add_delete(f"{v2}/silence/{{id}}", delete_silence)
     r.add_get(f"{v2}/openapi.yaml", openapi)
     ui.add_routes(app, p)  # the dashboard: / and /ui/...
+    r.add_get(f"{p}/api/ampp/v1/whoami", whoami)
     from .history import add_routes as add_history_routes  # history hook
 
     add_history_routes(r, p)  # history hook: /history, /history/{fingerprint}, /report
@@ -499,6 +537,7 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     stream.add_routes(app, engine, p)  # live updates: /api/ampp/v1/events
     if p:
 
+        @requires(Role.VIEWER)
         async def to_prefix(request: web.Request) -> web.Response:
             raise web.HTTPFound(p + "/")
 

@@ -11,10 +11,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
 from ..engine import Engine
 from ..model.timefmt import format_rfc3339millis
 from ..store.codec import from_ts
 from ..store.delivery_common import STATES, Delivery
+from .access import requires
 from .keys import ENGINE
 
 PREFIX = "/api/ampp/v1"
@@ -117,6 +119,7 @@ def detail(d: Delivery) -> dict[str, Any]:
     }
 
 
+@requires(Role.VIEWER)
 async def list_deliveries(request: web.Request) -> web.Response:
     try:
         state, receiver, limit, cursor = _query(request)
@@ -132,6 +135,7 @@ def _id(request: web.Request) -> int:
     return _positive_int("id", request.match_info["id"])
 
 
+@requires(Role.VIEWER)
 async def get_delivery(request: web.Request) -> web.Response:
     try:
         id_ = _id(request)
@@ -143,6 +147,7 @@ async def get_delivery(request: web.Request) -> web.Response:
     return _json(detail(d))
 
 
+@requires(Role.OPERATOR)
 async def redrive_delivery(request: web.Request) -> web.Response:
     try:
         id_ = _id(request)
@@ -165,6 +170,7 @@ async def redrive_delivery(request: web.Request) -> web.Response:
     return _json(detail(result.delivery))
 
 
+@requires(Role.OPERATOR)
 async def redrive_all(request: web.Request) -> web.Response:
     for name in request.query:
         if name != "receiver":

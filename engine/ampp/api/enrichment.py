@@ -7,6 +7,8 @@ import re
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
+from .access import requires
 from .keys import ENGINE
 
 _FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
@@ -16,6 +18,7 @@ def _json(data: object, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
+@requires(Role.VIEWER)
 async def get_enrichment(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     fp = request.match_info["fingerprint"]

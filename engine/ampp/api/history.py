@@ -5,8 +5,10 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
 from ..engine import Engine
 from ..history.query import BadParameter
+from .access import requires
 from .keys import ENGINE
 
 
@@ -22,6 +24,7 @@ def _engine(request: web.Request) -> Engine:
     return request.app[ENGINE]
 
 
+@requires(Role.VIEWER)
 async def get_history(request: web.Request) -> web.Response:
     try:
         return _json(await _engine(request).history.history(_params(request)))
@@ -29,6 +32,7 @@ async def get_history(request: web.Request) -> web.Response:
         return _json(orjson.dumps(str(e)), 400)
 
 
+@requires(Role.VIEWER)
 async def get_timeline(request: web.Request) -> web.Response:
     try:
         body = await _engine(request).history.timeline(request.match_info["fingerprint"])
@@ -39,6 +43,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     return _json(body)
 
 
+@requires(Role.VIEWER)
 async def get_report(request: web.Request) -> web.Response:
     try:
         return _json(await _engine(request).history.report(_params(request)))

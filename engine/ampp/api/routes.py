@@ -12,8 +12,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
 from ..dispatch.route import Route
 from ..model.timefmt import format_duration
+from .access import requires
 from .keys import ENGINE
 
 PREFIX = "/api/ampp/v1/routes"
@@ -60,10 +62,12 @@ def tree_json(route: Route) -> dict[str, Any]:
     return {**node_json(route), "routes": [tree_json(c) for c in route.routes]}
 
 
+@requires(Role.VIEWER)
 async def get_routes(request: web.Request) -> web.Response:
     return _json({"route": tree_json(_root(request))})
 
 
+@requires(Role.VIEWER)
 async def match_routes(request: web.Request) -> web.Response:
     labels: dict[str, str] = {}
     for name in request.query:

@@ -14,9 +14,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
 from ..engine import Engine
 from ..model.alert import Alert
 from ..model.silence import Silence
+from .access import requires
 
 PATH = "/api/ampp/v1/events"
 COALESCE_S = 0.25
@@ -93,6 +95,7 @@ def _message(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
+@requires(Role.VIEWER)
 async def events(request: web.Request) -> web.StreamResponse:
     feed = request.app[FEED]
     response = web.StreamResponse(

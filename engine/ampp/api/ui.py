@@ -16,6 +16,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..auth.roles import Role
+from .access import requires
+
 ROOT = Path(__file__).with_name("ui")
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -84,6 +87,7 @@ def _serve(request: web.Request, asset: Asset) -> web.Response:
     return web.Response(body=body, headers=headers)
 
 
+@requires(Role.ANONYMOUS)  # the page and its files hold no data: a login needs them
 async def index(request: web.Request) -> web.Response:
     asset = await request.app[ASSETS].get("index.html")
     if asset is None:
@@ -91,6 +95,7 @@ async def index(request: web.Request) -> web.Response:
     return _serve(request, asset)
 
 
+@requires(Role.ANONYMOUS)
 async def static(request: web.Request) -> web.Response:
     asset = await request.app[ASSETS].get(request.match_info["path"])
     if asset is None:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ..auth.roles import Role
 from ..engine import Engine
 from ..enrich.model import Enrichment
 from ..ingest.proxy import Proxy
@@ -21,6 +22,7 @@ from ..ingest.webhook import SOURCE_HEADER, Outcome, WebhookIngest
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from ..store.writebehind import StorageUnavailable
+from .access import requires
 from .body import read_body
 from .keys import ENGINE
 
@@ -106,10 +108,12 @@ async def publish(engine: Engine, alerts: list[Alert], now: int) -> list[dict[st
     return await proxy.run(alerts, now, enrich, silenced, engine.notify_receiver)
 
 
+@requires(Role.OPERATOR, budget="ingest")
 async def post_webhook(request: web.Request) -> web.Response:
     return await receive(request)
 
 
+@requires(Role.OPERATOR, budget="ingest")
 async def post_proxy(request: web.Request) -> web.Response:
     return await receive(request, proxy=True)
 

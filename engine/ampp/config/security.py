@@ -213,8 +213,6 @@ class HeaderSettings(StrictModel):
 
 
 class SizeLimits(StrictModel):
-    max_body_bytes: Positive = 64 * 1024 * 1024
-    """A larger body is refused with 413."""
     max_header_bytes: Positive = 8192
     """One header line (name and value); a longer one is refused with 431."""
     max_headers_bytes: Positive = 65536

@@ -1,0 +1,64 @@
+"""How a route says who may call it.
+
+Every handler declares the least role it needs with ``@requires``; the security middleware
+(ampp.api.security) reads the declaration of the route a request matched::
+
+    @requires(Role.VIEWER)
+    async def get_status(request: web.Request) -> web.Response: ...
+
+    @requires(Role.OPERATOR, budget="ingest")   # counted against the ingestion rate budget
+    async def post_alerts(request: web.Request) -> web.Response: ...
+
+A handler without a declaration needs ``admin`` (deny by default), and the route-matrix test
+fails until the README's matrix lists it. The probes (``/-/healthy``, ``/-/ready``,
+``/metrics``) can also be opened to anyone with ``auth.public``. With no ``auth:`` section
+nothing is checked: the API is open, as Alertmanager's is. The caller is at
+``request[IDENTITY]`` (an ampp.auth.identity.Identity) in every handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ..auth.identity import Identity
+from ..auth.ratelimit import Budget
+from ..auth.roles import Role
+
+IDENTITY = web.RequestKey("identity", Identity)
+"""The caller, as authentication found out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    role: Role
+    budget: Budget = "api"
+
+
+ADMIN_ONLY = Access(Role.ADMIN)
+_ATTR = "__ampp_access__"
+
+H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
+
+
+def requires(role: Role, *, budget: Budget = "api") -> Callable[[H], H]:
+    """Declare the least role a handler needs (and which rate budget its requests count against)."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, _ATTR, Access(role, budget))
+        return handler
+
+    return mark
+
+
+def access_of(handler: Any) -> Access | None:
+    """The handler's declaration; None when it has none (it then needs admin)."""
+    found: Access | None = getattr(handler, _ATTR, None)
+    return found
+
+
+def identity(request: web.Request) -> Identity:
+    return request[IDENTITY]
