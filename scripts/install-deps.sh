@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh PKG...     # only these (scripts/acceptance.sh asks for its two)
 set -euo pipefail
 need=("$@")
-[ ${#need[@]} -gt 0 ] || need=(prometheus-alertmanager golang-1.19-go golang-github-prometheus-alertmanager-dev
+[ ${#need[@]} -gt 0 ] || need=(prometheus prometheus-alertmanager golang-1.19-go golang-github-prometheus-alertmanager-dev
   postgresql redis-server wrk chromium buildah mmdebstrap)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

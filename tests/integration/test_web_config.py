@@ -158,7 +158,8 @@ def test_changes_apply_without_a_restart_and_a_bad_one_is_not_taken(tmp_path: Pa
         )
         assert httpx.get(f"{srv.url}/-/ready", auth=("alice", "wonderland")).status_code == 401
         headers = httpx.get(f"{srv.url}/-/ready", auth=("alice", "looking-glass")).headers
-        assert "X-Frame-Options" not in headers, "the headers the new file dropped are still sent"
+        assert "Strict-Transport-Security" not in headers, "the headers the new file dropped are still sent"
+        assert headers["X-Frame-Options"] == "DENY", "the engine's own default, no longer the file's 'deny'"
         web_yml.write_text("basic_auth_users:\n  alice: plaintext\n")
         time.sleep(2.5)
         assert httpx.get(f"{srv.url}/-/ready", auth=("alice", "looking-glass")).status_code == 200

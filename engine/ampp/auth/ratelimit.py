@@ -58,7 +58,7 @@ class RateLimiter:
                 redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
             )
             storage: Storage = RedisStorage(
-                "async+" + redis_url.split("://", 1)[0] + "://ampp",  # the pool below is what connects
+                "async+" + redis_url,  # checked by limits; the pool below is what connects
                 implementation="redispy",
                 wrap_exceptions=True,
                 key_prefix="ampp-limits",
