@@ -214,7 +214,7 @@ class Engine:
             inhibitor = Inhibitor(rules, self.marker)
             silencer = Silencer(self.silences, self.marker)
             integrations = build_integrations(cfg, self.options.external_url)
-            access = AccessControl.of(cfg, self.api_keys, self._cache_url(cfg))
+            access = AccessControl.of(cfg, self.api_keys, self._cache_url(cfg), fetch_url)
             await access.start()
             pipeline = build_pipeline(
                 integrations,
@@ -383,3 +383,17 @@ def _version() -> str:
     from . import __version__
 
     return __version__
+
+
+async def fetch_url(url: str) -> bytes:
+    """GET through the one HTTP sender (its TLS defaults and, once applied, the outbound URL
+    policy): how ampp.auth fetches a JWKS."""
+    from .notify.http import HTTPSender, check_status
+
+    sender = HTTPSender(timeout=10)
+    try:
+        resp = await sender.request("GET", url, content_type=None, headers={"Accept": "application/json"})
+        check_status(resp)
+        return resp.content
+    finally:
+        await sender.close()

@@ -143,7 +143,7 @@ async def jwks() -> AsyncIterator[tuple[str, list[dict[str, Any]], list[int]]]:
 async def test_a_rotated_jwks_key_works_without_a_restart(
     jwks: tuple[str, list[dict[str, Any]], list[int]], rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    from ampp.auth.control import fetch_url
+    from ampp.engine import fetch_url
 
     url, keys, hits = jwks
     keys.append(jwk_of(rsa_key, "k1"))

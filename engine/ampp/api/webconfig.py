@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from ..auth.passwords import NOT_BCRYPT, PasswordChecker, is_bcrypt_hash, parse_basic
+from ..auth.passwords import PasswordChecker, parse_basic
+from ..config.security import NOT_BCRYPT, is_bcrypt_hash
 
 log = logging.getLogger("ampp.web")
 

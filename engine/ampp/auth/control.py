@@ -13,19 +13,6 @@ from .ratelimit import RateLimiter
 from .tokens import Fetch, KeyError_, TokenVerifier
 
 
-async def fetch_url(url: str) -> bytes:
-    """GET through the one HTTP sender (its TLS defaults and outbound URL policy)."""
-    from ..notify.http import HTTPSender, check_status
-
-    sender = HTTPSender(timeout=10)
-    try:
-        resp = await sender.request("GET", url, content_type=None, headers={"Accept": "application/json"})
-        check_status(resp)
-        return resp.content
-    finally:
-        await sender.close()
-
-
 class AccessControl:
     def __init__(
         self,
@@ -35,7 +22,7 @@ class AccessControl:
         *,
         source: str = "<config>",
         redis_url: str | None = None,
-        fetch: Fetch = fetch_url,
+        fetch: Fetch | None = None,
     ) -> None:
         self.security = security
         self.authenticator: Authenticator | None = None
@@ -43,6 +30,8 @@ class AccessControl:
             static = static_keys(auth.api_keys, source)
             tokens = None
             if auth.jwt is not None:
+                if fetch is None:
+                    raise ValueError("auth.jwt needs a way to fetch its JWKS")
                 try:
                     tokens = TokenVerifier(auth.jwt, fetch)
                 except KeyError_ as e:
@@ -54,8 +43,8 @@ class AccessControl:
         self.limiter = RateLimiter(limits, redis_url) if enabled else None
 
     @classmethod
-    def of(cls, cfg: Config, keys: ApiKeys, redis_url: str | None) -> AccessControl:
-        return cls(cfg.auth, cfg.security, keys, source=cfg.source, redis_url=redis_url)
+    def of(cls, cfg: Config, keys: ApiKeys, redis_url: str | None, fetch: Fetch) -> AccessControl:
+        return cls(cfg.auth, cfg.security, keys, source=cfg.source, redis_url=redis_url, fetch=fetch)
 
     async def start(self) -> None:
         if self.authenticator is not None and self.authenticator.tokens is not None:

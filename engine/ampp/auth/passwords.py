@@ -15,14 +15,6 @@ FAKE_HASH = b"$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
 """Checked for an unknown user, so that timing does not tell which users exist (exporter-toolkit's
 hash of "fakepassword")."""
 CACHE_SIZE = 100
-NOT_BCRYPT = "not a bcrypt hash (htpasswd -nBC 10 \"\" | tr -d ':\\n' makes one)"
-
-
-def is_bcrypt_hash(value: bytes) -> bool:
-    """Whether ``value`` has the form of a bcrypt hash ($2a$/$2b$/$2y$, cost 4-31)."""
-    parts = value.split(b"$")
-    valid = len(parts) == 4 and parts[1] in (b"2a", b"2b", b"2y") and parts[2].isdigit()
-    return valid and 4 <= int(parts[2]) <= 31 and len(parts[3]) == 53
 
 
 def parse_basic(header: str) -> tuple[str, bytes] | None:

@@ -12,8 +12,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..auth.passwords import NOT_BCRYPT, is_bcrypt_hash
 from .base import URL, Duration, SecretStr, StrictModel
+
+NOT_BCRYPT = "not a bcrypt hash (htpasswd -nBC 10 \"\" | tr -d ':\\n' makes one)"
+
+
+def is_bcrypt_hash(value: bytes) -> bool:
+    """Whether ``value`` has the form of a bcrypt hash ($2a$/$2b$/$2y$, cost 4-31)."""
+    parts = value.split(b"$")
+    valid = len(parts) == 4 and parts[1] in (b"2a", b"2b", b"2y") and parts[2].isdigit()
+    return valid and 4 <= int(parts[2]) <= 31 and len(parts[3]) == 53
+
 
 RoleName = Literal["viewer", "operator", "admin"]
 PublicPath = Literal["/-/healthy", "/-/ready", "/metrics"]
