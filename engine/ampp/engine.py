@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .auth.apikeys import ApiKeys
+from .auth.audit import AuditLog
 from .auth.control import AccessControl
 from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, load_file
@@ -107,7 +108,8 @@ class Engine:
         self.enricher: Enricher | None = None
         """The ``ai:`` enrichment of the running config (None while it is disabled)."""
         self.history: HistoryService  # set by start()
-        self.api_keys = ApiKeys(None)
+        self.api_keys = ApiKeys(options.storage)
+        self.audit = AuditLog(options.storage)
         self.access = AccessControl(None, SecuritySettings(), self.api_keys)
         """Who may call the API, and the rate limits: the config's, once applied (open before)."""
 
@@ -354,6 +356,8 @@ class Engine:
                     await self.storage.delete_silences(gone)
                 await self.nflog.gc()
                 await self.storage.purge_deliveries(time.time_ns() - int(self.options.retention_s * 1e9))
+                if self.runtime is not None:  # the audit log is kept as long as the history
+                    await self.audit.purge(time.time() - self.runtime.config.storage.retention)
             except Exception:
                 log.exception("maintenance failed")
 

@@ -6,8 +6,13 @@ Every handler declares the least role it needs with ``@requires``; the security 
     @requires(Role.VIEWER)
     async def get_status(request: web.Request) -> web.Response: ...
 
-    @requires(Role.OPERATOR, budget="ingest")   # counted against the ingestion rate budget
-    async def post_alerts(request: web.Request) -> web.Response: ...
+    @requires(Role.OPERATOR, audit="silence.set")   # each call written to the audit log
+    async def post_silences(request: web.Request) -> web.Response:
+        ...
+        request[AUDIT] = {"target": sid, "before": old, "after": new}   # optional details
+
+    @requires(Role.OPERATOR, budget="ingest", audit="alerts.post")   # the ingestion rate budget;
+    async def post_alerts(request: web.Request) -> web.Response: ... # audited for people only
 
 A handler without a declaration needs ``admin`` (deny by default), and the route-matrix test
 fails until the README's matrix lists it. The probes (``/-/healthy``, ``/-/ready``,
@@ -32,10 +37,16 @@ IDENTITY = web.RequestKey("identity", Identity)
 """The caller, as authentication found out."""
 
 
+AUDIT = web.RequestKey("audit", dict[str, Any])
+"""What an audited handler adds to its audit record: ``target``, ``before``, ``after``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     role: Role
     budget: Budget = "api"
+    audit: str | None = None
+    """The action written to the audit log for each call (a mutating route names one)."""
 
 
 ADMIN_ONLY = Access(Role.ADMIN)
@@ -44,11 +55,12 @@ _ATTR = "__ampp_access__"
 H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
 
 
-def requires(role: Role, *, budget: Budget = "api") -> Callable[[H], H]:
-    """Declare the least role a handler needs (and which rate budget its requests count against)."""
+def requires(role: Role, *, budget: Budget = "api", audit: str | None = None) -> Callable[[H], H]:
+    """Declare the least role a handler needs, which rate budget its requests count against, and
+    the action its calls are audited as (every mutating route names one)."""
 
     def mark(handler: H) -> H:
-        setattr(handler, _ATTR, Access(role, budget))
+        setattr(handler, _ATTR, Access(role, budget, audit))
         return handler
 
     return mark

@@ -29,8 +29,8 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from ..store.writebehind import StorageUnavailable
-from . import deliveries, enrichment, routes, stream, ui, webhook
-from .access import identity, requires
+from . import accessapi, deliveries, enrichment, routes, stream, ui, webhook
+from .access import AUDIT, identity, requires
 from .body import MAX_BODY, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
@@ -162,7 +162,7 @@ async def ready(request: web.Request) -> web.Response:
     return web.Response(text="OK")
 
 
-@requires(Role.ADMIN)
+@requires(Role.ADMIN, audit="config.reload")
 async def reload(request: web.Request) -> web.Response:
     try:
         await request.app[ENGINE].reload()
@@ -264,7 +264,7 @@ _JSON_NUL = b"\\u0000"
 """The only way a JSON text carries a NUL character (raw control characters are invalid)."""
 
 
-@requires(Role.OPERATOR, budget="ingest")
+@requires(Role.OPERATOR, budget="ingest", audit="alerts.post")
 async def post_alerts(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     body = await read_body(request)
@@ -349,7 +349,7 @@ async def get_silences(request: web.Request) -> web.Response:
     return _json([silence_json(s, now) for s in sils])
 
 
-@requires(Role.OPERATOR)
+@requires(Role.OPERATOR, audit="silence.set")
 async def post_silences(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     try:
@@ -368,6 +368,7 @@ async def post_silences(request: web.Request) -> web.Response:
     if sil.ends_at < now_ns():
         return _error("Failed to create silence: end time can't be in the past")
     try:
+        before = engine.silences.get(sil.id) if sil.id else None
         sid = await engine.silences.set(sil)
     except StorageUnavailable as e:
         return _unavailable(e)
@@ -375,6 +376,13 @@ async def post_silences(request: web.Request) -> web.Response:
         return _error(str(e), 404)
     except SilenceInvalid as e:
         return _error(str(e))
+    now = now_ns()
+    after = engine.silences.get(sid)
+    request[AUDIT] = {
+        "target": sid,
+        "before": silence_json(before, now) if before else None,
+        "after": silence_json(after, now) if after else None,
+    }
     return _json({"silenceID": sid})
 
 
@@ -387,17 +395,25 @@ async def get_silence(request: web.Request) -> web.Response:
     return _json(silence_json(sil, now_ns()))
 
 
-@requires(Role.OPERATOR)
+@requires(Role.OPERATOR, audit="silence.expire")
 async def delete_silence(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    sid = _silence_id(request)
+    before = engine.silences.get(sid)
     try:
-        await engine.silences.expire(_silence_id(request))
+        await engine.silences.expire(sid)
     except StorageUnavailable as e:
         return _unavailable(e)
     except SilenceNotFound as e:
         return _error(str(e), 500)  # Alertmanager 0.25's answer, which amtool expects
     except SilenceInvalid as e:
         return _error(str(e), 500)
+    now, after = now_ns(), engine.silences.get(sid)
+    request[AUDIT] = {
+        "target": sid,
+        "before": silence_json(before, now) if before else None,
+        "after": silence_json(after, now) if after else None,
+    }
     return web.Response(status=200)
 
 
@@ -535,6 +551,7 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     enrichment.add_routes(r, p)  # GET /api/ampp/v1/enrichment/{fingerprint}
     routes.add_routes(r, p)  # the routing tree and its tester: /api/ampp/v1/routes...
     stream.add_routes(app, engine, p)  # live updates: /api/ampp/v1/events
+    accessapi.add_routes(r, p)  # /api/ampp/v1/apikeys, /api/ampp/v1/audit
     if p:
 
         @requires(Role.VIEWER)

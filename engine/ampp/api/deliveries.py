@@ -147,7 +147,7 @@ async def get_delivery(request: web.Request) -> web.Response:
     return _json(detail(d))
 
 
-@requires(Role.OPERATOR)
+@requires(Role.OPERATOR, audit="delivery.redrive")
 async def redrive_delivery(request: web.Request) -> web.Response:
     try:
         id_ = _id(request)
@@ -170,7 +170,7 @@ async def redrive_delivery(request: web.Request) -> web.Response:
     return _json(detail(result.delivery))
 
 
-@requires(Role.OPERATOR)
+@requires(Role.OPERATOR, audit="delivery.redrive_all")
 async def redrive_all(request: web.Request) -> web.Response:
     for name in request.query:
         if name != "receiver":

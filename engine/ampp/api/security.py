@@ -10,17 +10,19 @@ rate limits are off unless ``security.rate_limits.enabled`` turns them on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
+from ..auth.audit import AuditEvent
 from ..auth.authenticator import Failure
 from ..auth.identity import OPEN, Identity
 from ..auth.roles import Role
 from ..config.security import SecuritySettings
-from .access import ADMIN_ONLY, IDENTITY, access_of
+from .access import ADMIN_ONLY, AUDIT, IDENTITY, Access, access_of
 from .webconfig import WEB_USER
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ampp.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FailureHook = Callable[[web.Request, Failure], Awaitable[None]]
 
 
 def _refuse(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -44,8 +45,6 @@ class Security:
     def __init__(self, engine: Engine, route_prefix: str) -> None:
         self.engine = engine
         self.prefix = route_prefix.rstrip("/")
-        self.on_failure: list[FailureHook] = []
-        """Called for each refused credential (the audit log listens)."""
 
     @property
     def settings(self) -> SecuritySettings:
@@ -74,7 +73,7 @@ class Security:
         auth = control.authenticator
         if auth is None:
             request[IDENTITY] = OPEN
-            return await handler(request)
+            return await self._call(request, handler, access, OPEN)
         if match.http_exception is not None:  # no such route: 404/405 once authenticated
             required = Role.VIEWER
         else:
@@ -93,8 +92,7 @@ class Security:
                      found.method, found.user, address, found.reason)  # fmt: skip
             if limiter is not None:
                 await limiter.login_failed(address)
-            for hook in self.on_failure:
-                await hook(request, found)
+            await self._audit_failure(request, found)
             return _refuse(401, "authentication failed", _challenge(auth.tokens is not None))
         identity: Identity = found
         if identity.role < required:
@@ -106,7 +104,38 @@ class Security:
             if wait is not None:
                 return _too_many(wait)
         request[IDENTITY] = identity
-        return await handler(request)
+        return await self._call(request, handler, access, identity)
+
+    async def _call(
+        self, request: web.Request, handler: Handler, access: Access | None, who: Identity
+    ) -> web.StreamResponse:
+        """The handler, and the audit record of the call when its route is audited. Alerts are
+        audited when a person posts them, not a program (Prometheus, an API key)."""
+        if access is None or access.audit is None:
+            return await handler(request)
+        if access.budget == "ingest" and (who.machine or not who.authenticated):
+            return await handler(request)
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as e:
+            status = e.status
+            raise
+        finally:
+            details = request.get(AUDIT) or {}
+            target = details.get("target") or "/".join(request.match_info.values())
+            await self.engine.audit.record(
+                AuditEvent(time.time(), who.name, who.role.label, who.method, request.remote or "",
+                           access.audit, str(target), status, details.get("before"), details.get("after"))
+            )  # fmt: skip
+
+    async def _audit_failure(self, request: web.Request, failure: Failure) -> None:
+        await self.engine.audit.record(
+            AuditEvent(time.time(), failure.user, "", failure.method, request.remote or "", "login.failed",
+                       request.path, 401, None, {"reason": failure.reason})
+        )  # fmt: skip
 
     def _public(self, request: web.Request, public: Sequence[str]) -> bool:
         resource = request.match_info.route.resource

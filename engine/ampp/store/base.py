@@ -3,9 +3,9 @@
 One narrow Protocol per part of the engine that keeps state, declared here and used where it
 is needed (Alertmanager's provider/ interfaces): the alert write-behind sees AlertStorage, the
 notification log NflogStorage, the delivery queue DeliveryStorage, the history recorder
-HistoryLog and the history API HistoryReader. ``Storage`` is all of them plus the lifecycle:
-what the engine opens and closes, and what each backend (sqlite.storage, postgres.storage)
-implements. Every method is async and runs its I/O off the event loop.
+HistoryLog and the history API HistoryReader (ampp.auth declares ApiKeyStore and AuditStore).
+``Storage`` is all of them plus the lifecycle: what the engine opens and closes, and what each
+backend (sqlite.storage, postgres.storage) implements. Every method is async and runs its I/O off the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from ..auth.apikeys import ApiKeyStore
+from ..auth.audit import AuditStore
 from ..model.alert import Alert
 from ..model.silence import Silence
 from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
@@ -129,9 +131,11 @@ class HistoryReader(Protocol):
 
 
 class Storage(
-    AlertStorage, SilenceStorage, NflogStorage, DeliveryStorage, HistoryLog, HistoryReader, Protocol
-):
-    """A whole backend: every part above, opened (connected, migrated) and closed as one."""
+    AlertStorage, SilenceStorage, NflogStorage, DeliveryStorage, HistoryLog, HistoryReader,
+    ApiKeyStore, AuditStore, Protocol,
+):  # fmt: skip
+    """A whole backend: every part above, and the API keys and audit log (declared in ampp.auth
+    where they are used), opened (connected, migrated) and closed as one."""
 
     async def open(self) -> None: ...
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from ...auth.apikeys import ApiKey
+from ...auth.audit import AuditEvent, AuditQuery
 from ...config.matchers import MatchType, new_matcher
 from ...model.alert import Alert
 from ...model.labels import share_values
@@ -22,7 +24,7 @@ from ...model.silence import Silence
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
 from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 from ..records import HistoryEvent, NflogEntry
-from . import delivery
+from . import access, delivery
 from .codec import init_connection, join_ns, split_ns
 from .history import read as history_read
 from .history import report as history_report
@@ -366,3 +368,36 @@ class PostgresStorage:
 
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
         return await history_read.timeline(self.pool, fingerprint, limit)
+
+    # -- API keys and the audit log (ampp.auth) ------------------------------------------
+    async def insert_api_key(self, key: ApiKey) -> None:
+        async with self.pool.acquire() as conn:
+            await access.insert_key(conn, key)
+
+    async def api_key_by_digest(self, digest: str) -> ApiKey | None:
+        async with self.pool.acquire() as conn:
+            return await access.key_by_digest(conn, digest)
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        async with self.pool.acquire() as conn:
+            return await access.list_keys(conn)
+
+    async def revoke_api_key(self, key_id: str, at: float) -> ApiKey | None:
+        async with self.pool.acquire() as conn:
+            return await access.revoke_key(conn, key_id, at)
+
+    async def touch_api_key(self, key_id: str, at: float) -> None:
+        async with self.pool.acquire() as conn:
+            await access.touch_key(conn, key_id, at)
+
+    async def append_audit(self, events: Sequence[AuditEvent]) -> None:
+        async with self.pool.acquire() as conn:
+            await access.append_audit(conn, events)
+
+    async def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
+        async with self.pool.acquire() as conn:
+            return await access.query_audit(conn, query)
+
+    async def delete_audit_before(self, cutoff: float, limit: int) -> int:
+        async with self.pool.acquire() as conn:
+            return await access.delete_audit_before(conn, cutoff, limit)

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 import orjson
 
+from ...auth.apikeys import ApiKey
+from ...auth.audit import AuditEvent, AuditQuery
 from ...model.alert import Alert
 from ...model.silence import Silence
 from ...model.timefmt import now_ns
@@ -29,7 +31,7 @@ from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
 from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 from ..records import HistoryEvent, NflogEntry
-from . import alert_journal, delivery
+from . import access, alert_journal, delivery
 from .batch import transaction
 from .history import read as history_read
 from .history import report as history_report
@@ -308,6 +310,31 @@ class SQLiteStorage:
     async def history_timeline(self, fingerprint: str, limit: int) -> Timeline | None:
         await self._writer.ready()
         return await self._hrun(lambda c: history_read.timeline(c, fingerprint, limit))
+
+    # -- API keys and the audit log (ampp.auth) ------------------------------------------
+    async def insert_api_key(self, key: ApiKey) -> None:
+        await self._run(lambda c: access.insert_key(c, key))
+
+    async def api_key_by_digest(self, digest: str) -> ApiKey | None:
+        return await self._run(lambda c: access.key_by_digest(c, digest))
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return await self._run(access.list_keys)
+
+    async def revoke_api_key(self, key_id: str, at: float) -> ApiKey | None:
+        return await self._run(lambda c: access.revoke_key(c, key_id, at))
+
+    async def touch_api_key(self, key_id: str, at: float) -> None:
+        await self._run(lambda c: access.touch_key(c, key_id, at))
+
+    async def append_audit(self, events: Sequence[AuditEvent]) -> None:
+        await self._run(lambda c: access.append_audit(c, events))
+
+    async def query_audit(self, query: AuditQuery) -> list[AuditEvent]:
+        return await self._run(lambda c: access.query_audit(c, query))
+
+    async def delete_audit_before(self, cutoff: float, limit: int) -> int:
+        return await self._run(lambda c: access.delete_audit_before(c, cutoff, limit))
 
 
 def _commit(conn: sqlite3.Connection, sql: str, rows: list[Any]) -> None:

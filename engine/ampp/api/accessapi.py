@@ -1,0 +1,186 @@
+"""/api/ampp/v1/apikeys and /api/ampp/v1/audit: thin handlers over ampp.auth (admin only).
+
+A created key's secret is in the creation answer and nowhere else: neither stored (only its
+SHA-256) nor logged nor audited. A bad parameter is a 400 whose JSON string body names it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..auth.apikeys import ApiKey, ApiKeyNotFound
+from ..auth.audit import AuditEvent, AuditQuery
+from ..auth.roles import Role
+from ..engine import Engine
+from ..model.timefmt import NS, format_rfc3339millis, parse_rfc3339
+from .access import AUDIT, identity, requires
+from .keys import ENGINE
+
+PREFIX = "/api/ampp/v1"
+ROLES = ("viewer", "operator", "admin")
+
+
+class BadParameter(ValueError):
+    """A parameter or body field that does not parse; the message names it."""
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _time(seconds: float | None) -> str | None:
+    return None if seconds is None else format_rfc3339millis(int(seconds * NS))
+
+
+def key_json(k: ApiKey) -> dict[str, Any]:
+    """A key as listed: everything but the secret (which is not kept)."""
+    return {
+        "id": k.id,
+        "name": k.name,
+        "role": k.role.label,
+        "createdAt": _time(k.created_at) if not k.static else None,
+        "createdBy": k.created_by,
+        "expiresAt": _time(k.expires_at),
+        "lastUsedAt": _time(k.last_used_at),
+        "revokedAt": _time(k.revoked_at),
+        "machine": k.machine,
+        "source": "config" if k.static else "api",
+    }
+
+
+def _engine(request: web.Request) -> Engine:
+    return request.app[ENGINE]
+
+
+@requires(Role.ADMIN)
+async def list_keys(request: web.Request) -> web.Response:
+    return _json([key_json(k) for k in await _engine(request).api_keys.list()])
+
+
+def _parse_new_key(body: Any) -> tuple[str, Role, float | None, bool]:
+    if not isinstance(body, dict):
+        raise BadParameter("the body must be a JSON object with name and role")
+    unknown = set(body) - {"name", "role", "expiresAt", "machine"}
+    if unknown:
+        raise BadParameter(f"{sorted(unknown)[0]}: unknown field (name, role, expiresAt, machine)")
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise BadParameter("name: required, a non-empty string of at most 200 characters")
+    role = body.get("role")
+    if role not in ROLES:
+        raise BadParameter(f"role: must be one of {', '.join(ROLES)}, got {role!r}")
+    expires = body.get("expiresAt")
+    expires_at = None
+    if expires is not None:
+        if not isinstance(expires, str):
+            raise BadParameter("expiresAt: must be an RFC 3339 date-time")
+        try:
+            expires_at = parse_rfc3339(expires) / NS
+        except ValueError as e:
+            raise BadParameter(f"expiresAt: {e}") from None
+    machine = body.get("machine", True)
+    if not isinstance(machine, bool):
+        raise BadParameter("machine: must be true or false")
+    return name.strip(), Role.parse(role), expires_at, machine
+
+
+@requires(Role.ADMIN, audit="apikey.create")
+async def create_key(request: web.Request) -> web.Response:
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as e:
+        return _json(f"the body is not valid JSON: {e}", 400)
+    try:
+        name, role, expires_at, machine = _parse_new_key(body)
+    except BadParameter as e:
+        return _json(str(e), 400)
+    who = identity(request)
+    record, secret = await _engine(request).api_keys.create(name, role, who.name, expires_at, machine)
+    shown = key_json(record)
+    request[AUDIT] = {"target": record.id, "after": shown}
+    return _json({**shown, "key": secret}, 201)
+
+
+@requires(Role.ADMIN, audit="apikey.revoke")
+async def revoke_key(request: web.Request) -> web.Response:
+    key_id = request.match_info["id"]
+    try:
+        found = await _engine(request).api_keys.revoke(key_id)
+    except ApiKeyNotFound:
+        return _json(f"id: no API key {key_id!r} (keys from the config are revoked by removing them)", 404)
+    shown = key_json(found)
+    request[AUDIT] = {"target": key_id, "after": shown}
+    return _json(shown)
+
+
+def event_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": _time(e.at),
+        "actor": e.actor,
+        "role": e.role,
+        "method": e.method,
+        "address": e.address,
+        "action": e.action,
+        "target": e.target,
+        "status": e.status,
+        "before": e.before,
+        "after": e.after,
+    }
+
+
+def _audit_query(request: web.Request) -> AuditQuery:
+    q = request.query
+    known = ("actor", "action", "since", "until", "limit", "cursor")
+    for name in q:
+        if name not in known:
+            raise BadParameter(f"{name}: unknown parameter ({', '.join(known)})")
+
+    def when(name: str) -> float | None:
+        raw = q.get(name)
+        if not raw:
+            return None
+        try:
+            return parse_rfc3339(raw) / NS
+        except ValueError as e:
+            raise BadParameter(f"{name}: {e}") from None
+
+    def count(name: str, default: int | None, most: int) -> int | None:
+        raw = q.get(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= most:
+            raise BadParameter(f"{name}: must be an integer from 1 to {most}, got {raw!r}")
+        return value
+
+    limit = count("limit", 100, 1000)
+    assert limit is not None
+    return AuditQuery(
+        actor=q.get("actor"), action=q.get("action") or None, since=when("since"), until=when("until"),
+        limit=limit, before_id=count("cursor", None, 2**62),
+    )  # fmt: skip
+
+
+@requires(Role.ADMIN)
+async def list_audit(request: web.Request) -> web.Response:
+    try:
+        query = _audit_query(request)
+    except BadParameter as e:
+        return _json(str(e), 400)
+    page = await _engine(request).audit.query(query)
+    return _json({"events": [event_json(e) for e in page.events], "nextCursor": page.next_cursor})
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    base = f"{prefix}{PREFIX}"
+    router.add_get(f"{base}/apikeys", list_keys)
+    router.add_post(f"{base}/apikeys", create_key)
+    router.add_delete(f"{base}/apikeys/{{id}}", revoke_key)
+    router.add_get(f"{base}/audit", list_audit)
