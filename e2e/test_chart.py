@@ -74,6 +74,24 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "persistence": {"enabled": True, "size": "2Gi", "storageClass": "-"},
     },
     "serve-only": {"operator": {"enabled": False}, "replicaCount": 1, "postgresql": {"enabled": False}},
+    "auth": {
+        "auth": {
+            "enabled": True,
+            "publicMetrics": False,
+            "apiKeys": [
+                {"name": "admin", "role": "admin"},
+                {
+                    "name": "prometheus",
+                    "role": "operator",
+                    "existingSecret": "prom-key",
+                    "existingSecretKey": "k",
+                },
+            ],
+            "jwt": {"jwks_url": "https://sso.example.invalid/certs", "audience": ["ampp"]},
+        },
+        "security": {"rate_limits": {"api": {"per_ip": 200}}},
+        "serviceMonitor": {"enabled": True},
+    },
     "everything": {
         "replicaCount": 3,
         "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
@@ -494,7 +512,7 @@ OPERATOR_ONLY_FLAGS = {"--leader-election.name"}
 def test_engine_accepts_what_the_chart_passes(controlplane: ControlPlane, tmp_path: Path) -> None:
     """The rendered alertmanager.yml passes `ampp check-config`, and every flag the Deployment
     passes is one the command knows (`ampp operator`'s flags once the operator is installed)."""
-    for variant in ("default", "everything", "serve-only"):
+    for variant in ("default", "everything", "serve-only", "auth"):
         docs = render(controlplane, tmp_path, VARIANTS[variant])
         config = tmp_path / "alertmanager.yml"
         config.write_text(one(docs, "ConfigMap")["data"]["alertmanager.yml"])
@@ -509,6 +527,49 @@ def test_engine_accepts_what_the_chart_passes(controlplane: ControlPlane, tmp_pa
         assert help_.returncode == 0, help_.stderr
         for flag in sorted(flags):
             assert re.search(rf"(^|\s){re.escape(flag)}\b", help_.stdout), f"`ampp {command}` lacks {flag}"
+
+
+def test_auth_from_values_and_secrets_keeps_probes_and_servicemonitor_working(
+    controlplane: ControlPlane, tmp_path: Path
+) -> None:
+    """With auth on: the rendered config serves (keys from the generated Secret and an existing
+    one, mounted as files, a JWKS URL), the Deployment's probes answer without credentials, and
+    the ServiceMonitor's scrape answers with the credentials it names and only with them."""
+    import base64
+
+    import httpx
+
+    from tests.support.servers import free_port, run_server
+
+    docs = render(controlplane, tmp_path, VARIANTS["auth"])
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    generated = one(docs, "Secret", f"{FULLNAME}-api-keys")["data"]
+    assert set(generated) == {"admin"}, "a key with an existingSecret is not generated"
+    admin = base64.b64decode(generated["admin"]).decode()
+    assert admin.startswith("ampp_") and len(admin) > 40
+    (keys / "admin").write_text(admin)
+    (keys / "prometheus").write_text("prometheus-key-from-its-own-secret")
+    volumes = one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]
+    (projected,) = [v["projected"]["sources"] for v in volumes if v["name"] == "api-keys"]
+    assert [(s["secret"]["name"], s["secret"]["items"][0]["key"]) for s in projected] == [
+        (f"{FULLNAME}-api-keys", "admin"), ("prom-key", "k"),
+    ]  # fmt: skip
+    config = one(docs, "ConfigMap")["data"]["alertmanager.yml"].replace("/etc/ampp-keys", str(keys))
+    container = engine_container(docs)
+    monitor = one(docs, "ServiceMonitor")["spec"]["endpoints"][0]
+    assert monitor["authorization"]["credentials"] == {"name": "prom-key", "key": "k"}
+    with run_server("ampp", config, tmp_path / "engine", port=free_port(), client={}) as srv:
+        for probe in ("livenessProbe", "readinessProbe"):
+            path = container[probe]["httpGet"]["path"]
+            assert httpx.get(srv.url + path, timeout=10).status_code == 200, probe
+        scrape = srv.url + monitor["path"]
+        assert httpx.get(scrape, timeout=10).status_code == 401
+        as_monitor = {"Authorization": "Bearer prometheus-key-from-its-own-secret"}
+        assert httpx.get(scrape, headers=as_monitor, timeout=10).status_code == 200
+        status = httpx.get(f"{srv.url}/api/v2/status", headers={"X-API-Key": admin}, timeout=10)
+        assert status.status_code == 200
+        assert "Fetching the JWKS failed" in srv.log()
 
 
 # ---------------------------------------------------------------------------------------

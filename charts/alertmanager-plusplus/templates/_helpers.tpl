@@ -172,6 +172,13 @@ no cluster to look in, so they always show a new one. */}}
 {{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) }}
 {{- fail "podDisruptionBudget: set only one of minAvailable and maxUnavailable (set the other to null)" }}
 {{- end }}
+{{- if and .Values.auth.enabled .Values.serviceMonitor.enabled (not .Values.auth.publicMetrics) }}
+{{- $found := false }}
+{{- range .Values.auth.apiKeys }}{{- if eq .name $.Values.auth.metricsKey }}{{- $found = true }}{{- end }}{{- end }}
+{{- if not $found }}
+{{- fail (printf "auth.metricsKey %q names no auth.apiKeys entry: the ServiceMonitor needs one to scrape /metrics" .Values.auth.metricsKey) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.operator.enabled .Values.rbac.create (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
 {{- fail "rbac.create with serviceAccount.create=false needs serviceAccount.name: the chart will not grant the operator's rights to the namespace's default ServiceAccount" }}
 {{- end }}
@@ -192,5 +199,60 @@ no cluster to look in, so they always show a new one. */}}
 storageClassName: ""
 {{- else if . }}
 storageClassName: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Access control ----------------------------------------------------------------------- */}}
+
+{{- define "ampp.apiKeysSecretName" -}}
+{{- printf "%s-api-keys" (include "ampp.fullname" .) }}
+{{- end }}
+
+{{/* config.yaml's auth: section from .Values.auth; keys are files mounted from Secrets. */}}
+{{- define "ampp.authConfig" -}}
+{{- $a := .Values.auth }}
+{{- $public := list "/-/healthy" "/-/ready" }}
+{{- if $a.publicMetrics }}{{- $public = append $public "/metrics" }}{{- end }}
+public: {{ $public | toJson }}
+{{- with $a.anonymousRole }}
+anonymous_role: {{ . }}
+{{- end }}
+{{- with $a.apiKeys }}
+api_keys:
+{{- range . }}
+  - {name: {{ .name | quote }}, role: {{ .role }}, key_file: {{ printf "/etc/ampp-keys/%s" .name | quote }}}
+{{- end }}
+{{- end }}
+{{- with $a.users }}
+users:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $a.jwt }}
+jwt:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $a.proxy }}
+proxy:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* A generated API key, kept across upgrades: (dict "ctx" $ "name" secret "key" name). */}}
+{{- define "ampp.keptApiKey" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name }}
+{{- $value := dig "data" .key "" ($existing | default dict) }}
+{{- if $value }}
+{{- $value }}
+{{- else }}
+{{- printf "ampp_%s" (randAlphaNum 43) | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret and key holding an apiKeys entry: (dict "ctx" $ "key" .). */}}
+{{- define "ampp.apiKeyRef" -}}
+{{- if .key.existingSecret -}}
+{"name": {{ .key.existingSecret | quote }}, "key": {{ default .key.name .key.existingSecretKey | quote }}}
+{{- else -}}
+{"name": {{ include "ampp.apiKeysSecretName" .ctx | quote }}, "key": {{ .key.name | quote }}}
 {{- end }}
 {{- end }}

@@ -76,7 +76,7 @@ class Authenticator:
             scheme = scheme.lower()
             credentials = credentials.strip()
             if scheme == "bearer":
-                if credentials.startswith(PREFIX):
+                if credentials.startswith(PREFIX) or credentials.count(".") != 2:  # a JWT has two dots
                     return await self._api_key(credentials)
                 return await self._token(credentials)
             if scheme == "basic":
