@@ -78,6 +78,21 @@ receivers:
 """
 
 
+BENCH_KEY = "ampp_bench-operator-key-0123456789abcdef"
+AUTH_SECTIONS = f"""\
+auth:
+  api_keys: [{{name: bench, role: operator, key: {BENCH_KEY}, machine: true}}]
+security:
+  rate_limits:  # on and counted (3 limits per request), high enough never to refuse the load
+    ingest: {{per_ip: 1000000, per_identity: 1000000, global: 1000000}}
+"""
+
+
+def with_auth(config: str) -> str:
+    """The same config as config.yaml with authentication and rate limits on."""
+    return "alerting:\n" + "".join(f"  {line}\n" for line in config.splitlines()) + AUTH_SECTIONS
+
+
 @dataclass(frozen=True)
 class Sizes:
     batch_alerts: int  # distinct alerts posted in batches of 100 (then held for the RSS reading)
@@ -117,14 +132,16 @@ def payloads(kind: str, count: int, offset: int) -> list[bytes]:
 # --- load generator (child process) ----------------------------------------------------------
 
 
-async def _load(url: str, bodies: list[bytes], connections: int, time_cap: float) -> dict[str, Any]:
+async def _load(
+    url: str, bodies: list[bytes], connections: int, time_cap: float, extra: dict[str, str]
+) -> dict[str, Any]:
     import aiohttp
 
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     next_index = 0
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **extra}
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         # Warm up every connection (not counted).
         async def warm() -> None:
@@ -163,7 +180,7 @@ def loadgen_main(spec: dict[str, Any]) -> None:
     bodies = Path(spec["bodies"]).read_bytes().splitlines()
     ready = sys.stdin.readline()  # wait until the parent has read the CPU counters
     assert ready.strip() == "go"
-    result = asyncio.run(_load(spec["url"], bodies, spec["connections"], spec["time_cap"]))
+    result = asyncio.run(_load(spec["url"], bodies, spec["connections"], spec["time_cap"], spec["headers"]))
     print(json.dumps(result))
 
 
@@ -176,6 +193,7 @@ function init(args)
   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
   idx, done_count = 0, 0
   headers = {["Content-Type"] = "application/json"}
+  if args[2] then headers["Authorization"] = args[2] end
 end
 function request()
   idx = idx % #bodies + 1
@@ -199,11 +217,12 @@ end
 """
 
 
-def _wrk(url: str, bodies_file: Path, connections: int, time_cap: float) -> list[str]:
+def _wrk(url: str, bodies_file: Path, connections: int, time_cap: float, authorization: str) -> list[str]:
     script = bodies_file.with_suffix(".lua")
     script.write_text(WRK_SCRIPT)
     return ["wrk", "-t1", f"-c{connections}", f"-d{int(time_cap)}s", "--timeout", "10s",
-            "-s", str(script), url, "--", str(bodies_file)]  # fmt: skip
+            "-s", str(script), url, "--", str(bodies_file),
+            *([authorization] if authorization else [])]  # fmt: skip
 
 
 def _parse_wrk(out: str) -> dict[str, Any]:
@@ -316,18 +335,25 @@ def busy_cpu_seconds() -> float:
 
 
 def run_load(
-    server: Running, bodies: list[bytes], connections: int, time_cap: float, tool: str
+    server: Running,
+    bodies: list[bytes],
+    connections: int,
+    time_cap: float,
+    tool: str,
+    authorization: str = "",
 ) -> dict[str, Any]:
-    """Post every body once over `connections` connections, in a separate process."""
+    """Post every body once over `connections` connections, in a separate process (with an
+    Authorization header when given)."""
     url = f"{server.url}/api/v2/alerts"
     with tempfile.TemporaryDirectory(prefix="ampp-load-") as tmp:
         bodies_file = Path(tmp) / "bodies.jsonl"
         bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
         if tool == "wrk":
-            cmd = _wrk(url, bodies_file, connections, time_cap)
+            cmd = _wrk(url, bodies_file, connections, time_cap, authorization)
         else:
+            headers = {"Authorization": authorization} if authorization else {}
             spec = {"url": url, "bodies": str(bodies_file), "connections": connections,
-                    "time_cap": time_cap}  # fmt: skip
+                    "time_cap": time_cap, "headers": headers}  # fmt: skip
             cmd = [sys.executable, __file__, "--loadgen", json.dumps(spec)]
         child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if tool != "wrk":  # the Python child reads its bodies first; then we start counting
@@ -411,6 +437,15 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
             res["single_p50_ms"], res["single_p99_ms"] = r["p50_ms"], r["p99_ms"]
             res["single_detail"] = _detail(r, 1)
             _note_disturbance(res, r)
+
+        # 2b. The same with authentication (an API key) and rate limits on: what they cost.
+        if kind == "ampp":
+            with start_server(kind, with_auth(config), workdir / f"{kind}-single-auth") as srv:
+                r = run_load(srv, singles, connections, sizes.time_cap_s, tool, f"Bearer {BENCH_KEY}")
+                res["single_auth_req_per_s"] = r["ok"] / r["elapsed"]
+                res["single_auth_ratio"] = res["single_auth_req_per_s"] / res["single_req_per_s"]
+                res["single_auth_detail"] = _detail(r, 1)
+                _note_disturbance(res, r)
 
         # 3. POST -> webhook with group_wait 0, one new group per alert.
         with start_server(kind, config, workdir / f"{kind}-latency") as srv:
@@ -726,6 +761,8 @@ ROWS = [
     ("single_req_per_s", "single-alert requests/s", "{:,.0f}"),
     ("single_p50_ms", "POST single alert, p50 ms", "{:.2f}"),
     ("single_p99_ms", "POST single alert, p99 ms", "{:.2f}"),
+    ("single_auth_req_per_s", "single-alert requests/s, auth (API key) + rate limits on", "{:,.0f}"),
+    ("single_auth_ratio", "  the same / without auth (target >= 0.90)", "{:.2f}"),
     ("rss_mib", "RSS holding the new alerts, MiB", "{:.0f}"),
     ("peak_rss_mib", "peak RSS (VmHWM) by then, MiB", "{:.0f}"),
     ("held_alerts", "alerts held at the end (GET /api/v2/alerts)", "{:,.0f}"),
@@ -793,10 +830,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             "resend_detail",
             "rss_detail",
             "single_detail",
+            "single_auth_detail",
             "webhook_detail",
             "sigterm_detail",
         ):
-            for n, text in enumerate(results[k][d], 1):
+            for n, text in enumerate(results[k].get(d, []), 1):
                 run = f" (run {n})" if len(results[k][d]) > 1 else ""
                 print(f"  {d.removesuffix('_detail')}{run}: {text}")
 
