@@ -18,6 +18,7 @@ from .model.timefmt import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from .api.app import ApiSettings
+    from .config.settings import StorageSettings
     from .engine import Engine, EngineOptions
 
 
@@ -324,17 +325,21 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate(args: argparse.Namespace) -> int:
+def _storage_settings(args: argparse.Namespace) -> StorageSettings | None:
+    """The storage section of --config.file, when one is given (ConfigError if it is bad)."""
     from .config.loader import load_file
+
+    return load_file(args.config_file).storage if args.config_file else None
+
+
+def _migrate(args: argparse.Namespace) -> int:
     from .store.factory import migrate
 
-    settings = None
-    if args.config_file:
-        try:
-            settings = load_file(args.config_file).storage
-        except ConfigError as e:
-            print(f"ampp: error: {e}", file=sys.stderr)
-            return 1
+    try:
+        settings = _storage_settings(args)
+    except ConfigError as e:
+        print(f"ampp: error: {e}", file=sys.stderr)
+        return 1
     try:
         version = _run(migrate(args.storage_url, args.storage_path, settings))
     except Exception as e:
@@ -353,17 +358,14 @@ def _apikey(args: argparse.Namespace) -> int:
     from .auth.apikeys import ApiKeyNotFound, ApiKeys
     from .auth.audit import AuditEvent, AuditLog
     from .auth.roles import Role
-    from .config.loader import load_file
     from .model.timefmt import NS, format_rfc3339millis, parse_rfc3339
     from .store.factory import open_storage
 
-    settings = None
-    if args.config_file:
-        try:
-            settings = load_file(args.config_file).storage
-        except ConfigError as e:
-            print(f"ampp: error: {e}", file=sys.stderr)
-            return 1
+    try:
+        settings = _storage_settings(args)
+    except ConfigError as e:
+        print(f"ampp: error: {e}", file=sys.stderr)
+        return 1
     expires_at = None
     if getattr(args, "expires", None):
         try:
