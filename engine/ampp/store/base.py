@@ -5,7 +5,8 @@ is needed (Alertmanager's provider/ interfaces): the alert write-behind sees Ale
 notification log NflogStorage, the delivery queue DeliveryStorage, the history recorder
 HistoryLog and the history API HistoryReader (ampp.auth declares ApiKeyStore and AuditStore).
 ``Storage`` is all of them plus the lifecycle: what the engine opens and closes, and what each
-backend (sqlite.storage, postgres.storage) implements. Every method is async and runs its I/O off the event loop.
+backend (sqlite.storage, postgres.storage) implements. Every method is async and runs its I/O
+off the event loop.
 """
 
 from __future__ import annotations
