@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 from ampp.config.security import OutboundPolicy
 from ampp.notify.urlpolicy import OutboundRefused, UrlPolicy, guard
 
@@ -59,7 +59,7 @@ def test_host_name_rules() -> None:
 
 
 @pytest.fixture
-async def servers() -> AsyncIterator[tuple[TestServer, TestServer]]:
+async def servers() -> AsyncIterator[tuple[BaseTestServer, BaseTestServer]]:
     """An endpoint on 127.0.0.1 that redirects where it is told, and one on 127.0.0.2."""
 
     async def hop(request: web.Request) -> web.Response:
@@ -78,7 +78,7 @@ async def servers() -> AsyncIterator[tuple[TestServer, TestServer]]:
 
 
 async def test_checked_after_resolution_when_connecting_and_on_every_redirect(
-    servers: tuple[TestServer, TestServer],
+    servers: tuple[BaseTestServer, BaseTestServer],
 ) -> None:
     a, b = servers
     deny_second = policy(deny=["127.0.0.2/32"])
