@@ -42,6 +42,7 @@ async def serve(
     from ampp.engine import Engine, EngineOptions
     from ampp.store.sqlite.storage import SQLiteStorage
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = tmp_path / "config.yaml"
     cfg.write_text(text, encoding="utf-8")
     engine = Engine(

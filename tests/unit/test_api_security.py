@@ -167,3 +167,22 @@ async def test_header_size_limits_answer_431(tmp_path: Path) -> None:
         many = {f"X-H{i}": "y" * 200 for i in range(12)}
         r = await client.get("/api/v2/status", headers={**many, **key_headers("viewer")})
         assert r.status == 431 and "at most 2048" in await r.json()
+
+
+async def test_proxy_headers_count_only_from_the_trusted_addresses(tmp_path: Path) -> None:
+    def proxy(trusted: str) -> str:
+        return (
+            f"  proxy: {{trusted_addresses: ['{trusted}'], roles: {{sre: operator, ops-admins: admin}},"
+            " default_role: viewer}\n"
+        )
+
+    forwarded = {"X-Forwarded-User": "jane", "X-Forwarded-Groups": "staff, sre"}
+    async with serve(tmp_path / "trusted", config_yaml(proxy("127.0.0.1/32"))) as client:
+        who = await client.get("/api/ampp/v1/whoami", headers=forwarded)
+        assert await who.json() == {"name": "jane", "role": "operator", "method": "proxy"}
+        plain = await client.get("/api/ampp/v1/whoami", headers={"X-Forwarded-User": "joe"})
+        assert (await plain.json())["role"] == "viewer", "in no mapped group: the default role"
+        assert (await client.get("/api/v2/status")).status == 401, "no user header: anonymous"
+    async with serve(tmp_path / "elsewhere", config_yaml(proxy("10.0.0.0/8"))) as client:
+        r = await client.get("/api/v2/status", headers=forwarded)
+        assert r.status == 401, "headers from an untrusted address are ignored"
