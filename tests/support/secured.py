@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -42,9 +43,8 @@ async def serve(
     from ampp.engine import Engine, EngineOptions
     from ampp.store.sqlite.storage import SQLiteStorage
 
-    tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(text, encoding="utf-8")
+    await asyncio.to_thread(_write, cfg, text)
     engine = Engine(
         EngineOptions(config_file=str(cfg), storage=SQLiteStorage(str(tmp_path / "data")), **options)
     )
@@ -55,6 +55,11 @@ async def serve(
             yield client
     finally:
         await engine.stop()
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def key_headers(role: str) -> dict[str, str]:
