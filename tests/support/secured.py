@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,14 @@ async def serve(
             yield client
     finally:
         await engine.stop()
+
+
+def window_margin(period: float, need: float, fresh: bool = False) -> float:
+    """Seconds to sleep so that ``need`` seconds fit in what is left of the current fixed
+    window of ``period`` (the in-process rate limits align their windows on the clock); with
+    ``fresh``, until the next window starts whatever is left."""
+    left = period - time.time() % period
+    return 0.0 if left >= need and not fresh else left + 0.01
 
 
 def _write(path: Path, text: str) -> None:

@@ -3,12 +3,13 @@ authentication by each method, roles, rate limits, failed-login lockout, CORS an
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
 import pytest
 
-from tests.support.secured import KEYS, PASSWORD, config_yaml, hashed, key_headers, serve
+from tests.support.secured import KEYS, PASSWORD, config_yaml, hashed, key_headers, serve, window_margin
 
 pytestmark = pytest.mark.unit
 
@@ -110,6 +111,7 @@ async def test_rate_limits_answer_429_with_retry_after_and_budgets_are_apart(tmp
         "    ingest: {per_ip: null, per_identity: 3, global: null}\n"
     )
     async with serve(tmp_path, config_yaml(security=security)) as client:
+        await asyncio.sleep(window_margin(1, 0.6))  # the requests below within one second
         codes = [(await client.get("/api/v2/status", headers=key_headers("viewer"))).status for _ in range(6)]
         assert codes == [200] * 5 + [429]
         r = await client.get("/api/v2/status", headers=key_headers("admin"))
@@ -131,6 +133,7 @@ async def test_failed_logins_lock_the_address_out_before_any_password_is_checked
         f"  users: {{alice: {{password_hash: '{hashed()}', role: viewer}}}}\n",
         "  rate_limits: {failed_logins_per_minute: 3}\n",
     )
+    await asyncio.sleep(window_margin(60, 10))  # the attempts below within one minute
     async with serve(tmp_path, text) as client:
         codes = [
             (await client.get("/api/v2/status", headers=basic("alice", f"guess{i}"))).status for i in range(4)
