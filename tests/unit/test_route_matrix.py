@@ -74,3 +74,23 @@ async def test_every_route_is_in_the_readme_matrix_and_each_role_gets_what_it_sa
                     expected = 401 if role == "anonymous" else 403
                     assert r.status == expected, f"{method} {path} as {role}"
         assert not wrong, "\n".join(wrong)
+
+
+async def test_below_a_route_prefix_the_same_matrix_holds_and_the_redirects_are_open(tmp_path: Path) -> None:
+    matrix = readme_matrix()
+    no_limits = "  rate_limits: {enabled: false}\n"
+    async with serve(tmp_path, config_yaml(security=no_limits), route_prefix="/am") as client:
+        served = {
+            (route.method, route.resource.canonical)
+            for route in client.app.router.routes()
+            if route.method != "HEAD" and route.resource is not None
+        }
+        assert served == {(m, f"/am{path}") for m, path in matrix} | {("GET", "/"), ("GET", "/am")}
+        for path in ("/", "/am"):
+            r = await client.get(path, allow_redirects=False)
+            assert (r.status, r.headers["Location"]) == (302, "/am/"), path
+        for role in ROLES:  # one row for each answer a role can get
+            r = await client.get("/am/api/v2/status", headers=key_headers(role))
+            assert r.status == (401 if role == "anonymous" else 200), role
+            r = await client.post("/am/-/reload", headers=key_headers(role))
+            assert r.status == {"anonymous": 401, "admin": 200}.get(role, 403), role

@@ -554,7 +554,7 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     accessapi.add_routes(r, p)  # /api/ampp/v1/apikeys, /api/ampp/v1/audit
     if p:
 
-        @requires(Role.VIEWER)
+        @requires(Role.ANONYMOUS)  # leads to the dashboard's page, open as that page is
         async def to_prefix(request: web.Request) -> web.Response:
             raise web.HTTPFound(p + "/")
 
