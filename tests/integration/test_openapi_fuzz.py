@@ -1,10 +1,15 @@
-"""Schemathesis over the whole OpenAPI document against a running `ampp serve`: no server error.
+"""Schemathesis over the whole OpenAPI document against a running `ampp serve`: no server error
+and no answer the document does not describe.
 
 Every operation of engine/ampp/api/openapi.yaml (Alertmanager's v2 API, the operational
-endpoints, the history and the delivery queue) gets requests generated from its parameters and
-bodies, valid and not. None may answer 5xx, except where the document says the operation does
-(Alertmanager 0.25's 500 for expiring an unknown silence, a reload refused). Bounded: a fixed
-number of examples per operation (about a minute in all).
+endpoints, the history, the delivery queue, access control) gets requests generated from its
+parameters and bodies, valid and not. None may answer 5xx, except where the document says the
+operation does (Alertmanager 0.25's 500 for expiring an unknown silence, a reload refused), and
+every answer must have a documented status, content type, headers and body schema. Once on an
+open server (no `auth:`, as Alertmanager), then on one with `auth:` as each role (anonymous,
+viewer, operator, admin), where 401 and 403 are answers like any other. Rate limits are off on
+that server: the runs are about the handlers, not about 429 (tests/unit/test_api_security.py).
+Bounded: a fixed number of examples per operation (about two minutes in all).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
+from tests.support.secured import config_yaml, key_headers
 from tests.support.servers import Server, run_server
 
 pytestmark = pytest.mark.integration
@@ -35,11 +42,28 @@ receivers:
   - name: hook
     webhook_configs: [{url: "http://127.0.0.1:9/hook"}]
 """
+SECURED = config_yaml(security="  rate_limits: {enabled: false}\n").replace(
+    "receivers: [{name: default}]",
+    'receivers: [{name: default, webhook_configs: [{url: "http://127.0.0.1:9/hook"}]}]',
+)
+CONFORMANCE = [
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+ROLES = ("anonymous", "viewer", "operator", "admin")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with run_server("ampp", CONFIG, tmp_path_factory.mktemp("fuzz")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server("ampp", SECURED, tmp_path_factory.mktemp("fuzz-auth")) as s:
         yield s
 
 
@@ -50,6 +74,17 @@ def _prefix(path: str) -> str:
     return str(servers[0]["url"]).rstrip("/")
 
 
+def _check(case: Any, server: Server, headers: dict[str, str] | None = None) -> None:
+    response = case.call(base_url=server.url + _prefix(case.path), headers=headers, timeout=30)
+    if response.status_code >= 500:
+        documented = case.operation.definition.raw.get("responses", {})
+        assert str(response.status_code) in documented, (
+            f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:500]}\n"
+            f"reproduce: {case.as_curl_command(headers=None)}"
+        )
+    case.validate_response(response, checks=CONFORMANCE, headers=headers)
+
+
 @schema.parametrize()
 @settings(
     max_examples=40,
@@ -58,10 +93,18 @@ def _prefix(path: str) -> str:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_operation_answers_a_server_error(case: Any, server: Server) -> None:
-    response = case.call(base_url=server.url + _prefix(case.path), timeout=30)
-    if response.status_code >= 500:
-        documented = case.operation.definition.raw.get("responses", {})
-        assert str(response.status_code) in documented, (
-            f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:500]}\n"
-            f"reproduce: {case.as_curl_command(headers=None)}"
-        )
+    _check(case, server)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_with_auth_each_role_gets_no_server_error_and_only_documented_answers(
+    case: Any, secured: Server, role: str
+) -> None:
+    _check(case, secured, key_headers(role))

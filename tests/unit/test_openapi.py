@@ -165,4 +165,7 @@ def test_v2_errors_are_json_strings(document: dict[str, Any]) -> None:
                 if "content" not in resp:
                     continue  # e.g. GET /silence/{id} 404 has no body, as upstream
                 schema = resp["content"]["application/json"]["schema"]
+                if code == "422":  # go-swagger's validation answer, as upstream's: {code, message}
+                    assert schema["required"] == ["code", "message"], (path, method)
+                    continue
                 assert schema == {"type": "string"}, (path, method, code)
