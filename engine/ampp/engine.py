@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .auth.apikeys import ApiKeys
 from .auth.audit import AuditLog
 from .auth.control import AccessControl
+from .auth.urlpolicy import UrlPolicy
 from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, load_file
 from .config.security import SecuritySettings
@@ -263,10 +264,11 @@ class Engine:
                 [ConfigIssue(cfg.source, ("ai", "api_key_file"), f"cannot read the key: {e}")]
             ) from None
         current = self.enricher
-        if current is not None and current.same(cfg.ai, key):
+        policy = UrlPolicy.of(cfg.security.outbound)
+        if current is not None and current.same(cfg.ai, key, policy):
             return current
         url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
-        enricher = Enricher(cfg.ai, self.enrich_metrics, url, api_key=key)
+        enricher = Enricher(cfg.ai, self.enrich_metrics, url, api_key=key, policy=policy)
         enricher.listeners.append(self._record_enrichment)  # history hook
         return enricher
 

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from ampp.auth.urlpolicy import UrlPolicy
+from ampp.config.security import OutboundPolicy
 from ampp.config.settings import AISettings
 from ampp.enrich import Enricher, EnrichMetrics
 from ampp.model.alert import Alert
@@ -56,18 +60,23 @@ def group(n: int = 1, **labels: str) -> list[Alert]:
 
 
 def enricher(
-    standin: LLMStandIn, provider: str = "openai", redis: str | None = None, **settings: Any
+    standin: LLMStandIn,
+    provider: str = "openai",
+    redis: str | None = None,
+    policy: UrlPolicy | None = None,
+    url: str | None = None,
+    **settings: Any,
 ) -> Enricher:
     conf = AISettings.model_validate(
         {
             "enabled": True,
             "api_key": "sk-test-key",
             "timeout": "5s",
-            **PROVIDERS[provider](standin.url),
+            **PROVIDERS[provider](url or standin.url),
             **settings,
         }
     )
-    return Enricher(conf, EnrichMetrics(CollectorRegistry()), redis, api_key="sk-test-key")
+    return Enricher(conf, EnrichMetrics(CollectorRegistry()), redis, api_key="sk-test-key", policy=policy)
 
 
 async def one(e: Enricher, alerts: list[Alert] | None = None) -> Any:
@@ -140,6 +149,35 @@ async def test_provider_failures_give_the_fallback(
     assert result.suggested_action == "Follow the runbook: https://runbooks.example.com/db"
     assert result.severity == "warning"
     assert len(standin.requests) == 1, "the SDK retried on its own"
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_the_outbound_policy_refuses_a_provider_url_at_connect_time(
+    standin: LLMStandIn, provider: str
+) -> None:
+    e = enricher(standin, provider, policy=UrlPolicy.of(OutboundPolicy(deny=["127.0.0.0/8"])))
+    try:
+        result = await one(e)
+    finally:
+        await e.close()
+    assert result.source == "fallback" and result.error == "outbound_refused"
+    assert standin.requests == [], "connected to a denied address"
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_a_redirect_to_a_metadata_address_is_refused(standin: LLMStandIn, provider: str) -> None:
+    async def elsewhere(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"http://169.254.169.254{request.path}")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", elsewhere)
+    async with TestServer(app, host="127.0.0.1") as redirector:
+        e = enricher(standin, provider, url=str(redirector.make_url("")).rstrip("/"))
+        try:
+            result = await one(e)
+        finally:
+            await e.close()
+    assert result.source == "fallback" and result.error == "outbound_refused"
 
 
 async def test_retry_after_holds_further_calls(standin: LLMStandIn) -> None:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestServer
+from ampp.auth.urlpolicy import OutboundRefused, UrlPolicy, guard
 from ampp.config.security import OutboundPolicy
-from ampp.notify.urlpolicy import OutboundRefused, UrlPolicy, guard
 
 pytestmark = pytest.mark.unit
 

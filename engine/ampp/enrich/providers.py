@@ -2,7 +2,9 @@
 schema for the answer (also OpenRouter and any OpenAI-compatible server: Ollama, vLLM, LiteLLM,
 through ``base_url``), and Anthropic's Messages API with a forced tool whose input schema is the
 answer's. The SDKs' own retries are off: one attempt per call, bounded by the caller's time left;
-what went wrong comes back as a ProviderError the service understands."""
+what went wrong comes back as a ProviderError the service understands. Each SDK sends through an
+httpx client with the outbound URL policy applied (``security.outbound``: no cloud metadata
+address, whatever ``base_url`` says or a redirect points to)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 
+from ..auth.urlpolicy import OutboundRefused, UrlPolicy, guard
 from .model import ANSWER_SCHEMA, InvalidAnswer
 
 if TYPE_CHECKING:  # the SDKs load when a provider is built, not with the engine (start-up time)
@@ -30,7 +33,8 @@ T = TypeVar("T")
 
 class ProviderError(Exception):
     """One call failed. ``kind``: rate_limited, server, timeout, connection, rejected, refused,
-    malformed; ``retry_after``: seconds the provider asked to wait (429)."""
+    malformed, outbound_refused (the URL policy); ``retry_after``: seconds the provider asked to
+    wait (429)."""
 
     def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"{kind}: {message}")
@@ -79,11 +83,15 @@ async def _mapped(sdk: Any, limit_s: float, call: Awaitable[T]) -> T:
     529 is Anthropic's "overloaded")."""
     try:
         return await call
+    except OutboundRefused as e:  # raised by the client's transport; OpenAI's SDK lets it through
+        raise ProviderError("outbound_refused", str(e)) from None
     except sdk.RateLimitError as e:
         raise ProviderError("rate_limited", str(e), _retry_after(e.response)) from None
     except sdk.APITimeoutError:
         raise ProviderError("timeout", f"no answer within {limit_s:.1f}s") from None
     except sdk.APIConnectionError as e:
+        if isinstance(e.__cause__, OutboundRefused):  # Anthropic's SDK wraps it
+            raise ProviderError("outbound_refused", str(e.__cause__)) from None
         raise ProviderError("connection", str(e)) from None
     except sdk.APIStatusError as e:
         kind = "server" if e.status_code >= 500 else "rejected"
@@ -110,6 +118,7 @@ class OpenAIProvider:
         base_url: str | None,
         max_tokens: int,
         headers: dict[str, str],
+        policy: UrlPolicy,
     ) -> None:
         self.name = name
         self.model = model
@@ -118,7 +127,11 @@ class OpenAIProvider:
 
         self.sdk = openai
         self.client: openai.AsyncOpenAI = openai.AsyncOpenAI(
-            api_key=api_key or "unset", base_url=base_url, max_retries=0, default_headers=headers or None
+            api_key=api_key or "unset",
+            base_url=base_url,
+            max_retries=0,
+            default_headers=headers or None,
+            http_client=guard(openai.DefaultAsyncHttpxClient(), policy),
         )
 
     async def complete(self, system: str, user: str, limit_s: float) -> Answer:
@@ -157,7 +170,9 @@ class OpenAIProvider:
 class AnthropicProvider:
     """Messages API; the answer is the input of a tool the model is made to call."""
 
-    def __init__(self, api_key: str, model: str, base_url: str | None, max_tokens: int) -> None:
+    def __init__(
+        self, api_key: str, model: str, base_url: str | None, max_tokens: int, policy: UrlPolicy
+    ) -> None:
         self.name = "anthropic"
         self.model = model
         self.max_tokens = max_tokens
@@ -165,7 +180,10 @@ class AnthropicProvider:
 
         self.sdk = anthropic
         self.client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
-            api_key=api_key or "unset", base_url=base_url, max_retries=0
+            api_key=api_key or "unset",
+            base_url=base_url,
+            max_retries=0,
+            http_client=guard(anthropic.DefaultAsyncHttpxClient(), policy),
         )
 
     async def complete(self, system: str, user: str, limit_s: float) -> Answer:
@@ -202,11 +220,18 @@ class AnthropicProvider:
 
 
 def build_provider(
-    provider: str, api_key: str, model: str | None, base_url: str | None, max_tokens: int
+    provider: str,
+    api_key: str,
+    model: str | None,
+    base_url: str | None,
+    max_tokens: int,
+    policy: UrlPolicy | None = None,
 ) -> Provider:
-    """openai, anthropic, openrouter, or any other name for an OpenAI-compatible ``base_url``."""
+    """openai, anthropic, openrouter, or any other name for an OpenAI-compatible ``base_url``;
+    sending where ``policy`` allows (by default: anywhere but link-local and metadata addresses)."""
+    policy = policy or UrlPolicy()
     if provider == "anthropic":
-        return AnthropicProvider(api_key, model or DEFAULT_MODELS["anthropic"], base_url, max_tokens)
+        return AnthropicProvider(api_key, model or DEFAULT_MODELS["anthropic"], base_url, max_tokens, policy)
     if provider == "openrouter":
         headers = {"HTTP-Referer": "https://github.com/alertmanager-plusplus", "X-Title": "Alertmanager++"}
         return OpenAIProvider(
@@ -216,5 +241,7 @@ def build_provider(
             base_url or OPENROUTER_URL,
             max_tokens,
             headers,
+            policy,
         )
-    return OpenAIProvider(provider, api_key, model or DEFAULT_MODELS["openai"], base_url, max_tokens, {})
+    model = model or DEFAULT_MODELS["openai"]
+    return OpenAIProvider(provider, api_key, model, base_url, max_tokens, {}, policy)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..auth.urlpolicy import UrlPolicy
 from ..config.settings import AISettings
 from ..model.alert import Alert
 from . import fallback, prompt
@@ -47,14 +48,16 @@ class Enricher:
         redis_url: str | None = None,
         provider: Provider | None = None,
         api_key: str = "",
+        policy: UrlPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.enabled = settings.enabled
         self.redact = Redactor(settings.redact_patterns, settings.redact_defaults)
         self._api_key = api_key
+        self._policy = policy or UrlPolicy()
         self.provider = provider or build_provider(
-            settings.provider, api_key, settings.model, settings.base_url, settings.max_tokens
+            settings.provider, api_key, settings.model, settings.base_url, settings.max_tokens, self._policy
         )
         self.cache = EnrichmentCache(
             settings.cache_size, settings.cache_ttl, redis_url, metrics.cache_lookups
@@ -70,9 +73,10 @@ class Enricher:
     async def create(cls, settings: AISettings, metrics: EnrichMetrics, redis_url: str | None) -> Enricher:
         return cls(settings, metrics, redis_url, api_key=await read_key(settings))
 
-    def same(self, settings: AISettings, key: str) -> bool:
-        """Whether this enricher serves ``settings`` with ``key`` (a reload can keep it)."""
-        return settings == self.settings and key == self._api_key
+    def same(self, settings: AISettings, key: str, policy: UrlPolicy) -> bool:
+        """Whether this enricher serves ``settings`` with ``key`` under the outbound ``policy``
+        (a reload can keep it)."""
+        return settings == self.settings and key == self._api_key and policy == self._policy
 
     async def close(self) -> None:
         await self.provider.close()

@@ -12,11 +12,12 @@ permanent failure (a dead letter), never a retry.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..config.security import OutboundPolicy
 
@@ -116,13 +117,18 @@ class UrlPolicy:
 
 
 class PolicyBackend:
-    """httpcore's network backend (duck-typed: httpcore is imported only once a client is made)
-    with the policy applied to every TCP connection: the name is resolved here, each address
-    checked, and the connection made to an allowed address."""
+    """httpcore's network backend (duck-typed: httpcore is imported only once a client is made;
+    httpcore2 under the LLM SDKs' httpx2 has the same interface) with the policy applied to
+    every TCP connection: the name is resolved here, each address checked, and the connection
+    made to an allowed address."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, policy: UrlPolicy) -> None:
+    def __init__(
+        self, inner: httpcore.AsyncNetworkBackend, policy: UrlPolicy, connect_error: type[Exception]
+    ) -> None:
         self.inner = inner
         self.policy = policy
+        self.connect_error = connect_error
+        """The inner library's ConnectError, which its client maps to its own."""
 
     async def connect_tcp(
         self,
@@ -136,9 +142,7 @@ class PolicyBackend:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as e:
-            import httpcore
-
-            raise httpcore.ConnectError(f"resolving {host}: {e}") from None
+            raise self.connect_error(f"resolving {host}: {e}") from None
         allowed: list[str] = []
         refusal: OutboundRefused | None = None
         for *_, sockaddr in infos:
@@ -175,7 +179,21 @@ class PolicyBackend:
         await self.inner.sleep(seconds)
 
 
-def guard(client: httpx.AsyncClient, policy: UrlPolicy) -> httpx.AsyncClient:
+class Client(Protocol):
+    """What guard() needs of an httpx client: httpx's own, or httpx2's (its fork, which the
+    OpenAI and Anthropic SDKs send through)."""
+
+    _transport: Any
+    _mounts: dict[Any, Any]
+
+    @property
+    def event_hooks(self) -> dict[str, list[Any]]: ...
+
+
+C = TypeVar("C", bound=Client)
+
+
+def guard(client: C, policy: UrlPolicy) -> C:
     """Apply the policy to a client: at connect time (its transport's connection pool, direct or
     through a proxy) and before every request it sends, redirects included."""
     transports = [client._transport, *client._mounts.values()]
@@ -184,9 +202,11 @@ def guard(client: httpx.AsyncClient, policy: UrlPolicy) -> httpx.AsyncClient:
             continue
         pool = getattr(transport, "_pool", None)
         inner = getattr(pool, "_network_backend", None)
-        if inner is None:  # httpx or httpcore changed: better not to send than to send unchecked
+        library = importlib.import_module(type(pool).__module__.split(".")[0])
+        connect_error = getattr(library, "ConnectError", None)
+        if inner is None or connect_error is None:  # the library changed: better not to send unchecked
             raise RuntimeError("cannot apply the outbound URL policy to this httpx transport")
-        pool._network_backend = PolicyBackend(inner, policy)  # type: ignore[union-attr]
+        pool._network_backend = PolicyBackend(inner, policy, connect_error)  # type: ignore[union-attr]
 
     async def check(request: httpx.Request) -> None:
         policy.check_url(request.url)
