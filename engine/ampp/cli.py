@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__
-from .config.errors import ConfigError
+from .config.errors import ConfigError, ConfigIssue
 from .model.timefmt import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from .api.app import ApiSettings
+    from .config.loader import Config, Override
     from .config.settings import StorageSettings
     from .engine import Engine, EngineOptions
 
@@ -48,14 +49,19 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="alertmanager.yml",
         help="Alertmanager configuration file name.",
     )
-    a("--storage.path", dest="storage_path", default="data/", help="Base path for data storage (SQLite).")
+    a(
+        "--storage.path",
+        dest="storage_path",
+        default=None,
+        help="Base path for data storage (SQLite; storage.sqlite.path, data/).",
+    )
     a(
         "--storage.url",
         dest="storage_url",
         default=None,
-        help="A PostgreSQL URL; SQLite under --storage.path when unset.",
+        help="A PostgreSQL URL; SQLite under --storage.path when unset (storage.url).",
     )
-    a("--cache.url", dest="cache_url", default=None, help="A Redis URL for the shared cache (optional).")
+    a("--cache.url", dest="cache_url", default=None, help="A Redis URL for the shared cache (cache.url).")
     a(
         "--data.retention",
         dest="retention",
@@ -73,23 +79,28 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     a(
         "--web.listen-address",
         dest="listen_address",
-        default=":9093",
-        help="Address to listen on for the web interface and API.",
+        default=None,
+        help="Address to listen on for the web interface and API (server.address, :9093).",
     )
     a(
         "--web.external-url",
         dest="external_url",
-        default="",
-        help="The URL under which Alertmanager is externally reachable.",
+        default=None,
+        help="The URL under which Alertmanager is externally reachable (server.external_url).",
     )
     a(
         "--web.route-prefix",
         dest="route_prefix",
-        default="",
-        help="Prefix for the internal routes of web endpoints.",
+        default=None,
+        help="Prefix for the internal routes of web endpoints (server.route_prefix).",
     )
     a("--web.get-concurrency", dest="get_concurrency", type=int, default=0)
-    a("--web.timeout", dest="web_timeout", type=_duration, default=0)
+    a(
+        "--web.timeout",
+        dest="web_timeout",
+        default=None,
+        help="Timeout for HTTP requests; 0: none (server.write_timeout).",
+    )
     a("--web.config.file", dest="web_config_file", default="")
     a(
         "--cluster.listen-address",
@@ -126,11 +137,36 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="Notifications sent at once (the delivery queue's worker pool; config.yaml notify.workers, 10).",
     )
-    a("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
-    a("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
+    a("--log.level", dest="log_level", default=None, help="debug, info, warn or error (logging.level, info).")
+    a("--log.format", dest="log_format", default=None, help="logfmt or json (logging.format, logfmt).")
 
 
-def _external_url(listen: str, external: str) -> str:
+FLAG_SETTINGS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("listen_address", "--web.listen-address", ("server", "address")),
+    ("external_url", "--web.external-url", ("server", "external_url")),
+    ("route_prefix", "--web.route-prefix", ("server", "route_prefix")),
+    ("web_timeout", "--web.timeout", ("server", "write_timeout")),
+    ("storage_path", "--storage.path", ("storage", "sqlite", "path")),
+    ("storage_url", "--storage.url", ("storage", "url")),
+    ("cache_url", "--cache.url", ("cache", "url")),
+    ("log_level", "--log.level", ("logging", "level")),
+    ("log_format", "--log.format", ("logging", "format")),
+    ("notify_workers", "--notify.workers", ("notify", "workers")),
+)
+"""The flags that set a config.yaml setting: argparse's name, the flag, the setting's path."""
+
+
+def overrides(args: argparse.Namespace) -> list[Override]:
+    """The settings the command line gives; they win over config.yaml and the environment."""
+    out: list[Override] = []
+    for dest, flag, path in FLAG_SETTINGS:
+        value = getattr(args, dest, None)
+        if value is not None:
+            out.append((f"flag {flag}", path, value))
+    return out
+
+
+def _external_url(listen: str, external: str | None) -> str:
     if not external:
         host = socket.gethostname()
         port = listen.rsplit(":", 1)[-1] if ":" in listen else "80"
@@ -167,10 +203,16 @@ async def _serve(args: argparse.Namespace) -> int:
     # at 100,000 alerts). Its objects are rarely cyclic, so collecting less often costs little.
     gc.set_threshold(20_000, 50, 100)
     log = logging.getLogger("ampp")
+    address, origin = args.listen_address, "--web.listen-address"
+    if address is None:  # the address is in config.yaml (or the default): read it first
+        cfg = load_config(args, log)
+        if cfg is None:
+            return 1
+        address, origin = cfg.server.address, "server.address"
     try:
-        sock = _listen(args.listen_address)
+        sock = _listen(address)
     except (OSError, ValueError) as e:
-        log.error("Listening on --web.listen-address %s failed: %s", args.listen_address, e)
+        log.error("Listening on %s %s failed: %s", origin, address, e)
         return 1
     try:
         return await _serve_on(sock, args)
@@ -178,28 +220,37 @@ async def _serve(args: argparse.Namespace) -> int:
         sock.close()
 
 
-def engine_options(args: argparse.Namespace) -> EngineOptions:
-    """The engine the serve flags describe: `ampp serve` runs it, `ampp operator` embeds it."""
+def load_config(args: argparse.Namespace, log: logging.Logger) -> Config | None:
+    """--config.file with the flags over it (and the environment under it), the log set up as
+    it says; None (after logging why) when it is refused."""
+    from . import logs
     from .config.loader import load_file
+
+    try:
+        cfg = load_file(args.config_file, overrides(args))
+    except ConfigError as e:
+        log.error("Loading configuration file failed: %s", e)
+        return None
+    logs.setup(cfg.logging.level, cfg.logging.format)
+    return cfg
+
+
+def engine_options(args: argparse.Namespace, cfg: Config) -> EngineOptions:
+    """The engine the serve flags describe: `ampp serve` runs it, `ampp operator` embeds it."""
     from .engine import EngineOptions
     from .store.factory import open_storage
 
-    initial = None
-    try:
-        initial = load_file(args.config_file)
-    except ConfigError:
-        pass  # engine.start() reads it again and reports the error
+    server = cfg.server
     return EngineOptions(
         config_file=args.config_file,
-        storage=open_storage(args.storage_url, args.storage_path, initial.storage if initial else None),
-        external_url=_external_url(args.listen_address, args.external_url),
+        storage=open_storage(None, None, cfg.storage),
+        external_url=_external_url(server.address, server.external_url),
         retention_s=args.retention,
         alerts_gc_interval_s=args.alerts_gc_interval,
         cluster_peers=args.cluster_peers,
-        initial_config=initial,
-        cache_url=args.cache_url,  # history hook: L2 cache for /history and /report
-        replica=f"{socket.gethostname()}:{args.listen_address.rpartition(':')[2]}",  # delivery claims
-        notify_workers=args.notify_workers,
+        initial_config=cfg,
+        replica=f"{socket.gethostname()}:{server.address.rpartition(':')[2]}",  # delivery claims
+        overrides=overrides(args),
     )
 
 
@@ -223,7 +274,10 @@ async def start_engine(
         except WebConfigError as e:
             log.error("Loading the web config failed: %s", e)
             return None
-    options = engine_options(args)
+    cfg = load_config(args, log)
+    if cfg is None:
+        return None
+    options = engine_options(args, cfg)
     engine = make(options)
     try:
         await engine.start()
@@ -237,8 +291,10 @@ async def start_engine(
         log.info(
             "No auth: section in the config: the API is open to anyone who can reach it, as Alertmanager's is"
         )
-    prefix = "/" + (args.route_prefix or urlsplit(options.external_url).path).strip("/")
-    return engine, ApiSettings(prefix, args.cluster_advertise or args.cluster_listen, web=guard)
+    server = cfg.server
+    prefix = "/" + (server.route_prefix or urlsplit(options.external_url).path).strip("/")
+    cluster = args.cluster_advertise or args.cluster_listen
+    return engine, ApiSettings(prefix, cluster, web=guard, server=server, metrics=cfg.metrics)
 
 
 async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
@@ -254,12 +310,12 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
         return 1
     engine, settings = started
     app = create_app(engine, settings)
-    runner = make_runner(app)
+    runner = make_runner(app, shutdown_timeout=settings.server.shutdown_timeout)
     await runner.setup()
     tls = settings.web.server_context() if settings.web else None
     site = web.SockSite(runner, sock, ssl_context=tls)
     await site.start()
-    log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")
+    log.info("Listening address=%s tls=%s", settings.server.address, "enabled" if tls else "disabled")
     # The HTTP client stack and the system CAs load in a thread once the API serves, rather than
     # delay the first notification by ~0.1 s; not before, where its imports would hold the GIL
     # the start-up's own imports need (ready ~0.1 s later).
@@ -421,7 +477,7 @@ def _apikey(args: argparse.Namespace) -> int:
 
 def _check_config(files: Sequence[str]) -> int:
     from .config.loader import load_file
-    from .notify.pipeline import unsupported_integrations
+    from .engine import refusals
 
     failed = 0
     for f in files:
@@ -450,12 +506,37 @@ def _check_config(files: Sequence[str]) -> int:
                 failed += 1
             else:
                 print("  SUCCESS")
-        for issue in unsupported_integrations(cfg):
-            print(f"  NOTE: {issue.message}")
+        refused = refusals(cfg)
+        if cfg.ai.enabled and cfg.ai.api_key_file:
+            try:
+                with open(cfg.ai.api_key_file, "rb"):
+                    pass
+            except OSError as e:
+                message = f"cannot read the key: {e.strerror or e}"
+                refused.append(ConfigIssue(cfg.source, ("ai", "api_key_file"), message))
+        if refused:  # what serve would refuse, check-config refuses
+            print(f"  FAILED: {ConfigError(refused)}")
+            failed += 1
         print()
     if failed:
         print(f"amtool: error: failed to validate {failed} file(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    from .config.loader import load_file
+    from .config.show import render_settings
+
+    try:
+        if args.effective:
+            cfg = load_file(args.config_file, overrides(args))
+        else:
+            cfg = load_file(args.config_file, environ={})
+    except ConfigError as e:
+        print(f"ampp: error: {e}", file=sys.stderr)
+        return 1
+    print(render_settings(cfg), end="")
     return 0
 
 
@@ -539,14 +620,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     mig = sub.add_parser("migrate", help="apply the storage schema migrations and exit")
-    mig.add_argument("--storage.path", dest="storage_path", default="data/")
+    mig.add_argument("--storage.path", dest="storage_path", default=None)
     mig.add_argument("--storage.url", dest="storage_url", default=None)
     mig.add_argument("--config.file", dest="config_file", default=None)
     imp = sub.add_parser("import", help="copy silences and alerts from a running Alertmanager into storage")
     imp.add_argument(
         "--from", dest="source", required=True, help="the Alertmanager's URL, e.g. http://alertmanager:9093"
     )
-    imp.add_argument("--storage.path", dest="storage_path", default="data/")
+    imp.add_argument("--storage.path", dest="storage_path", default=None)
     imp.add_argument("--storage.url", dest="storage_url", default=None)
     keys = sub.add_parser("apikey", help="create, list and revoke API keys (in the storage)")
     ksub = keys.add_subparsers(dest="apikey_command", required=True)
@@ -574,6 +655,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for p in (routes, test):
         p.add_argument("--config.file", dest="config_file", default="alertmanager.yml")
     test.add_argument("--verify.receivers", dest="verify_receivers", default="")
+    show = csub.add_parser(
+        "show",
+        help="print the engine's settings (secrets hidden), with --effective as serve would run them",
+        description="Prints every setting of config.yaml's engine sections and where it came from. "
+        "With --effective, the flags given here and AMPP_* environment variables are applied as "
+        "`ampp serve` applies them: flags > config.yaml > environment > defaults.",
+    )
+    show.add_argument("--config.file", dest="config_file", default="alertmanager.yml")
+    show.add_argument("--effective", action="store_true", help="apply the flags and the environment")
+    for dest, flag, path in FLAG_SETTINGS:
+        show.add_argument(flag, dest=dest, default=None, help=f"as for serve ({'.'.join(path)})")
     test.add_argument("labels", nargs="*")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].startswith("-") and argv[0] not in ("--version", "-h", "--help"):
@@ -591,7 +683,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from . import logs
 
-        logs.setup(args.log_level, args.log_format)
+        try:  # the flags' format until the config is read, so that its errors are logged in it
+            logs.setup(args.log_level, args.log_format)
+        except ValueError:
+            logs.setup()  # the config's validation names the bad flag
         try:
             return _run(_serve(args))
         except KeyboardInterrupt:
@@ -605,6 +700,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return _check_config(args.files)
     if args.command == "config":
+        if args.config_command == "show":
+            return _config_show(args)
         if getattr(args, "routes_command", None) == "test":
             return _routes_test(args)
         return _routes_show(args)

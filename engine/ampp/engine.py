@@ -19,9 +19,8 @@ from .auth.audit import AuditLog
 from .auth.control import AccessControl
 from .auth.urlpolicy import UrlPolicy
 from .config.errors import ConfigError, ConfigIssue
-from .config.loader import Config, load_file
+from .config.loader import Config, Override, load_file, with_overrides
 from .config.security import SecuritySettings
-from .config.settings import NotifySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
 from .enrich import Enricher, Enrichment, EnrichMetrics
@@ -65,13 +64,12 @@ class EngineOptions:
     durable_timeout_s: float = 5.0
     """How long a POST waits for its alerts to be committed before telling the sender to retry
     (Prometheus' own timeout for an Alertmanager is 10 s)."""
-    cache_url: str | None = None
-    """Redis URL for the history/report L2 cache (``--cache.url``; else config.yaml cache.url)."""
     replica: str = field(default_factory=socket.gethostname)
     """This instance's name in the delivery queue's claims: the same across its restarts (so it
     takes back what it was sending when killed), different for each replica sharing a database."""
-    notify_workers: int | None = None
-    """``--notify.workers``: overrides config.yaml's notify.workers."""
+    overrides: list[Override] = field(default_factory=list)
+    """The settings the command line gives: laid over every config applied, the file's at a
+    reload and the operator's alike."""
 
 
 @dataclass
@@ -128,7 +126,7 @@ class Engine:
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         """Open storage, restore state, apply the config; raises ConfigError if it is bad."""
-        cfg = self.options.initial_config or load_file(self.options.config_file)
+        cfg = self.options.initial_config or load_file(self.options.config_file, self.options.overrides)
         self._refuse_unsupported(cfg)
         await self.storage.open()
         self.silences.load(await self.storage.load_silences())
@@ -174,7 +172,8 @@ class Engine:
         self.silences.listeners.append(r.on_silence)
         ATTEMPT_LISTENERS.append(r.on_attempt)
         r.start()
-        cache = QueryCache(self.metrics.registry, self._cache_url(cfg), cfg.cache.ttl, cfg.cache.l1_size)
+        c = cfg.cache
+        cache = QueryCache(self.metrics.registry, c.redis_url(), c.ttl if c.enabled else 0, c.l1_size)
         self.history = HistoryService(self.storage, r, cache)
 
     async def _stop_history(self) -> None:
@@ -185,24 +184,19 @@ class Engine:
             await self.history.cache.close()
 
     def _cache_url(self, cfg: Config) -> str | None:
-        """Redis (``--cache.url``, else config.yaml's cache.url): history cache, rate limits."""
-        return self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
+        """Redis (cache.url or address, ``--cache.url``): history cache, rate limits."""
+        return cfg.cache.redis_url()
 
     # -- configuration -------------------------------------------------------------------
     def _refuse_unsupported(self, cfg: Config) -> None:
-        issues = unsupported_integrations(cfg)
-        receivers = {r.name for r in cfg.alerting.receivers}
-        for i, target in enumerate(cfg.webhook.proxy.targets):
-            if target not in receivers:
-                path = ("webhook", "proxy", "targets", i)
-                issues.append(ConfigIssue(cfg.source, path, f"no receiver named {target!r}"))
+        issues = refusals(cfg)
         if issues:
             raise ConfigError(issues)
 
     async def reload(self) -> None:
         """Re-read the config file; on any error keep the running config and raise."""
         try:
-            cfg = load_file(self.options.config_file)
+            cfg = load_file(self.options.config_file, self.options.overrides)
             self._refuse_unsupported(cfg)
             await self.apply(cfg)
         except ConfigError:
@@ -211,6 +205,8 @@ class Engine:
 
     async def apply(self, cfg: Config) -> None:
         """Build every config-driven part, then swap them in at once; alert state is kept."""
+        if any(cfg.origins.get(path) != origin for origin, path, _ in self.options.overrides):
+            cfg = with_overrides(cfg, self.options.overrides)  # a document the operator assembled
         async with self._reload_lock:
             route = build_route(cfg.route)
             rules = [InhibitRule(r.source(), r.target(), r.equal or []) for r in cfg.alerting.inhibit_rules]
@@ -244,7 +240,7 @@ class Engine:
                 await retired.close()
             old_access, self.access = self.access, access
             await old_access.close()
-            self.deliveries.configure(self._notify_settings(cfg), integrations)
+            self.deliveries.configure(cfg.notify, integrations)
             if old is not None:
                 await close_integrations(old.integrations)
             self.metrics.config_last_reload_successful.set(1)
@@ -267,8 +263,7 @@ class Engine:
         policy = UrlPolicy.of(cfg.security.outbound)
         if current is not None and current.same(cfg.ai, key, policy):
             return current
-        url = self.options.cache_url or (str(cfg.cache.url) if cfg.cache.url else None)
-        enricher = Enricher(cfg.ai, self.enrich_metrics, url, api_key=key, policy=policy)
+        enricher = Enricher(cfg.ai, self.enrich_metrics, cfg.cache.redis_url(), api_key=key, policy=policy)
         enricher.listeners.append(self._record_enrichment)  # history hook
         return enricher
 
@@ -281,10 +276,6 @@ class Engine:
             self.recorder.record(
                 HistoryEvent(at, "alert.enriched", fp, a.labels, a.annotations, details=details)
             )
-
-    def _notify_settings(self, cfg: Config) -> NotifySettings:
-        workers = self.options.notify_workers
-        return cfg.notify if workers is None else cfg.notify.model_copy(update={"workers": workers})
 
     @property
     def config(self) -> Config:
@@ -383,6 +374,18 @@ class Engine:
         self.metrics.storage_buffered.set(self.writer.pending())
         if self.runtime is not None:
             self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))
+
+
+def refusals(cfg: Config) -> list[ConfigIssue]:
+    """What the engine refuses in a config that validated: ``check-config`` asks the same (and
+    whether ``ai.api_key_file`` reads, which the engine finds when it reads the key)."""
+    issues = unsupported_integrations(cfg)
+    receivers = {r.name for r in cfg.alerting.receivers}
+    for i, target in enumerate(cfg.webhook.proxy.targets):
+        if target not in receivers:
+            path = ("webhook", "proxy", "targets", i)
+            issues.append(ConfigIssue(cfg.source, path, f"no receiver named {target!r}"))
+    return issues
 
 
 def _version() -> str:

@@ -35,7 +35,10 @@ class JSONFormatter(logging.Formatter):
         return json.dumps({"ts": _ts(record), "caller": record.name, "level": level, "msg": msg})
 
 
-def setup(level: str = "info", fmt: str = "logfmt") -> None:
+def setup(level: str | None = "info", fmt: str | None = "logfmt") -> None:
+    """Log at ``level`` in ``fmt`` (None: the default); called again once the config says."""
+    level = {None: "info", "warning": "warn"}.get(level, level)
+    fmt = {None: "logfmt", "text": "logfmt"}.get(fmt, fmt)
     if level not in _LEVELS:
         raise ValueError(f"--log.level must be one of debug, info, warn, error (got {level!r})")
     if fmt not in ("logfmt", "json"):

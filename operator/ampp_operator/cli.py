@@ -50,7 +50,10 @@ def _main(args: argparse.Namespace) -> int:
     from .handlers import QuietRefusals
     from .runtime import run
 
-    logs.setup(args.log_level, args.log_format)
+    try:  # the flags' format until the config is read (its validation names a bad flag)
+        logs.setup(args.log_level, args.log_format)
+    except ValueError:
+        logs.setup()
     if args.log_level != "debug":
         logging.getLogger("kopf").setLevel(logging.WARNING)
     logging.getLogger("kopf.objects").addFilter(QuietRefusals())

@@ -106,12 +106,12 @@ async def run(args: argparse.Namespace) -> int:
     engine.reload_hook = controller.reload
 
     app = create_app(engine, api)
-    runner = make_runner(app)
+    runner = make_runner(app, shutdown_timeout=api.server.shutdown_timeout)
     await runner.setup()
-    host, _, port = args.listen_address.rpartition(":")
+    host, _, port = api.server.address.rpartition(":")
     tls = api.web.server_context() if api.web else None
     await web.TCPSite(runner, host or None, int(port), reuse_address=True, ssl_context=tls).start()
-    log.info("Listening address=%s tls=%s", args.listen_address, "enabled" if tls else "disabled")
+    log.info("Listening address=%s tls=%s", api.server.address, "enabled" if tls else "disabled")
 
     loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[None]] = []

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
+import pydantic
 import pytest
 from ampp.config.matchers import MatchType, new_matcher
 from ampp.config.settings import StorageSettings
@@ -525,7 +526,11 @@ def test_factory_chooses_the_backend(tmp_path: Path) -> None:
     sqlite = open_storage(None, str(tmp_path))
     assert isinstance(sqlite, SQLiteStorage) and sqlite.path == str(tmp_path / "ampp.db")
     assert isinstance(open_storage(f"sqlite://{tmp_path}/x", None), SQLiteStorage)
-    pg = open_storage("postgres://u:p@db:5432/am", None, StorageSettings(max_connections=7, max_idle=3))
+    pg = open_storage(
+        "postgres://u:p@db:5432/am",
+        None,
+        StorageSettings.model_validate({"max_connections": 7, "max_idle": 3}),
+    )
     assert isinstance(pg, PostgresStorage)
     assert (pg.dsn, pg.max_connections, pg.max_idle) == ("postgres://u:p@db:5432/am", 7, 3)
     assert isinstance(open_storage("postgresql://db/am", "ignored"), PostgresStorage)
@@ -549,13 +554,15 @@ def test_factory_chooses_the_backend(tmp_path: Path) -> None:
     assert isinstance(chosen, PostgresStorage) and chosen.dsn == "postgres://flag/db"
     from_file = open_storage(None, None, url_settings)
     assert isinstance(from_file, PostgresStorage) and from_file.dsn == "postgres://file/db"
-    in_file = open_storage(None, None, StorageSettings(path=str(tmp_path / "f")))
+    in_file = open_storage(None, None, StorageSettings.model_validate({"path": str(tmp_path / "f")}))
     assert isinstance(in_file, SQLiteStorage) and in_file.path == str(tmp_path / "f" / "ampp.db")
+    nested = StorageSettings.model_validate({"type": "sqlite", "sqlite": {"path": str(tmp_path / "n")}})
+    assert cast(SQLiteStorage, open_storage(None, None, nested)).path == str(tmp_path / "n" / "ampp.db")
 
     with pytest.raises(StorageConfigError):
         open_storage("mysql://db/am", None)
-    with pytest.raises(StorageConfigError):
-        open_storage(None, None, StorageSettings(backend="oracle"))
+    with pytest.raises(pydantic.ValidationError, match="sqlite"):
+        StorageSettings.model_validate({"backend": "oracle"})
 
 
 # -- end to end ----------------------------------------------------------------------------

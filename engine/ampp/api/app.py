@@ -6,6 +6,7 @@ Alertmanager uses, with a message that says what is wrong.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -23,6 +24,7 @@ from ..auth.roles import Role
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
 from ..config.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
+from ..config.settings import MetricsSettings, ServerSettings
 from ..engine import Engine
 from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
@@ -31,7 +33,7 @@ from ..mute.silences import SilenceInvalid, SilenceNotFound
 from ..store.writebehind import StorageUnavailable
 from . import accessapi, deliveries, enrichment, routes, stream, ui, webhook
 from .access import AUDIT, identity, requires
-from .body import MAX_BODY, read_body
+from .body import MAX_BODY, READ_TIMEOUT, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
 from .security import Security
@@ -56,12 +58,17 @@ class ApiSettings:
         cluster_address: str,
         peer_name: str | None = None,
         web: WebGuard | None = None,
+        server: ServerSettings | None = None,
+        metrics: MetricsSettings | None = None,
     ) -> None:
         self.route_prefix = route_prefix
         self.cluster_address = cluster_address
         self.peer_name = peer_name or _ulid()
         self.web = web
         """--web.config.file: basic authentication and response headers (TLS is the listener's)."""
+        self.server = server or ServerSettings()
+        """The effective ``server:`` section: listen address, timeouts."""
+        self.metrics = metrics or MetricsSettings()
 
 
 def _ulid() -> str:
@@ -436,6 +443,10 @@ def _silence_id(request: web.Request) -> str:
     return sid
 
 
+WRITE_TIMEOUT = web.AppKey("write_timeout", float)
+UNTIMED = frozenset({stream.ROUTE_NAME})
+"""Routes server.write_timeout does not bound: streams that stay open by design."""
+
 Observers = tuple[Histogram, Histogram]
 """A handler's latency and response size histograms (the labelled children)."""
 OBSERVERS = web.AppKey("observers", dict[tuple[web.AbstractResource, str], Observers])
@@ -454,7 +465,15 @@ async def _serve(
     """
     start = time.perf_counter()
     try:
-        response = await handler(request)
+        limit = request.app[WRITE_TIMEOUT]
+        if limit and request.match_info.route.name not in UNTIMED:
+            try:
+                async with asyncio.timeout(limit):
+                    response = await handler(request)
+            except TimeoutError:
+                response = _error(f"not answered within server.write_timeout ({limit:g}s)", 503)
+        else:
+            response = await handler(request)
     except web.HTTPException as e:
         response = _answer(e)
     except Exception:
@@ -523,13 +542,16 @@ def create_app(engine: Engine, settings: ApiSettings) -> web.Application:
     app[ENGINE] = engine
     app[OBSERVERS] = {}
     app[SETTINGS] = settings
+    app[WRITE_TIMEOUT] = settings.server.write_timeout
+    app[READ_TIMEOUT] = settings.server.read_timeout
     p = "/" + settings.route_prefix.strip("/")
     p = "" if p == "/" else p
     r = app.router
     r.add_get(f"{p}/-/healthy", healthy)
     r.add_get(f"{p}/-/ready", ready)
     r.add_post(f"{p}/-/reload", reload)
-    r.add_get(f"{p}/metrics", metrics)
+    if settings.metrics.enabled:
+        r.add_get(p + settings.metrics.path, metrics)
     v2 = f"{p}/api/v2"
     r.add_get(f"{v2}/status", get_status)
     r.add_get(f"{v2}/receivers", get_receivers)

@@ -25,6 +25,9 @@ none; Prometheus sends batches of 64 alerts (a few tens of KiB)."""
 INFLATE_SLICE = 1 << 18
 """Bytes inflated between two turns of the event loop (a fraction of a millisecond)."""
 
+READ_TIMEOUT = web.AppKey("read_timeout", float)
+"""server.read_timeout: the most a request body may take to arrive (0: no limit)."""
+
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
@@ -61,6 +64,21 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytearray:
         raise _too_large(limit, "announced larger than")
     inflater = _inflater(request)
     body = bytearray()
+    limit_s = request.app.get(READ_TIMEOUT)
+    if not limit_s:
+        await _read(request, inflater, body, limit)
+        return body
+    try:
+        async with asyncio.timeout(limit_s):
+            await _read(request, inflater, body, limit)
+    except TimeoutError:
+        body.clear()
+        message = f"the request body did not arrive within server.read_timeout ({limit_s:g}s)"
+        raise _refusal(web.HTTPRequestTimeout, message) from None
+    return body
+
+
+async def _read(request: web.Request, inflater: Any, body: bytearray, limit: int) -> None:
     try:
         async for chunk in request.content.iter_any():
             if inflater is None:
@@ -83,7 +101,6 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytearray:
     except web.HTTPException:
         body.clear()  # the traceback keeps this frame while the answer is sent: not its buffer
         raise
-    return body
 
 
 def runner(app: web.Application, **options: Any) -> web.AppRunner:

@@ -21,6 +21,7 @@ from ..model.silence import Silence
 from .access import requires
 
 PATH = "/api/ampp/v1/events"
+ROUTE_NAME = "events"
 COALESCE_S = 0.25
 """How long a change waits for others before it is announced (at most four events a second)."""
 HEARTBEAT_S = 15.0
@@ -127,4 +128,4 @@ def add_routes(app: web.Application, engine: Engine, prefix: str) -> None:
     feed = app[FEED] = ChangeFeed(engine)
     app.on_startup.append(feed.attach)
     app.on_shutdown.append(feed.close)
-    app.router.add_get(f"{prefix}{PATH}", events)
+    app.router.add_get(f"{prefix}{PATH}", events, name=ROUTE_NAME)

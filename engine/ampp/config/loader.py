@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import yaml
 
 from ..model.labels import go_quote
 from .errors import ConfigError, ConfigIssue
+from .layers import Layer, Origins, environment_layer, merge, origin_of, set_path
 from .model import AlertingConfig, RouteConfig
 from .receivers import apply_global_defaults
 from .security import AuthSettings, SecuritySettings
@@ -36,6 +38,24 @@ from .settings import (
 from .yamlsource import Path, line_for, load_yaml
 
 _TIMER_KEYS = ("group_wait", "group_interval", "repeat_interval")
+
+SECTIONS: dict[str, Any] = {
+    "server": ServerSettings,
+    "storage": StorageSettings,
+    "cache": CacheSettings,
+    "notify": NotifySettings,
+    "ai": AISettings,
+    "webhook": WebhookSettings,
+    "metrics": MetricsSettings,
+    "logging": LoggingSettings,
+    "tracing": TracingSettings,
+    "security": SecuritySettings,
+    "auth": AuthSettings,
+}
+"""The engine's own sections of config.yaml and their models (everything but ``alerting``)."""
+
+Override = tuple[str, tuple[str, ...], Any]
+"""A setting given on the command line: its origin (``flag --storage.url``), path, value."""
 
 
 @dataclass
@@ -59,6 +79,12 @@ class Config:
     """None: no ``auth:`` section, the API is open as Alertmanager's is."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
     template_files: list[str] = field(default_factory=list)
+    sections: Layer = field(default_factory=dict, repr=False)
+    """The engine's sections as merged from the environment and the file, before validation:
+    what :func:`with_overrides` lays the flags on."""
+    origins: Origins = field(default_factory=dict, repr=False)
+    """Where settings not from the file came from (environment variables, flags)."""
+    lines: dict[Path, int] = field(default_factory=dict, repr=False)
     reveal_webhook_urls: bool = True
     """Print webhook URLs in the status API, as Alertmanager 0.25 does (amtool re-reads them).
     The operator turns this off: its URLs come from Kubernetes Secrets."""
@@ -69,7 +95,11 @@ class Config:
         return self.alerting.route
 
 
-def load_file(path: str | os.PathLike[str]) -> Config:
+def load_file(
+    path: str | os.PathLike[str],
+    overrides: Sequence[Override] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Config:
     """Read and validate a config file; raise ConfigError naming file, line and field."""
     source = str(path)
     try:
@@ -78,7 +108,7 @@ def load_file(path: str | os.PathLike[str]) -> Config:
         raise ConfigError([ConfigIssue(source, (), f"cannot read config file: {e.strerror or e}")]) from None
     except UnicodeDecodeError as e:
         raise ConfigError([ConfigIssue(source, (), f"config file is not UTF-8: {e.reason}")]) from None
-    return load_text(text, source, base_dir=str(FsPath(path).parent))
+    return load_text(text, source, base_dir=str(FsPath(path).parent), overrides=overrides, environ=environ)
 
 
 def is_extended(data: Any) -> bool:
@@ -91,8 +121,16 @@ def load_document(data: dict[str, Any], source: str, *, base_dir: str = ".") -> 
     return load_text(text, source, base_dir=base_dir)
 
 
-def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Config:
-    """Validate a config document given as text (alertmanager.yml or config.yaml)."""
+def load_text(
+    text: str,
+    source: str = "<config>",
+    *,
+    base_dir: str = ".",
+    overrides: Sequence[Override] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate a config document given as text (alertmanager.yml or config.yaml), with the
+    environment's settings under the file's and ``overrides`` (flags) over them."""
     probe, _ = load_yaml(text, source)
     extended = is_extended(probe)
     data, lines = load_yaml(text, source, env=extended)
@@ -118,23 +156,22 @@ def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Co
 
     issues: list[ConfigIssue] = []
     alerting = _validate(AlertingConfig, alerting_data, source, prefix, lines, issues)
-    settings: dict[str, Any] = {}
-    for name, model in (
-        ("server", ServerSettings),
-        ("storage", StorageSettings),
-        ("cache", CacheSettings),
-        ("notify", NotifySettings),
-        ("ai", AISettings),
-        ("webhook", WebhookSettings),
-        ("metrics", MetricsSettings),
-        ("logging", LoggingSettings),
-        ("tracing", TracingSettings),
-        ("security", SecuritySettings),
-    ):
-        value = sections.get(name)
-        settings[name] = _validate(model, value or {}, source, (name,), lines, issues) or model()
-    if "auth" in sections:  # present, even empty: authentication is on
-        settings["auth"] = _validate(AuthSettings, sections["auth"] or {}, source, ("auth",), lines, issues)
+    env, origins, env_issues = environment_layer(os.environ if environ is None else environ, SECTIONS)
+    issues.extend(env_issues)
+    merged: Layer = env
+    for name, value in sections.items():
+        if value is None:  # an empty section: its defaults (an empty auth: turns authentication on)
+            merged.setdefault(name, {})
+            continue
+        try:
+            value = _canonical(name, value)
+        except ValueError as e:
+            issues.append(ConfigIssue(source, (name,), str(e), line_for(lines, (name,))))
+            continue
+        merged[name] = merge(merged[name], value) if name in merged else value
+        for path in [p for p in origins if p[0] == name and _defines(value, p[1:])]:
+            del origins[path]  # the file's value wins over the environment's
+    settings = _settings(merged, overrides, origins, source, lines, issues)
     if alerting is None or issues:
         raise ConfigError(issues)
 
@@ -151,8 +188,66 @@ def load_text(text: str, source: str = "<config>", *, base_dir: str = ".") -> Co
         source=source,
         extended=extended,
         template_files=templates,
+        sections=merged,
+        origins={**origins, **{path: origin for origin, path, _ in overrides}},
+        lines=lines,
         **settings,
     )
+
+
+def _defines(data: Any, path: Path) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _canonical(name: str, value: Any) -> Any:
+    model = SECTIONS.get(name)
+    canonical = getattr(model, "canonical", None)
+    return canonical(value) if canonical is not None else value
+
+
+def _settings(
+    merged: Layer,
+    overrides: Sequence[Override],
+    origins: Origins,
+    source: str,
+    lines: dict[Path, int],
+    issues: list[ConfigIssue],
+) -> dict[str, Any]:
+    """Validate each engine section: the merged layers with ``overrides`` on top."""
+    data = dict(merged)
+    origins = dict(origins)
+    for origin, path, value in overrides:
+        layer: Layer = {}
+        set_path(layer, path, value)
+        data = merge(data, layer)
+        origins[path] = origin
+    out: dict[str, Any] = {}
+    for name, model in SECTIONS.items():
+        if name == "auth" and "auth" not in data:  # absent: the API is open, as Alertmanager's is
+            out[name] = None
+            continue
+        found: list[ConfigIssue] = []
+        out[name] = _validate(model, data.get(name) or {}, source, (name,), lines, found) or model()
+        for issue in found:  # a value from a flag or the environment: say so, not a line of the file
+            where = origin_of(origins, issue.path)
+            issues.append(replace(issue, source=where, line=None) if where else issue)
+    return out
+
+
+def with_overrides(cfg: Config, overrides: Sequence[Override]) -> Config:
+    """``cfg`` with the command line's settings over the file's (re-validated; ConfigError)."""
+    if not overrides:
+        return cfg
+    issues: list[ConfigIssue] = []
+    settings = _settings(cfg.sections, overrides, cfg.origins, cfg.source, cfg.lines, issues)
+    if issues:
+        raise ConfigError(issues)
+    origins: Origins = {**cfg.origins, **{path: origin for origin, path, _ in overrides}}
+    return replace(cfg, origins=origins, **settings)
 
 
 def _validate(

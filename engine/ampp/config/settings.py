@@ -6,50 +6,209 @@ command-line flags override what a file sets.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .base import Duration, SecretStr, StrictModel
+from .base import Duration, Secret, SecretStr, StrictModel
+
+PositiveDuration = Annotated[Duration, Field(gt=0)]
+NonNegativeDuration = Annotated[Duration, Field(ge=0)]
+
+
+def _renamed(data: Any, names: dict[str, str], where: str) -> Any:
+    """Accept the README's older spelling of a key next to the specification's: ``old: new``.
+    Both at once is refused, naming both."""
+    if not isinstance(data, dict) or not any(old in data for old in names):
+        return data
+    out = dict(data)
+    for old, new in names.items():
+        if old in out:
+            if new in out:
+                raise ValueError(f"{where}{old} and {where}{new} are the same setting: set one of them")
+            out[new] = out.pop(old)
+    return out
 
 
 class ServerSettings(StrictModel):
-    listen_address: str | None = None
-    """Where the HTTP API listens (``--web.listen-address``)."""
+    """The HTTP server. Set at start: a reload that changes it is logged and needs a restart."""
+
+    aliases: ClassVar[dict[str, str]] = {"listen_address": "address"}
+
+    address: str = ":9093"
+    """Where the API listens, ``host:port`` (``--web.listen-address``; ``listen_address`` is
+    accepted too)."""
     external_url: str | None = None
-    """The URL users reach the engine at (``--web.external-url``)."""
+    """The URL users reach the engine at, for links in notifications (``--web.external-url``)."""
     route_prefix: str | None = None
-    """Path prefix for every endpoint (``--web.route-prefix``)."""
+    """Path prefix of every endpoint (``--web.route-prefix``; default: external_url's path)."""
+    read_timeout: NonNegativeDuration = 0
+    """The most a request's body may take to arrive; a slower one is answered 408 and its
+    connection closed. 0: no limit (Alertmanager sets none)."""
+    write_timeout: NonNegativeDuration = 0
+    """The most a request may take to be answered (as ``--web.timeout``); a slower one is
+    answered 503. The event stream (``/api/ampp/v1/events``) is exempt. 0: no limit."""
+    shutdown_timeout: PositiveDuration = 30
+    """On SIGTERM, the most the server waits for requests in flight before it closes their
+    connections."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, data: Any) -> Any:
+        return cls.canonical(data)
+
+    @classmethod
+    def canonical(cls, data: Any) -> Any:
+        """The section with every key in the specification's spelling."""
+        return _renamed(data, cls.aliases, "server.")
+
+    @field_validator("address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"{value!r} is not host:port (for example :9093 or 0.0.0.0:9093)")
+        return value
+
+    @field_validator("route_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value and not value.startswith("/"):
+            raise ValueError(f"{value!r} must start with /")
+        return value
 
 
-class StorageSettings(StrictModel):
-    backend: str = "sqlite"
-    """``sqlite`` (embedded, under ``path``) or ``postgres``."""
-    path: str | None = None
-    """SQLite's folder (``--storage.path``)."""
-    url: SecretStr | None = None
-    """A PostgreSQL URL; takes precedence over the host/port/... fields."""
+class PostgresSettings(StrictModel):
+    """The PostgreSQL server (``storage.type: postgresql``), unless ``storage.url`` names one."""
+
     host: str = "localhost"
-    port: int = 5432
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
     database: str = "alertmanager"
     user: str = "alertmanager"
     password: SecretStr | None = None
-    max_connections: int = 10
-    max_idle: int = 2
-    retention: Duration = 30 * 86400
+    max_connections: Annotated[int, Field(ge=1)] = 10
+    """The connection pool's size."""
+    max_idle: Annotated[int, Field(ge=0)] = 2
+    """Connections opened at start and kept open while idle (at most max_connections)."""
+
+
+class SQLiteSettings(StrictModel):
+    """The embedded store (``storage.type: sqlite``)."""
+
+    path: str = "data/"
+    """The folder of its files, ``ampp.db`` and ``history.db`` (``--storage.path``)."""
+
+
+_PG_FIELDS = ("host", "port", "database", "user", "password", "max_connections", "max_idle")
+
+
+class StorageSettings(StrictModel):
+    """Where state and history are kept: SQLite under a folder, or PostgreSQL."""
+
+    aliases: ClassVar[dict[str, str]] = {"backend": "type"}
+
+    type: Literal["sqlite", "postgresql"] = "sqlite"
+    """``sqlite`` (embedded) or ``postgresql`` (``postgres`` and ``backend`` are accepted too)."""
+    url: SecretStr | None = None
+    """A PostgreSQL URL (``--storage.url``); when set it is used whatever ``type`` says."""
+    postgresql: PostgresSettings = PostgresSettings()
+    sqlite: SQLiteSettings = SQLiteSettings()
+    retention: PositiveDuration = 30 * 86400
     """How long history events are kept."""
-    cleanup_interval: Duration = 3600
+    cleanup_interval: PositiveDuration = 3600
     """How often expired history is deleted, in bounded batches."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, data: Any) -> Any:
+        return cls.canonical(data)
+
+    @classmethod
+    def canonical(cls, data: Any) -> Any:
+        """The README's flat form (``backend: postgres``, ``host: ...``, ``path: ...``) is the
+        specification's nested one spelled differently."""
+        data = _renamed(data, cls.aliases, "storage.")
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        if out.get("type") == "postgres":
+            out["type"] = "postgresql"
+        for block, fields in (("postgresql", _PG_FIELDS), ("sqlite", ("path",))):
+            flat = {k: out.pop(k) for k in fields if k in out}
+            if not flat:
+                continue
+            nested = out.get(block)
+            if nested is None:
+                nested = {}
+            if not isinstance(nested, dict):
+                continue  # the block's own validation says what is wrong
+            both = sorted(set(flat) & set(nested))
+            if both:
+                raise ValueError(
+                    f"storage.{both[0]} and storage.{block}.{both[0]} are the same setting: set one of them"
+                )
+            out[block] = {**nested, **flat}
+        return out
+
+    @field_validator("url")
+    @classmethod
+    def _store_url(cls, value: Secret | None) -> Secret | None:
+        if value and urlsplit(value).scheme not in ("postgres", "postgresql", "sqlite"):
+            raise ValueError("must be a postgresql://, postgres:// or sqlite:/// URL")
+        return value
+
+    @property
+    def uses_postgres(self) -> bool:
+        if self.url:
+            return urlsplit(self.url).scheme != "sqlite"
+        return self.type == "postgresql"
 
 
 class CacheSettings(StrictModel):
+    """Caching of history and report answers (and of enrichments): in-process, plus Redis when
+    an address or URL is given (shared by replicas)."""
+
+    enabled: bool = True
+    """false: no cache at all, every query is answered by storage."""
+    address: str | None = None
+    """Redis as ``host:port`` (with ``password`` and ``db``)."""
+    password: SecretStr | None = None
+    db: Annotated[int, Field(ge=0)] = 0
     url: SecretStr | None = None
-    """A Redis URL for the shared L2 cache; unset means in-process only."""
-    ttl: Duration = 30
-    l1_size: int = 1024
+    """Redis as a URL (``--cache.url``, ``redis://:password@host:6379/0``, ``rediss://`` for TLS);
+    takes precedence over address/password/db."""
+    ttl: PositiveDuration = 30
+    """How long an answer is reused. Answers are keyed by the history's write counter, so no
+    cached answer predates a write by more than this."""
+    l1_size: Annotated[int, Field(ge=1)] = 1024
+    """Answers held in process."""
 
+    @field_validator("address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\[?[^\s/]*\]?:\d{1,5}", value):
+            raise ValueError(f"{value!r} is not host:port (for example localhost:6379)")
+        return value
 
-PositiveDuration = Annotated[Duration, Field(gt=0)]
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: Secret | None) -> Secret | None:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    def redis_url(self) -> str | None:
+        """Where Redis is, or None for in-process caching only."""
+        if not self.enabled:
+            return None
+        if self.url:
+            return str(self.url)
+        if self.address:
+            auth = f":{quote(str(self.password), safe='')}@" if self.password else ""
+            return f"redis://{auth}{self.address}/{self.db}"
+        return None
 
 
 class NotifySettings(StrictModel):
@@ -93,8 +252,6 @@ class CircuitBreakerSettings(StrictModel):
 
 
 def _pattern(value: str) -> str:
-    import re
-
     try:
         re.compile(value)
     except re.error as e:
@@ -250,19 +407,99 @@ class WebhookSettings(StrictModel):
 
 
 class MetricsSettings(StrictModel):
+    """The engine's own Prometheus metrics."""
+
     enabled: bool = True
+    """false: no metrics endpoint (404)."""
     path: str = "/metrics"
+    """Where they are served, under the route prefix."""
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or value == "/" or any(c in value for c in "?#{} "):
+            raise ValueError(f"{value!r} must be a path such as /metrics (not /, no query, no braces)")
+        return value
+
+
+LogLevel = Literal["debug", "info", "warn", "error"]
+LogFormat = Literal["logfmt", "json"]
 
 
 class LoggingSettings(StrictModel):
-    level: str = "info"
-    format: str = "logfmt"
+    """The engine's log: one line per event on stderr (``--log.level``, ``--log.format``)."""
+
+    level: LogLevel = "info"
+    """debug, info, warn or error (``warning`` is accepted for warn)."""
+    format: LogFormat = "logfmt"
+    """logfmt or json; ``text`` is accepted for logfmt, Alertmanager's text format."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return "warn" if value == "warning" else value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value: Any) -> Any:
+        return "logfmt" if value == "text" else value
+
+
+JAEGER_LEGACY_PORTS = {
+    "6831": "its agent's Thrift compact protocol (UDP)",
+    "6832": "its agent's Thrift binary protocol (UDP)",
+    "14268": "its collector's Thrift over HTTP",
+    "14250": "its collector's model.proto over gRPC",
+}
+"""Jaeger's own protocols, which this engine does not speak: Jaeger (1.35 and later) ingests
+OTLP on 4317 (gRPC) and 4318 (HTTP), which is what ``provider: jaeger`` sends."""
 
 
 class TracingSettings(StrictModel):
+    """OpenTelemetry traces: one per alert batch from ingest through dispatch, each notification
+    attempt and each LLM call, exported over OTLP. Off: nothing is loaded, nothing is measured."""
+
     enabled: bool = False
+    provider: Literal["otlp", "jaeger"] = "otlp"
+    """Where traces go: any OTLP receiver (an OpenTelemetry Collector, Tempo, ...) or Jaeger,
+    which ingests OTLP natively; both are sent OTLP."""
     endpoint: str | None = None
+    """The receiver: ``host:port`` or a URL. Default: localhost:4317 over gRPC, or
+    http://localhost:4318/v1/traces over HTTP. A URL path is kept as given for HTTP."""
+    protocol: Literal["grpc", "http"] = "grpc"
+    """OTLP over gRPC or over HTTP (protobuf)."""
+    insecure: bool = True
+    """gRPC without TLS to a ``host:port`` endpoint (an https:// endpoint always uses TLS)."""
+    headers: dict[str, SecretStr] = {}
+    """Sent with every export, e.g. an ``authorization`` token for a hosted backend."""
     sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """The fraction of traces started here that are kept; a request carrying a W3C
+    ``traceparent`` keeps its caller's decision."""
+    service_name: str = "alertmanager-plusplus"
+    """``service.name`` of the spans."""
+    timeout: PositiveDuration = 10
+    """The most one export may take."""
+
+    @model_validator(mode="after")
+    def _speaks_otlp(self) -> TracingSettings:
+        if not self.enabled or not self.endpoint:
+            return self
+        parts = urlsplit(self.endpoint if "://" in self.endpoint else f"//{self.endpoint}")
+        if "://" in self.endpoint and parts.scheme not in ("http", "https"):
+            raise ValueError(f"endpoint {self.endpoint!r}: the scheme must be http or https")
+        try:
+            port = str(parts.port or "")
+        except ValueError:
+            raise ValueError(f"endpoint {self.endpoint!r} has an invalid port") from None
+        if not parts.hostname:
+            raise ValueError(f"endpoint {self.endpoint!r} has no host")
+        if port in JAEGER_LEGACY_PORTS:
+            raise ValueError(
+                f"endpoint {self.endpoint!r}: port {port} is Jaeger's {JAEGER_LEGACY_PORTS[port]}, which "
+                "this engine does not speak; Jaeger ingests OTLP on 4317 (protocol: grpc) and 4318 "
+                "(protocol: http): point the endpoint at one of those"
+            )
+        return self
 
 
 EXTENDED_SECTIONS = (

@@ -66,6 +66,8 @@ class QueryCache:
         self._down_until = time.monotonic() + self.retry_s
 
     async def get(self, key: str) -> bytes | None:
+        if self.ttl_s <= 0:  # cache.enabled: false
+            return None
         hit = self._l1.get(key)
         now = time.monotonic()
         if hit is not None:
@@ -95,6 +97,8 @@ class QueryCache:
             self._l1.popitem(last=False)
 
     async def set(self, key: str, value: bytes) -> None:
+        if self.ttl_s <= 0:
+            return
         self._put_l1(key, value, time.monotonic())
         if self._l2_usable():
             try:

@@ -1,7 +1,9 @@
-"""Choose the store from the flags and config.yaml: SQLite unless PostgreSQL is asked for.
+"""Choose the store from the storage settings: SQLite unless PostgreSQL is asked for.
 
-Flags win over the file (``--storage.url`` over ``storage.url`` over ``storage.backend:
-postgres`` with host/port/...); SQLite lives under ``--storage.path``, else ``storage.path``.
+``storage.url`` (``--storage.url``) wins over ``storage.type``: a ``postgres(ql)://`` URL is
+PostgreSQL, ``sqlite:///folder`` SQLite; without one, ``type: postgresql`` connects with the
+``postgresql:`` block, ``type: sqlite`` keeps its files under ``sqlite.path``
+(``--storage.path``). ``url`` and ``path`` are the flags, for callers that hold no settings.
 """
 
 from __future__ import annotations
@@ -39,20 +41,20 @@ def _target(url: str | None, path: str | None, settings: StorageSettings | None)
     if url:
         parts = urlsplit(url)
         if parts.scheme in POSTGRES_SCHEMES:
-            return _Target(dsn=url, max_connections=s.max_connections, max_idle=s.max_idle)
+            pg = s.postgresql
+            return _Target(dsn=url, max_connections=pg.max_connections, max_idle=pg.max_idle)
         if parts.scheme == "sqlite":  # sqlite:///var/lib/ampp (a folder, like --storage.path)
             return _Target(sqlite_path=unquote(parts.netloc + parts.path) or DEFAULT_PATH)
         raise StorageConfigError(
             f"unsupported storage URL scheme {parts.scheme!r} (postgres://, postgresql:// or sqlite://)"
         )
-    if s.backend == "postgres":
-        connect: dict[str, Any] = {"host": s.host, "port": s.port, "database": s.database, "user": s.user}
-        if s.password is not None:
-            connect["password"] = str(s.password)
-        return _Target(connect=connect, max_connections=s.max_connections, max_idle=s.max_idle)
-    if s.backend != "sqlite":
-        raise StorageConfigError(f"unknown storage backend {s.backend!r} (sqlite or postgres)")
-    return _Target(sqlite_path=path or s.path or DEFAULT_PATH)
+    pg = s.postgresql
+    if s.type == "postgresql":
+        connect: dict[str, Any] = {"host": pg.host, "port": pg.port, "database": pg.database, "user": pg.user}
+        if pg.password is not None:
+            connect["password"] = str(pg.password)
+        return _Target(connect=connect, max_connections=pg.max_connections, max_idle=pg.max_idle)
+    return _Target(sqlite_path=path or s.sqlite.path or DEFAULT_PATH)
 
 
 def open_storage(url: str | None, path: str | None, settings: StorageSettings | None = None) -> Storage:
