@@ -1,4 +1,10 @@
-"""Logging in Alertmanager's formats: logfmt (default) or JSON, at --log.level."""
+"""Logging in Alertmanager's formats: logfmt (default) or JSON, at --log.level.
+
+Every line logged while a request is being served carries its request id (the caller's
+``X-Request-Id``, or one made up), including lines of tasks it started, for as long as the
+request lasts: the id lives in a scope object that the context variable points to and that is
+emptied when the request ends, so a timer or task outliving the request stops carrying it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 import logging
 import sys
 import time
+from contextvars import ContextVar, Token
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
@@ -17,13 +24,42 @@ def _ts(record: logging.LogRecord) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
+class RequestScope:
+    """The request being served; ``id`` is None once it has been answered."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, request_id: str) -> None:
+        self.id: str | None = request_id
+
+
+_REQUEST: ContextVar[RequestScope | None] = ContextVar("ampp_request", default=None)
+
+
+def begin_request(request_id: str) -> tuple[RequestScope, Token[RequestScope | None]]:
+    scope = RequestScope(request_id)
+    return scope, _REQUEST.set(scope)
+
+
+def end_request(scope: RequestScope, token: Token[RequestScope | None]) -> None:
+    scope.id = None  # tasks that copied the context stop carrying it
+    _REQUEST.reset(token)
+
+
+def request_id() -> str | None:
+    scope = _REQUEST.get()
+    return scope.id if scope is not None else None
+
+
 class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
         if record.exc_info:
             msg += " " + self.formatException(record.exc_info).replace("\n", " | ")
         level = record.levelname.lower().replace("warning", "warn")
-        return f"ts={_ts(record)} caller={record.name} level={level} msg={json.dumps(msg)}"
+        rid = request_id()
+        tail = f" request_id={rid}" if rid else ""
+        return f"ts={_ts(record)} caller={record.name} level={level} msg={json.dumps(msg)}{tail}"
 
 
 class JSONFormatter(logging.Formatter):
@@ -32,7 +68,11 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             msg += "\n" + self.formatException(record.exc_info)
         level = record.levelname.lower().replace("warning", "warn")
-        return json.dumps({"ts": _ts(record), "caller": record.name, "level": level, "msg": msg})
+        line = {"ts": _ts(record), "caller": record.name, "level": level, "msg": msg}
+        rid = request_id()
+        if rid:
+            line["request_id"] = rid
+        return json.dumps(line)
 
 
 def setup(level: str | None = "info", fmt: str | None = "logfmt") -> None:

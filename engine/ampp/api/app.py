@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
-from .. import ALERTMANAGER_VERSION, __version__
+from .. import ALERTMANAGER_VERSION, __version__, logs
 from ..auth.roles import Role
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
@@ -464,6 +464,31 @@ async def _serve(
     cannot grow the label set. One middleware for both: each costs every request a layer.
     """
     start = time.perf_counter()
+    rid = request.headers.get("X-Request-Id")
+    if rid is None or not _REQUEST_ID.fullmatch(rid):
+        rid = secrets.token_hex(8)
+    scope, token = logs.begin_request(rid)
+    try:
+        response = await _handle(request, handler)
+        if not response.prepared:  # a stream sent its headers already
+            response.headers["X-Request-Id"] = rid
+        _observe(request, start, response)
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed = time.perf_counter() - start
+            log.debug("%s %s answered %d in %.3fs", request.method, request.path, response.status, elapsed)
+        return response
+    finally:
+        logs.end_request(scope, token)
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+"""A caller's X-Request-Id taken as is (a proxy's or a tracing header's); anything else is
+replaced, so that no header can put arbitrary text into the log."""
+
+
+async def _handle(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     try:
         limit = request.app[WRITE_TIMEOUT]
         if limit and request.match_info.route.name not in UNTIMED:
@@ -479,7 +504,6 @@ async def _serve(
     except Exception:
         log.exception("unhandled error serving %s %s", request.method, request.path)
         response = _error("internal error; see the server log", 500)
-    _observe(request, start, response)
     return response
 
 
