@@ -227,6 +227,10 @@ class Engine:
             enricher = await self._enricher_for(cfg)
             old = self.runtime
             if old is not None:
+                changed = [n for n in _AT_START if getattr(old.config, n) != getattr(cfg, n)]
+                if changed:
+                    log.warning("Settings that apply at start changed; restart to apply them: %s",
+                                ", ".join(changed))  # fmt: skip
                 self.alerts.unsubscribe(old.inhibitor.observe)
                 self.alerts.unsubscribe(old.dispatcher.process)
                 old.dispatcher.stop()
@@ -374,6 +378,10 @@ class Engine:
         self.metrics.storage_buffered.set(self.writer.pending())
         if self.runtime is not None:
             self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))
+
+
+_AT_START = ("server", "storage", "cache", "metrics", "logging", "tracing")
+"""Sections read when the engine starts: a reload that changes them says they wait for a restart."""
 
 
 def refusals(cfg: Config) -> list[ConfigIssue]:

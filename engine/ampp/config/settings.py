@@ -10,9 +10,17 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from .base import Duration, Secret, SecretStr, StrictModel
+
+
+class Settings(StrictModel):
+    """A block of the engine's own settings: each field's docstring is its description, which
+    the README's config reference is generated from (``python -m ampp.config.reference``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
+
 
 PositiveDuration = Annotated[Duration, Field(gt=0)]
 NonNegativeDuration = Annotated[Duration, Field(ge=0)]
@@ -32,14 +40,13 @@ def _renamed(data: Any, names: dict[str, str], where: str) -> Any:
     return out
 
 
-class ServerSettings(StrictModel):
+class ServerSettings(Settings):
     """The HTTP server. Set at start: a reload that changes it is logged and needs a restart."""
 
     aliases: ClassVar[dict[str, str]] = {"listen_address": "address"}
 
     address: str = ":9093"
-    """Where the API listens, ``host:port`` (``--web.listen-address``; ``listen_address`` is
-    accepted too)."""
+    """Where the API listens, ``host:port`` (``--web.listen-address``)."""
     external_url: str | None = None
     """The URL users reach the engine at, for links in notifications (``--web.external-url``)."""
     route_prefix: str | None = None
@@ -80,21 +87,26 @@ class ServerSettings(StrictModel):
         return value
 
 
-class PostgresSettings(StrictModel):
+class PostgresSettings(Settings):
     """The PostgreSQL server (``storage.type: postgresql``), unless ``storage.url`` names one."""
 
     host: str = "localhost"
+    """The server's host name or address."""
     port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    """The server's port."""
     database: str = "alertmanager"
+    """The database (created beforehand; the schema is migrated on start)."""
     user: str = "alertmanager"
+    """The role connected as: it needs to create tables in the database."""
     password: SecretStr | None = None
+    """The role's password (``${DB_PASSWORD}`` takes it from the environment)."""
     max_connections: Annotated[int, Field(ge=1)] = 10
     """The connection pool's size."""
     max_idle: Annotated[int, Field(ge=0)] = 2
     """Connections opened at start and kept open while idle (at most max_connections)."""
 
 
-class SQLiteSettings(StrictModel):
+class SQLiteSettings(Settings):
     """The embedded store (``storage.type: sqlite``)."""
 
     path: str = "data/"
@@ -104,17 +116,19 @@ class SQLiteSettings(StrictModel):
 _PG_FIELDS = ("host", "port", "database", "user", "password", "max_connections", "max_idle")
 
 
-class StorageSettings(StrictModel):
+class StorageSettings(Settings):
     """Where state and history are kept: SQLite under a folder, or PostgreSQL."""
 
     aliases: ClassVar[dict[str, str]] = {"backend": "type"}
 
     type: Literal["sqlite", "postgresql"] = "sqlite"
-    """``sqlite`` (embedded) or ``postgresql`` (``postgres`` and ``backend`` are accepted too)."""
+    """``sqlite`` (embedded) or ``postgresql`` (``postgres`` is accepted too)."""
     url: SecretStr | None = None
     """A PostgreSQL URL (``--storage.url``); when set it is used whatever ``type`` says."""
     postgresql: PostgresSettings = PostgresSettings()
+    """The PostgreSQL server (``type: postgresql``)."""
     sqlite: SQLiteSettings = SQLiteSettings()
+    """The embedded store (``type: sqlite``)."""
     retention: PositiveDuration = 30 * 86400
     """How long history events are kept."""
     cleanup_interval: PositiveDuration = 3600
@@ -166,7 +180,7 @@ class StorageSettings(StrictModel):
         return self.type == "postgresql"
 
 
-class CacheSettings(StrictModel):
+class CacheSettings(Settings):
     """Caching of history and report answers (and of enrichments): in-process, plus Redis when
     an address or URL is given (shared by replicas)."""
 
@@ -175,7 +189,9 @@ class CacheSettings(StrictModel):
     address: str | None = None
     """Redis as ``host:port`` (with ``password`` and ``db``)."""
     password: SecretStr | None = None
+    """Redis' password (AUTH)."""
     db: Annotated[int, Field(ge=0)] = 0
+    """The Redis database number."""
     url: SecretStr | None = None
     """Redis as a URL (``--cache.url``, ``redis://:password@host:6379/0``, ``rediss://`` for TLS);
     takes precedence over address/password/db."""
@@ -211,7 +227,7 @@ class CacheSettings(StrictModel):
         return None
 
 
-class NotifySettings(StrictModel):
+class NotifySettings(Settings):
     """The durable delivery queue (ampp.notify.queue): its workers, retries and dead letters."""
 
     workers: Annotated[int, Field(ge=1, le=1000)] = 10
@@ -222,7 +238,9 @@ class NotifySettings(StrictModel):
     initial_backoff: PositiveDuration = 0.5
     """Wait after the first failed attempt; each further one waits ``backoff_multiplier`` more."""
     backoff_multiplier: Annotated[float, Field(ge=1)] = 1.5
+    """Each wait after a failed attempt is this many times the one before."""
     max_backoff: PositiveDuration = 60
+    """The longest wait between two attempts."""
     jitter: Annotated[float, Field(ge=0, le=1)] = 0.5
     """Each wait is randomized by this fraction either way, so retries of many groups spread."""
     max_retry_after: Duration = 300
@@ -244,7 +262,7 @@ class NotifySettings(StrictModel):
         return self
 
 
-class CircuitBreakerSettings(StrictModel):
+class CircuitBreakerSettings(Settings):
     failures: Annotated[int, Field(ge=1)] = 5
     """Consecutive failed calls that open the breaker: no calls (fallback answers) until..."""
     cooldown: PositiveDuration = 30
@@ -262,14 +280,16 @@ def _pattern(value: str) -> str:
 Pattern = Annotated[str, AfterValidator(_pattern)]
 
 
-class AISettings(StrictModel):
+class AISettings(Settings):
     """Enrichment of alert groups by an LLM of the user's own key (ampp.enrich)."""
 
     enabled: bool = False
+    """Enrich each notification's alerts with an LLM's classification."""
     provider: str = "openai"
     """openai, anthropic, openrouter, or any name for an OpenAI-compatible server at ``base_url``
     (Ollama, vLLM, LiteLLM)."""
     base_url: str | None = None
+    """An OpenAI-compatible server's API root (``http://ollama:11434/v1``); default: the provider's."""
     api_key: SecretStr | None = None
     """The key itself (``${LLM_API_KEY}`` takes it from the environment)."""
     api_key_file: str | None = None
@@ -280,6 +300,7 @@ class AISettings(StrictModel):
     """The most a notification waits for its enrichment; past it, it goes without (or with the
     fallback's)."""
     cache_ttl: PositiveDuration = 3600
+    """How long an enrichment is reused for the same alerts (in process and in Redis)."""
     fallback_enabled: bool = True
     """Answer with the rule-based classification when the provider cannot."""
     max_concurrency: Annotated[int, Field(ge=1, le=256)] = 4
@@ -289,6 +310,7 @@ class AISettings(StrictModel):
     max_tokens: Annotated[int, Field(ge=16)] = 400
     """The most output tokens one answer may take."""
     circuit_breaker: CircuitBreakerSettings = CircuitBreakerSettings()
+    """Stop calling a failing provider for a while."""
     redact_defaults: bool = True
     """Redact tokens, passwords and e-mail addresses from prompts."""
     redact_patterns: list[Pattern] = []
@@ -298,6 +320,7 @@ class AISettings(StrictModel):
     cache_size: Annotated[int, Field(ge=1)] = 10_000
     """Entries of the in-process (L1) cache; Redis (cache.url) is the shared L2."""
     price_per_1k_input_tokens: Annotated[float, Field(ge=0)] | None = None
+    """USD per 1,000 input tokens, for ``ampp_ai_cost_usd_total`` (unset: no cost is counted)."""
     price_per_1k_output_tokens: Annotated[float, Field(ge=0)] | None = None
     """USD per 1,000 tokens, for ``ampp_ai_cost_usd_total`` (unset: no cost is counted)."""
 
@@ -323,7 +346,7 @@ Expression = Annotated[str, AfterValidator(_expression)]
 """A webhook mapping expression: ``$.json.path``, a ``{{ jinja2 }}`` template, or a literal."""
 
 
-class WebhookSource(StrictModel):
+class WebhookSource(Settings):
     """How one source's JSON becomes alerts (``/webhook/{name}`` or the X-Ampp-Source header)."""
 
     items: Expression | None = None
@@ -331,11 +354,15 @@ class WebhookSource(StrictModel):
     labels: dict[str, Expression]
     """Label name to expression; ``alertname`` is required."""
     annotations: dict[str, Expression] = {}
+    """Annotation name to expression."""
     status: Expression | None = None
     """resolved/ok/closed/recovered/up/... resolve the alert; anything else fires it."""
     starts_at: Expression | None = None
+    """When the alert started: RFC 3339 or epoch seconds/milliseconds (default: now)."""
     ends_at: Expression | None = None
+    """When it ends or ended, likewise."""
     generator_url: Expression | None = None
+    """A link back to the sender."""
     event_id: Expression | None = None
     """The sender's delivery id: a second request with the same id is not applied again."""
 
@@ -346,7 +373,7 @@ class WebhookSource(StrictModel):
         return self
 
 
-class SNSSettings(StrictModel):
+class SNSSettings(Settings):
     verify_signatures: bool = True
     """Check each message's signature against the certificate at its SigningCertURL."""
     signing_cert_url: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
@@ -374,7 +401,7 @@ def _matcher(value: str) -> str:
 MatcherText = Annotated[str, AfterValidator(_matcher)]
 
 
-class ProxySettings(StrictModel):
+class ProxySettings(Settings):
     """``POST /webhook/proxy``: enrichment in front of existing receivers, outside the routing tree."""
 
     targets: list[str] = []
@@ -387,10 +414,11 @@ class ProxySettings(StrictModel):
     """A proxied notification already sent is not sent again for this long (as a route's)."""
 
 
-class WebhookSettings(StrictModel):
+class WebhookSettings(Settings):
     """``POST /webhook``: vendor formats, configured sources, limits."""
 
     sources: dict[str, WebhookSource] = {}
+    """Named mappings of any JSON to alerts, for ``/webhook/{name}`` (see above)."""
     event_resolve_timeout: PositiveDuration = 24 * 3600
     """Firing alerts from senders that do not repeat them at every evaluation (all but
     Prometheus' PostableAlerts) resolve after this long unless they are resolved or sent again;
@@ -403,10 +431,12 @@ class WebhookSettings(StrictModel):
     idempotency_keys: Annotated[int, Field(ge=0)] = 100_000
     """How many are remembered at most (the oldest are forgotten first)."""
     sns: SNSSettings = SNSSettings()
+    """Amazon SNS messages: signatures and subscriptions."""
     proxy: ProxySettings = ProxySettings()
+    """``POST /webhook/proxy``."""
 
 
-class MetricsSettings(StrictModel):
+class MetricsSettings(Settings):
     """The engine's own Prometheus metrics."""
 
     enabled: bool = True
@@ -426,7 +456,7 @@ LogLevel = Literal["debug", "info", "warn", "error"]
 LogFormat = Literal["logfmt", "json"]
 
 
-class LoggingSettings(StrictModel):
+class LoggingSettings(Settings):
     """The engine's log: one line per event on stderr (``--log.level``, ``--log.format``)."""
 
     level: LogLevel = "info"
@@ -455,11 +485,12 @@ JAEGER_LEGACY_PORTS = {
 OTLP on 4317 (gRPC) and 4318 (HTTP), which is what ``provider: jaeger`` sends."""
 
 
-class TracingSettings(StrictModel):
+class TracingSettings(Settings):
     """OpenTelemetry traces: one per alert batch from ingest through dispatch, each notification
     attempt and each LLM call, exported over OTLP. Off: nothing is loaded, nothing is measured."""
 
     enabled: bool = False
+    """Export traces."""
     provider: Literal["otlp", "jaeger"] = "otlp"
     """Where traces go: any OTLP receiver (an OpenTelemetry Collector, Tempo, ...) or Jaeger,
     which ingests OTLP natively; both are sent OTLP."""
@@ -482,8 +513,15 @@ class TracingSettings(StrictModel):
 
     @model_validator(mode="after")
     def _speaks_otlp(self) -> TracingSettings:
-        if not self.enabled or not self.endpoint:
+        if not self.enabled:
             return self
+        self._check_endpoint()
+        # Accepting it and exporting nothing would be worse than saying so.
+        raise ValueError("tracing is not implemented in this version yet: set enabled: false")
+
+    def _check_endpoint(self) -> None:
+        if not self.endpoint:
+            return
         parts = urlsplit(self.endpoint if "://" in self.endpoint else f"//{self.endpoint}")
         if "://" in self.endpoint and parts.scheme not in ("http", "https"):
             raise ValueError(f"endpoint {self.endpoint!r}: the scheme must be http or https")
@@ -499,7 +537,6 @@ class TracingSettings(StrictModel):
                 "this engine does not speak; Jaeger ingests OTLP on 4317 (protocol: grpc) and 4318 "
                 "(protocol: http): point the endpoint at one of those"
             )
-        return self
 
 
 EXTENDED_SECTIONS = (
