@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.eventually import eventually
-from tests.support.servers import ampp_command, free_port, stop, wait_ready
+from tests.support.servers import free_port, run_ampp
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +32,12 @@ def serve(tmp_path: Path, settings: str, *flags: str) -> Iterator[tuple[str, sub
     config = tmp_path / "config.yaml"
     config.write_text(settings.replace("PORT", str(port)) + ALERTING)
     log_path = tmp_path / "ampp.log"
-    cmd = [*ampp_command(), f"--config.file={config}", f"--storage.path={tmp_path / 'data'}", *flags]
+    args = [f"--config.file={config}", f"--storage.path={tmp_path / 'data'}", *flags]
     if "address:" not in settings:
-        cmd.append(f"--web.listen-address=127.0.0.1:{port}")
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        args.append(f"--web.listen-address=127.0.0.1:{port}")
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log_path)
+    with run_ampp(args, url, log_path) as proc:
         yield url, proc, log_path
-    finally:
-        stop(proc)
-    assert "Traceback" not in log_path.read_text()
 
 
 def test_server_address_is_where_it_listens(tmp_path: Path) -> None:

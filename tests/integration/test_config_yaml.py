@@ -20,7 +20,7 @@ import redis
 from tests.integration.services import Services, psql, with_database
 from tests.support.eventually import eventually
 from tests.support.forward import forward, port_free
-from tests.support.servers import ampp_command, free_port, stop, wait_ready
+from tests.support.servers import ampp_command, free_port, run_ampp
 
 pytestmark = pytest.mark.integration
 
@@ -70,16 +70,9 @@ def test_check_config_accepts_it(tmp_path: Path) -> None:
 def serve(config: Path, workdir: Path, env: dict[str, str], *flags: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log_path = workdir / f"ampp-{port}.log"
-    cmd = [*ampp_command(), f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}", *flags]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log_path)
-        yield url, log_path
-    finally:
-        stop(proc)
-    assert "Traceback" not in log_path.read_text()
+    args = [f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}", *flags]
+    with run_ampp(args, f"http://127.0.0.1:{port}", log_path, env, workdir):
+        yield f"http://127.0.0.1:{port}", log_path
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the config (passwords, keys, tokens, credentialed URLs) appears in any line, wha
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from tests.support.capture import CaptureServer
 from tests.support.eventually import eventually
-from tests.support.servers import ampp_command, free_port, stop, wait_ready
+from tests.support.servers import free_port, run_ampp
 
 pytestmark = pytest.mark.integration
 
@@ -62,17 +61,13 @@ def run(tmp_path: Path) -> Iterator[tuple[str, Path, CaptureServer]]:
         path = tmp_path / "config.yaml"
         path.write_text(config(capture.url, dead))
         port = free_port()
-        log_path = tmp_path / "ampp.log"
-        cmd = [*ampp_command(), f"--config.file={path}", f"--storage.path={tmp_path / 'data'}",
-               f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, proc, log_path)
-            yield url, log_path, capture
-        finally:
-            stop(proc)
+        args = [
+            f"--config.file={path}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ]
+        with run_ampp(args, f"http://127.0.0.1:{port}", tmp_path / "ampp.log"):
+            yield f"http://127.0.0.1:{port}", tmp_path / "ampp.log", capture
 
 
 def lines(log_path: Path) -> list[dict[str, str]]:

@@ -98,6 +98,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def run_ampp(
+    args: list[str], url: str, log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`ampp serve ARGS` until ready at ``url``, logging to ``log_path``; stopped on exit, and
+    its log checked for tracebacks."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [*ampp_command(), *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd
+        )
+    try:
+        wait_ready(url, proc, log_path)
+        yield proc
+    finally:
+        stop(proc)
+    assert "Traceback" not in log_path.read_text(errors="replace"), log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
 def run_server(
     kind: str,
     config_yaml: str,

@@ -40,6 +40,14 @@ def _renamed(data: Any, names: dict[str, str], where: str) -> Any:
     return out
 
 
+def _with_scheme(value: Secret | None, schemes: str) -> Secret | None:
+    """``value`` if its URL scheme is one of ``schemes`` (``"a://, b://"``), else ValueError."""
+    allowed = {s.split(":", 1)[0] for s in schemes.replace(" or ", ", ").split(", ")}
+    if value and urlsplit(value).scheme not in allowed:
+        raise ValueError(f"must be a {schemes} URL")
+    return value
+
+
 class ServerSettings(Settings):
     """The HTTP server. Set at start: a reload that changes it is logged and needs a restart."""
 
@@ -169,9 +177,7 @@ class StorageSettings(Settings):
     @field_validator("url")
     @classmethod
     def _store_url(cls, value: Secret | None) -> Secret | None:
-        if value and urlsplit(value).scheme not in ("postgres", "postgresql", "sqlite"):
-            raise ValueError("must be a postgresql://, postgres:// or sqlite:/// URL")
-        return value
+        return _with_scheme(value, "postgresql://, postgres:// or sqlite:///")
 
     @property
     def uses_postgres(self) -> bool:
@@ -211,9 +217,7 @@ class CacheSettings(Settings):
     @field_validator("url")
     @classmethod
     def _redis_url(cls, value: Secret | None) -> Secret | None:
-        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-            raise ValueError("must be a redis://, rediss:// or unix:// URL")
-        return value
+        return _with_scheme(value, "redis://, rediss:// or unix://")
 
     def redis_url(self) -> str | None:
         """Where Redis is, or None for in-process caching only."""
