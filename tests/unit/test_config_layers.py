@@ -86,3 +86,13 @@ def test_overrides_are_laid_over_a_config_loaded_without_them() -> None:
     moved = with_overrides(cfg, [("flag --web.listen-address", ("server", "address"), "127.0.0.1:9")])
     assert (cfg.server.address, moved.server.address) == (":1234", "127.0.0.1:9")
     assert moved.origins[("server", "address")] == "flag --web.listen-address"
+
+
+def test_a_bad_value_in_the_file_is_refused_even_where_a_flag_replaces_it() -> None:
+    """check-config's verdict on a file never depends on flags: serve validates the file as
+    check-config does, then applies its flags."""
+    text = "server: {address: 'nowhere'}\n" + BASE
+    flag = ("flag --web.listen-address", ("server", "address"), "127.0.0.1:9")
+    with pytest.raises(ConfigError) as e:
+        load_text(text, "c.yaml", environ={}, overrides=[flag])
+    assert "c.yaml:1: server.address: 'nowhere' is not host:port" in str(e.value), str(e.value)

@@ -8,8 +8,10 @@ dots as underscores, prefixed ``AMPP_``: ``storage.postgresql.password`` is
 (``AMPP_POD_NAME``) are not settings and are left alone; one naming no setting of a section is
 refused. A flag maps onto one dotted path too (``--storage.url`` is ``storage.url``).
 
-The layers are merged as raw data before validation, so a value is checked the same wherever it
-comes from, and an error names its origin: the file and line, the variable, or the flag.
+The environment and the file are merged as raw data and validated together, so a value is
+checked the same wherever it comes from; the flags are laid over that validated whole and
+checked again, so a bad value in the file is an error even where a flag replaces it. An error
+names its origin: the file and line, the variable, or the flag.
 """
 
 from __future__ import annotations

@@ -130,7 +130,10 @@ def load_text(
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Validate a config document given as text (alertmanager.yml or config.yaml), with the
-    environment's settings under the file's and ``overrides`` (flags) over them."""
+    environment's settings under the file's, then lay ``overrides`` (flags) over them.
+
+    The file is validated whole before any flag is applied, so a bad value in it is an error
+    even where a flag replaces it: check-config's verdict on a file never depends on flags."""
     probe, _ = load_yaml(text, source)
     extended = is_extended(probe)
     data, lines = load_yaml(text, source, env=extended)
@@ -171,7 +174,7 @@ def load_text(
         merged[name] = merge(merged[name], value) if name in merged else value
         for path in [p for p in origins if p[0] == name and _defines(value, p[1:])]:
             del origins[path]  # the file's value wins over the environment's
-    settings = _settings(merged, overrides, origins, source, lines, issues)
+    settings = _settings(merged, (), origins, source, lines, issues)
     if alerting is None or issues:
         raise ConfigError(issues)
 
@@ -182,17 +185,18 @@ def load_text(
         raise ConfigError(issues)
 
     templates = _resolve_templates(alerting.templates, base_dir, source, prefix, lines)
-    return Config(
+    cfg = Config(
         alerting=alerting,
         original=text,
         source=source,
         extended=extended,
         template_files=templates,
         sections=merged,
-        origins={**origins, **{path: origin for origin, path, _ in overrides}},
+        origins=origins,
         lines=lines,
         **settings,
     )
+    return with_overrides(cfg, overrides)
 
 
 def _defines(data: Any, path: Path) -> bool:
