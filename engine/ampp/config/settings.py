@@ -21,6 +21,19 @@ class Settings(StrictModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
+    aliases: ClassVar[dict[str, str]] = {}
+    """Other spellings of keys (the README's older ones): ``old: new``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, data: Any) -> Any:
+        return cls.canonical(data)
+
+    @classmethod
+    def canonical(cls, data: Any) -> Any:
+        """The block with every key in the specification's spelling."""
+        return data
+
 
 PositiveDuration = Annotated[Duration, Field(gt=0)]
 NonNegativeDuration = Annotated[Duration, Field(ge=0)]
@@ -68,11 +81,6 @@ class ServerSettings(Settings):
     shutdown_timeout: PositiveDuration = 30
     """On SIGTERM, the most the server waits for requests in flight before it closes their
     connections."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _spellings(cls, data: Any) -> Any:
-        return cls.canonical(data)
 
     @classmethod
     def canonical(cls, data: Any) -> Any:
@@ -141,11 +149,6 @@ class StorageSettings(Settings):
     """How long history events are kept."""
     cleanup_interval: PositiveDuration = 3600
     """How often expired history is deleted, in bounded batches."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _spellings(cls, data: Any) -> Any:
-        return cls.canonical(data)
 
     @classmethod
     def canonical(cls, data: Any) -> Any:

@@ -19,8 +19,11 @@ TIMELINE_EVENTS = 1000
 
 class HistoryService:
     def __init__(self, storage: HistoryReader, recorder: HistoryRecorder, cache: QueryCache) -> None:
-        # Cache keys are per database: several engines (or tests) may share one Redis.
-        where = str(getattr(storage, "path", None) or getattr(storage, "dsn", None) or "")
+        # Cache keys are per database: several engines (or tests) may share one Redis. A store
+        # reached by host/port/database rather than a URL is named by those (never the password).
+        connect = getattr(storage, "connect_args", None) or {}
+        named = sorted((k, str(v)) for k, v in connect.items() if k != "password")
+        where = str(getattr(storage, "path", None) or getattr(storage, "dsn", None) or named)
         self.namespace = hashlib.sha256(where.encode()).hexdigest()[:12]
         self.storage = storage
         self.recorder = recorder
