@@ -51,11 +51,22 @@ def request_id() -> str | None:
     return scope.id if scope is not None else None
 
 
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """The record's exception: a traceback for the engine's own (a bug to report), one line for a
+    library's (asyncpg's pool warns with one each time a database it reconnects to is down: an
+    event the operator reads, not a bug)."""
+    assert record.exc_info
+    if record.name.partition(".")[0] in ("ampp", "ampp_operator"):
+        return formatter.formatException(record.exc_info)
+    _, error, _ = record.exc_info
+    return f"{type(error).__name__}: {error}"
+
+
 class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
         if record.exc_info:
-            msg += " " + self.formatException(record.exc_info).replace("\n", " | ")
+            msg += " " + _exception(self, record).replace("\n", " | ")
         level = record.levelname.lower().replace("warning", "warn")
         rid = request_id()
         tail = f" request_id={rid}" if rid else ""
@@ -66,7 +77,7 @@ class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
         if record.exc_info:
-            msg += "\n" + self.formatException(record.exc_info)
+            msg += "\n" + _exception(self, record)
         level = record.levelname.lower().replace("warning", "warn")
         line = {"ts": _ts(record), "caller": record.name, "level": level, "msg": msg}
         rid = request_id()

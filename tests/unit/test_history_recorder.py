@@ -59,6 +59,30 @@ def test_buffers_drops_and_catches_up() -> None:
     asyncio.run(run())
 
 
+async def test_lag_grows_while_storage_fails_and_is_zero_once_caught_up() -> None:
+    """ampp_history_lag_seconds: since the writer last caught up, while events wait."""
+    now = [1000.0]
+    storage = FlakyStorage()
+    registry = CollectorRegistry()
+    rec = HistoryRecorder(storage, registry, batch_size=2, clock=lambda: now[0])
+
+    def lag() -> float | None:
+        return registry.get_sample_value("ampp_history_lag_seconds")
+
+    assert lag() == 0
+    now[0] += 5
+    assert await rec.flush() and lag() == 0, "nothing waits: no lag, however long since a write"
+    for i in range(3):
+        rec.record(HistoryEvent(i, "alert.firing", f"{i:016x}"))
+    now[0] += 30
+    assert not await rec.flush()
+    assert lag() == 30, "the writer last caught up when the empty buffer was flushed"
+    now[0] += 60
+    assert lag() == 90
+    storage.fail = False
+    assert await rec.flush() and lag() == 0 and len(storage.rows) == 3
+
+
 def test_flapping_window_and_bad_parameters() -> None:
     assert max_changes([0, NS, 2 * NS, 10 * NS], 2) == 3
     assert max_changes([], 60) == 0

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -96,7 +96,9 @@ class HistoryRecorder:
         max_buffer: int = 1_000_000,  # alert changes wait as 56 bytes: 56 MB at most for those
         cleanup_batch: int = 10_000,
         stop_timeout_s: float = 20.0,  # inside Kubernetes' default grace period of 30 s
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self.storage = storage
         self.retention_s = retention_s
         self.cleanup_interval_s = cleanup_interval_s
@@ -133,9 +135,18 @@ class HistoryRecorder:
         self.buffered = Gauge(
             "ampp_history_events_buffered", "History events waiting to be written.", registry=registry
         )
+        self._recorded = 0
+        """Events ever recorded: a flush that has written (or dropped) this many has caught up."""
+        self._caught_up = clock()
+        Gauge(
+            "ampp_history_lag_seconds",
+            "How long the oldest event waiting to be written may have waited (0: none waits).",
+            registry=registry,
+        ).set_function(self._lag)
 
     # -- recording (never blocks, never raises) -------------------------------------------
     def record(self, event: HistoryEvent | _AlertChange) -> None:
+        self._recorded += 1
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped.inc()
             self._dropped_oldest += 1  # the deque drops its oldest event to take this one
@@ -291,8 +302,14 @@ class HistoryRecorder:
         async with self._flushing:
             return await self._flush()
 
+    def _lag(self) -> float:
+        """Since the writer last caught up, while events wait: an upper bound of the oldest
+        waiting event's age, without a timestamp kept per event."""
+        return max(0.0, self._clock() - self._caught_up) if self._buffer else 0.0
+
     async def _flush(self) -> bool:
         self._check_timeouts()
+        began, target = self._clock(), self._recorded  # caught up once these events are gone
         while self._buffer:
             self.buffered.set(len(self._buffer))
             batch = self._batch()
@@ -316,6 +333,9 @@ class HistoryRecorder:
             self.written.inc(len(batch) - len(refused))
             self.version += 1
             self.healthy = True
+            if self._recorded - len(self._buffer) >= target:
+                self._caught_up = began
+        self._caught_up = began
         self.buffered.set(len(self._buffer))
         return True
 

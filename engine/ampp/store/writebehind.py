@@ -97,7 +97,7 @@ class AlertWriteBehind:
                 # Keep what was not written and try again; nothing is dropped. Whoever waits
                 # for it is told now: an acknowledgement means durable.
                 if self.healthy:
-                    log.exception("writing alerts to storage failed; will retry")
+                    log.error("writing alerts to storage failed; will retry: %s", e)  # an outage, not a bug
                 self.healthy = False
                 for a in upserts:
                     self._upserts.setdefault(a.fingerprint, a)
