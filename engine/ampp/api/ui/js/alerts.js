@@ -189,10 +189,10 @@ export function render(main, { query }) {
       why(a));
   }
 
-  const stop = onChange(throttled(async (changed) => {
+  const stop = onChange(async (changed) => {
     if (!changed.has("alerts") && !changed.has("silences")) return;
     await refresh(changed.has("silences"));
-  }, 1000));
+  });
 
   async function refresh(withSilences = true) {
     try {
@@ -247,25 +247,4 @@ function hash(s) {
   let x = 0;
   for (let i = 0; i < s.length; i++) x = (x * 31 + s.charCodeAt(i)) | 0;
   return (x >>> 0).toString(36);
-}
-
-// At most one call per `ms`, the last request always honoured (changes are unioned).
-function throttled(fn, ms) {
-  let last = 0;
-  let timer = null;
-  let pending = new Set();
-  return (changed) => {
-    for (const c of changed) pending.add(c);
-    const run = () => {
-      timer = null;
-      last = Date.now();
-      const set = pending;
-      pending = new Set();
-      fn(set);
-    };
-    if (timer) return;
-    const wait = last + ms - Date.now();
-    if (wait <= 0) run();
-    else timer = setTimeout(run, wait);
-  };
 }

@@ -40,8 +40,36 @@ export function startLive() {
   };
 }
 
-// fn(changedSet) on every change; returns the unsubscribe function.
+// fn(changedSet) on changes, at most once a second (a page refetches what it shows: under a
+// storm of alerts that is enough); returns the unsubscribe function.
 export function onChange(fn) {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
+  let active = true;
+  const throttled = throttle((changed) => { if (active) fn(changed); }, 1000);
+  listeners.add(throttled);
+  return () => {
+    active = false; // a call still waiting for its turn is dropped with the page
+    listeners.delete(throttled);
+  };
 }
+
+// At most one call per `ms`, the last request always honoured (changes are unioned).
+function throttle(fn, ms) {
+  let last = 0;
+  let timer = null;
+  let pending = new Set();
+  return (changed) => {
+    for (const c of changed) pending.add(c);
+    const run = () => {
+      timer = null;
+      last = Date.now();
+      const set = pending;
+      pending = new Set();
+      fn(set);
+    };
+    if (timer) return;
+    const wait = last + ms - Date.now();
+    if (wait <= 0) run();
+    else timer = setTimeout(run, wait);
+  };
+}
+
