@@ -191,6 +191,51 @@ def test_a_new_alert_appears_live_within_two_seconds(page: Any, dashboard: Dashb
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "no reload"
 
 
+def storm(dashboard: Dashboard, page: Any, seconds: float) -> None:
+    """One alert posted again every 100 ms: the server announces a change four times a second."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+        dashboard.post_alerts(
+            [
+                {
+                    "labels": {"alertname": "Storm", "namespace": "storm", "severity": "info"},
+                    "annotations": {"n": str(n)},
+                }
+            ]
+        )
+        page.wait_for_timeout(100)
+
+
+def test_live_refresh_is_at_most_once_a_second_and_stops_with_the_page(
+    page: Any, dashboard: Dashboard
+) -> None:
+    critical = dashboard.fingerprint("DiskFull", severity="critical")
+    asked: list[tuple[float, str]] = []
+    page.on("request", lambda r: asked.append((time.monotonic(), r.url)))
+    page.goto(f"{dashboard.url}/#/alert/{critical}")
+    page.get_by_role("heading", name="Timeline").wait_for()
+    page.locator("#live.on").wait_for()
+    page.wait_for_timeout(1500)  # the first change event of the connection is behind us
+    start = time.monotonic()
+    storm(dashboard, page, 4.0)
+    page.wait_for_timeout(1500)  # the last change, honoured a second later at most
+    refetches = [t for t, url in asked if t >= start and f"history?fingerprint={critical}" in url]
+    # 16 change events in 4 s; one refetch a second, the first and the last one honoured.
+    assert 2 <= len(refetches) <= 6, refetches
+
+    page.get_by_role("link", name="Report").click()
+    page.locator(".bars").first.wait_for()
+    left = time.monotonic()
+    storm(dashboard, page, 2.0)
+    page.wait_for_timeout(1500)
+    after = [
+        url for t, url in asked if t >= left and ("history?fingerprint=" in url or "alerts/groups" in url)
+    ]
+    assert after == [], "a page left behind still refreshes"
+
+
 def test_the_route_tester_highlights_the_routes_taken(page: Any, dashboard: Dashboard) -> None:
     page.goto(f"{dashboard.url}/#/status")
     page.locator(".node").first.wait_for()
