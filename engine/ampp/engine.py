@@ -25,9 +25,9 @@ from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
 from .enrich import Enricher, Enrichment, EnrichMetrics
 from .enrich.service import read_key
-from .history.cache import QueryCache  # history hook
-from .history.recorder import HistoryRecorder  # history hook
-from .history.service import HistoryService  # history hook
+from .history.cache import QueryCache
+from .history.recorder import HistoryRecorder
+from .history.service import HistoryService
 from .ingest.alertstore import AlertStore
 from .metrics import Metrics
 from .model.alert import Alert
@@ -37,12 +37,12 @@ from .mute.inhibit import Inhibitor, InhibitRule
 from .mute.marker import Marker
 from .mute.silencer import Silencer
 from .mute.silences import Silences
+from .notify.attempt import Attempts
 from .notify.http import CircuitCollector
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
 from .notify.queue import DeliveryQueue
-from .notify.stage import FlushContext
-from .notify.stages import ATTEMPT_LISTENERS, Integration
+from .notify.stage import FlushContext, Integration
 from .store.base import Storage
 from .store.records import HistoryEvent
 from .store.writebehind import AlertWriteBehind, StorageUnavailable
@@ -84,25 +84,57 @@ class Runtime:
     integrations: dict[str, list[Integration]]
 
 
+class _Running:
+    """AlertSink: the running config's inhibitor and dispatcher, whichever a reload put in."""
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+
+    def alerts_changed(self, stored: Sequence[Alert], deleted: Sequence[int]) -> None:
+        rt = self.runtime
+        if rt is None:
+            return
+        for a in stored:
+            rt.inhibitor.observe(a)
+            rt.dispatcher.process(a)
+        for fp in deleted:
+            rt.inhibitor.forget(fp)
+
+
+class _SavedSilences:
+    """SilenceSink: every change is in storage before its caller is answered."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        try:
+            await self.storage.save_silence(sil)
+        except Exception as e:
+            raise StorageUnavailable(f"saving the silence failed: {e}") from e
+
+
 class Engine:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
         self.storage = options.storage
         self.metrics = Metrics()
         self.metrics.registry.register(CircuitCollector())
-        self.marker = Marker()
-        self.alerts = AlertStore()
-        self.silences = Silences(options.retention_s)
-        self.nflog = NotificationLog(options.storage, options.retention_s, self.metrics)
-        self.deliveries = DeliveryQueue(options.storage, self.nflog, self.metrics, options.replica)
-        self.deliveries.sending = False  # until ready
+        self.recorder = HistoryRecorder(options.storage, self.metrics.registry)
         self.writer = AlertWriteBehind(options.storage)
-        self.runtime: Runtime | None = None
+        self.marker = Marker(sinks=[self.recorder])
+        self._running = _Running()
+        # The alert store's sinks, in order: the history sees each change before the routing.
+        self.alerts = AlertStore(sinks=[self.recorder, self._running, self.writer, self.marker])
+        self.silences = Silences(options.retention_s, sinks=[_SavedSilences(self.storage), self.recorder])
+        self.nflog = NotificationLog(options.storage, options.retention_s, self.metrics)
+        self.attempts = Attempts(self.metrics, sinks=[self.recorder])
+        self.deliveries = DeliveryQueue(options.storage, self.nflog, self.attempts, options.replica)
+        self.deliveries.sending = False  # until ready
         self.started_at = time.time()
         self._reload_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = False
-        self.recorder = HistoryRecorder(options.storage, self.metrics.registry)  # history hook
         self.enrich_metrics = EnrichMetrics(self.metrics.registry)
         self.enricher: Enricher | None = None
         """The ``ai:`` enrichment of the running config (None while it is disabled)."""
@@ -111,6 +143,11 @@ class Engine:
         self.audit = AuditLog(options.storage)
         self.access = AccessControl(None, SecuritySettings(), self.api_keys)
         """Who may call the API, and the rate limits: the config's, once applied (open before)."""
+
+    @property
+    def runtime(self) -> Runtime | None:
+        """What the running config built; None until the first config is applied."""
+        return self._running.runtime
 
     @property
     def ready(self) -> bool:
@@ -132,10 +169,7 @@ class Engine:
         self.silences.load(await self.storage.load_silences())
         self.nflog.load(await self.storage.load_nflog())
         self.alerts.load(await self.storage.load_alerts())
-        self.silences.listeners.append(self._persist_silence)
-        self._start_history(cfg)  # history hook
-        self.alerts.persist = self.writer.queue
-        self.alerts.on_delete.append(self.marker.delete)
+        self._start_history(cfg)
         self.writer.start()
         await self.apply(cfg)
         await self.deliveries.start()
@@ -156,29 +190,22 @@ class Engine:
         await self.writer.stop()
         if self.enricher is not None:
             await self.enricher.close()
-        await self._stop_history()  # history hook
+        await self._stop_history()
         await self.access.close()
         await self.storage.close()
 
-    # -- history hooks (ampp.history) -----------------------------------------------------
+    # -- history (ampp.history) -----------------------------------------------------------
     def _start_history(self, cfg: Config) -> None:
         r = self.recorder
         r.retention_s = cfg.storage.retention
         r.cleanup_interval_s = cfg.storage.cleanup_interval
         r.prime(self.alerts.snapshot())
-        r.attach_marker(self.marker)
-        self.alerts.subscribe(r.observe_alert, replay=False)
-        self.alerts.on_delete.append(r.forget)
-        self.silences.listeners.append(r.on_silence)
-        ATTEMPT_LISTENERS.append(r.on_attempt)
         r.start()
         c = cfg.cache
         cache = QueryCache(self.metrics.registry, c.redis_url(), c.ttl if c.enabled else 0, c.l1_size)
         self.history = HistoryService(self.storage, r, cache)
 
     async def _stop_history(self) -> None:
-        if self.recorder.on_attempt in ATTEMPT_LISTENERS:
-            ATTEMPT_LISTENERS.remove(self.recorder.on_attempt)
         await self.recorder.stop()
         if hasattr(self, "history"):
             await self.history.cache.close()
@@ -221,7 +248,8 @@ class Engine:
                 silencer,
                 cfg.alerting.all_time_intervals(),
                 self.nflog,
-                self.metrics,
+                self.attempts,
+                cfg.notify,
                 self.deliveries,
             )
             enricher = await self._enricher_for(cfg)
@@ -231,14 +259,13 @@ class Engine:
                 if changed:
                     log.warning("Settings that apply at start changed; restart to apply them: %s",
                                 ", ".join(changed))  # fmt: skip
-                self.alerts.unsubscribe(old.inhibitor.observe)
-                self.alerts.unsubscribe(old.dispatcher.process)
                 old.dispatcher.stop()
             dispatcher = Dispatcher(route, pipeline)
-            self.alerts.subscribe(inhibitor.observe)
-            self.alerts.subscribe(dispatcher.process)
+            for a in self.alerts.snapshot():  # the new config starts from every alert stored
+                inhibitor.observe(a)
+                dispatcher.process(a)
             dispatcher.start()
-            self.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
+            self._running.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
             retired, self.enricher = self.enricher, enricher
             if retired is not None and retired is not enricher:
                 await retired.close()
@@ -329,20 +356,11 @@ class Engine:
         rt.inhibitor.mutes(alert.labels, alert.fingerprint)
         rt.silencer.mutes(alert.labels, alert.fingerprint)
 
-    async def _persist_silence(self, event: str, sil: Silence, prev: Silence | None) -> None:
-        try:
-            await self.storage.save_silence(sil)
-        except Exception as e:
-            raise StorageUnavailable(f"saving the silence failed: {e}") from e
-
     # -- background ----------------------------------------------------------------------
     async def _alert_gc_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.alerts_gc_interval_s)
-            gone = self.alerts.gc()
-            if self.runtime is not None:
-                for fp in gone:
-                    self.runtime.inhibitor.forget(fp)
+            self.alerts.gc()
 
     async def _maintenance_loop(self) -> None:
         while True:

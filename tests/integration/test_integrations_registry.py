@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from ampp.config.loader import load_text
 from ampp.config.receivers import INTEGRATION_KINDS
+from ampp.config.settings import NotifySettings
 from ampp.metrics import Metrics
 from ampp.model.timefmt import now_ns
+from ampp.notify.attempt import Attempts
 from ampp.notify.integrations import registry
 from ampp.notify.integrations.slack import SlackIntegration
 from ampp.notify.stage import FlushContext, NotifyError
@@ -73,10 +75,15 @@ async def test_retry_stage_retries_a_5xx_until_it_passes(vendor: VendorServer) -
         0, rcv.alerting.receivers[0].slack_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
     )
     vendor.script("/slack/x", Reply(503, "busy"), Reply(502, "busy"))
-    ctx = FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns(), firing=(1,))
-    stage = RetryStage(slack, "team-a", Metrics())
+    alerts = to_alerts(api_alerts(1))
+    ctx = FlushContext(
+        GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns(), firing=(alerts[0].fingerprint,)
+    )
+    stage = RetryStage(
+        slack, "team-a", Attempts(Metrics()), NotifySettings.model_validate({"initial_backoff": "10ms"})
+    )
     try:
-        await stage.exec(ctx, to_alerts(api_alerts(1)))
+        await stage.exec(ctx, alerts)
     finally:
         await slack.close()
     assert [r.path for r in vendor.requests] == ["/slack/x"] * 3
@@ -88,10 +95,13 @@ async def test_retry_stage_gives_up_on_a_4xx(vendor: VendorServer) -> None:
         0, rcv.alerting.receivers[0].slack_configs[0], "team-a", EXTERNAL_URL, Templates.load([])
     )
     vendor.reply("/slack/x", Reply(404, "no_service"))
-    ctx = FlushContext(GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns(), firing=(1,))
+    alerts = to_alerts(api_alerts(1))
+    ctx = FlushContext(
+        GROUP_KEY, dict(GROUP_LABELS), "team-a", 3600, now_ns(), firing=(alerts[0].fingerprint,)
+    )
     try:
         with pytest.raises(NotifyError) as e:
-            await RetryStage(slack, "team-a", Metrics()).exec(ctx, to_alerts(api_alerts(1)))
+            await RetryStage(slack, "team-a", Attempts(Metrics()), NotifySettings()).exec(ctx, alerts)
     finally:
         await slack.close()
     assert not e.value.retry and len(vendor.requests) == 1

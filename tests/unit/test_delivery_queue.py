@@ -18,11 +18,12 @@ from ampp.config.settings import NotifySettings
 from ampp.metrics import Metrics
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
-from ampp.notify.delivery import FlushPolicy, backoff_delay, decode, new_delivery
+from ampp.notify.attempt import Attempts, backoff_delay
+from ampp.notify.delivery import FlushPolicy, decode, new_delivery
 from ampp.notify.nflog import NotificationLog
 from ampp.notify.queue import DeliveryQueue
 from ampp.notify.stage import FlushContext, MultiStage, NotifyError
-from ampp.notify.stages import EnqueueStage
+from ampp.notify.stages import EnqueueStage, RetryStage
 from ampp.store.delivery_common import Delivery, EnqueueResult, NewDelivery
 from ampp.store.sqlite.storage import SQLiteStorage
 
@@ -118,7 +119,7 @@ async def make_env(path: Path, hook: Hook, s: NotifySettings) -> Env:
     await storage.open()
     metrics = Metrics()
     nflog = NotificationLog(storage, 3600, metrics)
-    queue = DeliveryQueue(storage, nflog, metrics, "test", s, rand=lambda: 0.5)
+    queue = DeliveryQueue(storage, nflog, Attempts(metrics, rand=lambda: 0.5), "test", s)
     queue.configure(s, {"r": [hook]})
     await queue.start()
     return Env(storage, queue, hook, metrics, nflog)
@@ -411,6 +412,56 @@ async def test_the_enqueue_stage_falls_back_to_sending_inline() -> None:
     assert inline.ran
     with pytest.raises(OSError):
         await EnqueueStage(hook, "r", Broken()).exec(ctx, [alert("A")])
+
+
+@dataclass
+class Attempted:
+    """An attempt sink: what the history is told."""
+
+    errors: list[str | None] = field(default_factory=list)
+
+    def notify_attempted(
+        self,
+        ctx: FlushContext,
+        integration: str,
+        alerts: Sequence[Alert],
+        latency_s: float,
+        error: str | None,
+    ) -> None:
+        self.errors.append(error)
+
+
+async def test_the_inline_fallback_attempts_as_the_queue_does() -> None:
+    """Timeout, retry budget, backoff and Retry-After come from the notify settings."""
+    metrics, sink = Metrics(), Attempted()
+    attempts = Attempts(metrics, [sink], rand=lambda: 0.5)
+    s = settings(attempt_timeout="50ms", max_attempts=3, initial_backoff="1ms", max_retry_after="100ms")
+    ctx = FlushContext(GROUP, {}, "r", 3600, now_ns(), firing=(alert("A").fingerprint,))
+    hook = Hook(gate=asyncio.Event())  # never answers
+    with pytest.raises(NotifyError) as e:
+        await RetryStage(hook, "r", attempts, s).exec(ctx, [alert("A")])
+    assert str(e.value) == "r/webhook[0]: retry budget spent after 3 attempts: notify timed out after 50ms"
+    assert not e.value.retry and len(hook.calls) == 3
+    assert sink.errors == ["notify timed out after 50ms"] * 3
+    assert sample(metrics, "alertmanager_notifications_failed_total", integration="webhook") == 3
+
+    hook = Hook(outcomes=[NotifyError("slow down", retry_after=3600), None])
+    await RetryStage(hook, "r", attempts, s).exec(ctx, [alert("A")])
+    assert hook.calls[1][0] - hook.calls[0][0] >= 0.1  # the Retry-After, capped by max_retry_after
+    assert sink.errors[3:] == ["slow down", None]
+
+    hook = Hook(outcomes=[NotifyError("gone", retry=False)])
+    with pytest.raises(NotifyError) as e:
+        await RetryStage(hook, "r", attempts, s).exec(ctx, [alert("A")])
+    assert (
+        str(e.value)
+        == "r/webhook[0]: notify retry canceled due to unrecoverable error after 1 attempts: gone"
+    )
+
+    hook = Hook(resolved=False)
+    resolved_only = ctx.with_(firing=(), resolved=(alert("A").fingerprint,))
+    await RetryStage(hook, "r", attempts, s).exec(resolved_only, [alert("A", resolved=True)])
+    assert hook.calls == []  # without send_resolved a resolution is not sent
 
 
 # -- configuration and metrics -------------------------------------------------------------

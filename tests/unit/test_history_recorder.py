@@ -140,9 +140,11 @@ async def test_alert_events_are_built_as_when_recorded_and_a_retry_sends_the_sam
     storage.append_history = tracking  # type: ignore[method-assign]
     rec = HistoryRecorder(storage, CollectorRegistry())
     first = Alert({"alertname": "A"}, {"summary": "s"}, starts_at=10 * NS, ends_at=20 * NS, updated_at=5)
-    rec.observe_alert(first)
+    rec.alerts_changed([first], ())
     later = now_ns() + 3600 * NS
-    rec.observe_alert(Alert({"alertname": "A"}, {}, starts_at=30 * NS, ends_at=later, updated_at=6))  # anew
+    rec.alerts_changed(
+        [Alert({"alertname": "A"}, {}, starts_at=30 * NS, ends_at=later, updated_at=6)], ()
+    )  # anew
     assert not await rec.flush()
     storage.fail = False
     assert await rec.flush()

@@ -58,7 +58,7 @@ async def test_requests_read_a_loop_turn_apart_share_one_commit(storage: Countin
     async def post(name: str, turns: int) -> None:
         for _ in range(turns):
             await asyncio.sleep(0)
-        writer.queue([alert(name)], [])
+        writer.alerts_changed([alert(name)], [])
         await writer.durable()
         assert name in await stored(storage), f"{name} was answered before it was committed"
 
@@ -73,12 +73,12 @@ async def test_a_failed_commit_is_retried_and_its_callers_told_at_once(storage: 
     writer = AlertWriteBehind(storage)
     writer.start()
     storage.refuse = 1
-    writer.queue([alert("A", "old")], [])
+    writer.alerts_changed([alert("A", "old")], [])
     durable = writer.durable()
     with pytest.raises(StorageUnavailable, match="disk full"):
         await asyncio.wait_for(durable, 5)
     assert not writer.healthy and writer.pending() == 1
-    writer.queue([alert("A", "new"), alert("B")], [])  # while the retry waits: the newest wins
+    writer.alerts_changed([alert("A", "new"), alert("B")], [])  # while the retry waits: the newest wins
     await asyncio.wait_for(writer.durable(), 5)
     await writer.stop()
     assert writer.healthy

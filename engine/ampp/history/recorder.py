@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from ..model.alert import Alert
 from ..model.silence import Silence
 from ..model.timefmt import NS, now_ns
-from ..mute.marker import Marker
+from ..mute.marker import MuteChange
 from ..notify.stage import FlushContext
 from ..store.base import HistoryLog
 from ..store.records import HistoryEvent
@@ -162,8 +162,16 @@ class HistoryRecorder:
             if not a.resolved_at(now):
                 self._set_firing(a.fingerprint, a)
 
-    def observe_alert(self, alert: Alert) -> None:
-        """AlertStore subscriber: firing (new or re-firing) and resolved transitions."""
+    def alerts_changed(self, stored: Sequence[Alert], deleted: Sequence[int]) -> None:
+        """AlertStore sink: firing and resolved transitions of the stored alerts, and the
+        alerts garbage-collected."""
+        for alert in stored:
+            self._observe(alert)
+        for fp in deleted:
+            self._forget(fp)
+
+    def _observe(self, alert: Alert) -> None:
+        """Firing (new or re-firing) and resolved transitions."""
         now = now_ns()
         fp = alert.fingerprint
         prev = self._known.get(fp)
@@ -191,8 +199,8 @@ class HistoryRecorder:
                 self._due = [(a.ends_at, f) for f, a in self._firing.items() if a.ends_at]
                 heapq.heapify(self._due)
 
-    def forget(self, fp: int) -> None:
-        """AlertStore on_delete: the alert was garbage-collected (resolved and gone)."""
+    def _forget(self, fp: int) -> None:
+        """The alert was garbage-collected (resolved and gone)."""
         self._known.pop(fp, None)
         a = self._firing.pop(fp, None)
         if a is not None:
@@ -212,36 +220,18 @@ class HistoryRecorder:
                 del self._firing[fp]
                 self._alert_event("alert.resolved", a, a.ends_at)
 
-    def attach_marker(self, marker: Marker) -> None:
-        """Wrap the marker's setters to record silenced/inhibited transitions."""
-        set_silenced = marker.set_active_or_silenced
-        set_inhibited = marker.set_inhibited
-
-        def silenced(fp: int, version: int, active: list[str], pending: list[str]) -> None:
-            before = list(marker.status(fp).silenced_by)
-            set_silenced(fp, version, active, pending)
-            if bool(before) != bool(active):
-                self._mute_event("alert.silenced" if active else "alert.unsilenced", fp, active or before)
-
-        def inhibited(fp: int, ids: list[str]) -> None:
-            before = list(marker.status(fp).inhibited_by)
-            set_inhibited(fp, ids)
-            if bool(before) != bool(ids):
-                self._mute_event("alert.inhibited" if ids else "alert.uninhibited", fp, ids or before)
-
-        setattr(marker, "set_active_or_silenced", silenced)  # noqa: B010
-        setattr(marker, "set_inhibited", inhibited)  # noqa: B010
-
-    def _mute_event(self, kind: str, fp: int, by: list[str]) -> None:
+    def mute_changed(self, fp: int, change: MuteChange, by: list[str]) -> None:
+        """Marker sink: silenced/inhibited transitions."""
         a = self._known.get(fp)
         self.record(
             HistoryEvent(
-                now_ns(), kind, fp_hex(fp), dict(a.labels) if a else {}, dict(a.annotations) if a else {},
+                now_ns(), f"alert.{change}", fp_hex(fp), dict(a.labels) if a else {},
+                dict(a.annotations) if a else {},
                 details={"by": list(by), "startsAt": storable(a.starts_at) if a else None},
             )
         )  # fmt: skip
 
-    def on_attempt(
+    def notify_attempted(
         self,
         ctx: FlushContext,
         integration: str,
@@ -249,7 +239,7 @@ class HistoryRecorder:
         latency_s: float,
         error: str | None,
     ) -> None:
-        """RetryStage hook: one event per notification attempt."""
+        """Attempt sink: one event per notification attempt."""
         self.record(
             HistoryEvent(
                 now_ns(), "notify.failed" if error else "notify.sent", group_key=ctx.group_key,
@@ -262,8 +252,8 @@ class HistoryRecorder:
             )
         )  # fmt: skip
 
-    async def on_silence(self, event: str, sil: Silence, prev: Silence | None) -> None:
-        """Silences listener: created, updated, replaced, expired."""
+    async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        """Silences sink: created, updated, replaced, expired."""
         self.record(
             HistoryEvent(
                 now_ns(), f"silence.{event}", silence_id=sil.id, actor=sil.created_by, comment=sil.comment,

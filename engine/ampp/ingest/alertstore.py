@@ -1,26 +1,30 @@
-"""The in-memory index of alerts, with Alertmanager's merge-on-put and subscribers.
+"""The in-memory index of alerts, with Alertmanager's merge-on-put, telling its sinks.
 
-Every put goes to the subscribers (dispatcher, inhibitor) synchronously, in order, and to the
-write-behind so the store on disk follows; a put returns once its alerts are durable.
+Every put and garbage collection is told to the sinks synchronously, in order: the history,
+the running config's inhibitor and dispatcher, the write-behind (so the store on disk follows),
+the marker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from ..model.alert import Alert
 from ..model.timefmt import now_ns
 
-Subscriber = Callable[[Alert], None]
-Persist = Callable[[list[Alert], list[int]], None]
+
+class AlertSink(Protocol):
+    """Told of every change to the stored alerts: the alerts just stored (merged), in the
+    order they were put, and the fingerprints just garbage-collected."""
+
+    def alerts_changed(self, stored: Sequence[Alert], deleted: Sequence[int]) -> None: ...
 
 
 class AlertStore:
-    def __init__(self) -> None:
+    def __init__(self, sinks: Sequence[AlertSink] = ()) -> None:
         self.alerts: dict[int, Alert] = {}
-        self.subscribers: list[Subscriber] = []
-        self.on_delete: list[Callable[[int], None]] = []
-        self.persist: Persist | None = None
+        self.sinks = tuple(sinks)
 
     def __len__(self) -> int:
         return len(self.alerts)
@@ -49,22 +53,10 @@ class AlertStore:
                 alert = old.merge(alert)
             index[alert.fingerprint] = alert
             stored.append(alert)
-            for sub in self.subscribers:
-                sub(alert)
-        if self.persist is not None and stored:
-            self.persist(stored, [])
+        if stored:
+            for sink in self.sinks:
+                sink.alerts_changed(stored, ())
         return stored
-
-    def subscribe(self, sub: Subscriber, replay: bool = True) -> None:
-        """Add a subscriber; with ``replay`` it first sees every alert already stored."""
-        if replay:
-            for a in list(self.alerts.values()):
-                sub(a)
-        self.subscribers.append(sub)
-
-    def unsubscribe(self, sub: Subscriber) -> None:
-        if sub in self.subscribers:
-            self.subscribers.remove(sub)
 
     def gc(self) -> list[int]:
         """Drop resolved alerts (mem.Alerts' periodic GC)."""
@@ -72,8 +64,7 @@ class AlertStore:
         gone = [fp for fp, a in self.alerts.items() if a.resolved_at(now)]
         for fp in gone:
             del self.alerts[fp]
-            for cb in self.on_delete:
-                cb(fp)
-        if self.persist is not None and gone:
-            self.persist([], gone)
+        if gone:
+            for sink in self.sinks:
+                sink.alerts_changed((), gone)
         return gone

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+from ..model.alert import Alert
 
 AlertState = Literal["unprocessed", "active", "suppressed"]
 
@@ -17,11 +20,25 @@ class AlertStatus:
     silences_version: int = -1
 
 
-class Marker:
-    """types.MemMarker: the status the API reports and the muters cache their answers in."""
+MuteChange = Literal["silenced", "unsilenced", "inhibited", "uninhibited"]
 
-    def __init__(self) -> None:
+
+class MuteSink(Protocol):
+    """Told when an alert becomes silenced or inhibited, or stops being so, and by what
+    (the silence ids or the inhibiting alert's fingerprint; before the change for un-)."""
+
+    def mute_changed(self, fp: int, change: MuteChange, by: list[str]) -> None: ...
+
+
+class Marker:
+    """types.MemMarker: the status the API reports and the muters cache their answers in.
+
+    As an alert store sink it forgets the alerts garbage-collected.
+    """
+
+    def __init__(self, sinks: Sequence[MuteSink] = ()) -> None:
         self._status: dict[int, AlertStatus] = {}
+        self.sinks = tuple(sinks)
 
     def status(self, fp: int) -> AlertStatus:
         return self._status.get(fp) or AlertStatus()
@@ -34,18 +51,30 @@ class Marker:
 
     def set_active_or_silenced(self, fp: int, version: int, active: list[str], pending: list[str]) -> None:
         s = self._get(fp)
+        before = s.silenced_by
         s.silenced_by = active
         s.pending_silences = pending
         s.silences_version = version
         s.state = "suppressed" if active or s.inhibited_by else "active"
+        if bool(before) != bool(active):
+            for sink in self.sinks:
+                sink.mute_changed(fp, "silenced" if active else "unsilenced", active or before)
 
     def set_inhibited(self, fp: int, ids: list[str]) -> None:
         s = self._get(fp)
+        before = s.inhibited_by
         s.inhibited_by = ids
         s.state = "suppressed" if ids or s.silenced_by else "active"
+        if bool(before) != bool(ids):
+            for sink in self.sinks:
+                sink.mute_changed(fp, "inhibited" if ids else "uninhibited", ids or before)
 
     def delete(self, fp: int) -> None:
         self._status.pop(fp, None)
+
+    def alerts_changed(self, stored: Sequence[Alert], deleted: Sequence[int]) -> None:
+        for fp in deleted:
+            self._status.pop(fp, None)
 
     def count(self, state: AlertState) -> int:
         return sum(1 for s in self._status.values() if s.state == state)

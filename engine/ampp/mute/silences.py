@@ -8,8 +8,8 @@ one with a new id; anything else updates in place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from ..config.matchers import Matcher, MatchType
 from ..model.labels import go_quote, is_valid_label_name
@@ -66,25 +66,27 @@ def _can_update(prev: Silence, new: Silence, now: int) -> bool:
     return False
 
 
-SilenceListener = Callable[[str, Silence, Silence | None], Awaitable[None]]
-"""Called after every change with (event, silence, previous): created, updated, expired."""
+class SilenceSink(Protocol):
+    """Told of every change, in turn, before the change's caller is answered: storage, history."""
 
-
-@dataclass
-class SilenceChange:
-    event: str
-    silence: Silence
+    async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        """``event``: created, updated, replaced or expired; ``prev`` the silence it changed."""
 
 
 class Silences:
     """The silence store; ``version`` moves on every change so muters can cache decisions."""
 
-    def __init__(self, retention_s: float = 120 * 3600, now: Callable[[], int] = now_ns) -> None:
+    def __init__(
+        self,
+        retention_s: float = 120 * 3600,
+        now: Callable[[], int] = now_ns,
+        sinks: Sequence[SilenceSink] = (),
+    ) -> None:
         self._by_id: dict[str, Silence] = {}
         self.retention_ns = int(retention_s * NS)
         self.version = 0
         self._now = now
-        self.listeners: list[SilenceListener] = []
+        self.sinks = tuple(sinks)
 
     def load(self, silences: Iterable[Silence]) -> None:
         for s in silences:
@@ -108,8 +110,8 @@ class Silences:
         self._by_id[sil.id] = sil
         self.version += 1
         try:
-            for listener in self.listeners:
-                await listener(event, sil, prev)
+            for sink in self.sinks:
+                await sink.silence_changed(event, sil, prev)
         except BaseException:  # not saved (storage failed): as if never asked
             if before is None:
                 self._by_id.pop(sil.id, None)

@@ -11,7 +11,7 @@ digits.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..model.alert import Alert, sort_alerts
@@ -23,8 +23,7 @@ from .nflog import needs_update
 from .stage import FlushContext
 
 if TYPE_CHECKING:
-    from ..config.settings import NotifySettings
-    from .stages import Integration
+    from .stage import Integration
 
 PAYLOAD_VERSION = 1
 
@@ -158,20 +157,3 @@ class FlushPolicy:
 
     def nflog_entry(self, job: NewDelivery, now: int) -> NflogEntry:
         return NflogEntry(*job.target, job.firing, job.resolved, now, now + self.retention_ns)
-
-
-def backoff_delay(
-    attempts: int, retry_after: float | None, settings: NotifySettings, rand: Callable[[], float]
-) -> float:
-    """Seconds before the next attempt, after ``attempts`` failed ones.
-
-    Alertmanager's backoff (cenkalti/backoff's exponential defaults): 0.5 s, then x1.5 per
-    attempt up to 60 s, each randomized by +-50 %; never sooner than a 429's Retry-After, which
-    is honoured up to five minutes.
-    """
-    s = settings
-    interval = min(s.initial_backoff * s.backoff_multiplier ** max(attempts - 1, 0), s.max_backoff)
-    delay = interval * (1 + s.jitter * (2 * rand() - 1))
-    if retry_after:
-        delay = max(delay, min(retry_after, s.max_retry_after))
-    return delay

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
+from ..config.settings import NotifySettings
 from ..config.timeinterval import TimeIntervalSpec
-from ..metrics import Metrics
+from .attempt import Attempts
 from .integrations import registry
 from .nflog import NotificationLog
-from .stage import FanoutStage, MultiStage, RoutingStage, Stage
+from .stage import FanoutStage, Integration, MultiStage, RoutingStage, Stage
 from .stages import (
     DedupStage,
     Enqueuer,
     EnqueueStage,
-    Integration,
     Muter,
     MuteStage,
     RetryStage,
@@ -85,16 +85,19 @@ def build_pipeline(
     silencer: Muter,
     intervals: Mapping[str, list[TimeIntervalSpec]],
     nflog: NotificationLog,
-    metrics: Metrics,
+    attempts: Attempts,
+    settings: NotifySettings,
     queue: Enqueuer | None = None,
 ) -> RoutingStage:
     """With a ``queue``, each integration's flush is queued durably (EnqueueStage, with the
-    inline stages as its fallback while storage is down); without one it is sent inline."""
+    inline stages as its fallback while storage is down); without one it is sent inline.
+    Both send through ``attempts`` with the same ``settings``."""
     stages: dict[str, Stage] = {}
     for name, items in integrations.items():
         sends: list[Stage] = []
         for i in items:
-            inline = MultiStage(RetryStage(i, name, metrics), SetNotifiesStage(i, nflog, name))
+            retry = RetryStage(i, name, attempts, settings)
+            inline = MultiStage(retry, SetNotifiesStage(i, nflog, name))
             send = inline if queue is None else EnqueueStage(i, name, queue, fallback=inline)
             sends.append(MultiStage(DedupStage(i, nflog, name), send))
         fanout = FanoutStage(*sends)

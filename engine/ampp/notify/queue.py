@@ -32,20 +32,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..config.settings import NotifySettings
 from ..metrics import Metrics
-from ..model.timefmt import NS, format_duration, now_ns
+from ..model.timefmt import NS, now_ns
 from ..store.base import DeliveryStorage
 from ..store.delivery_common import Delivery, EnqueueResult, NewDelivery, RedriveResult
 from ..store.records import NflogEntry
-from .delivery import FlushPolicy, backoff_delay, decode
+from .attempt import Attempts, Target, alerts_to_send
+from .delivery import FlushPolicy, decode
 from .nflog import NotificationLog
-from .stage import NotifyError
-from .stages import Integration, _report_attempt
+from .stage import Integration
 
 log = logging.getLogger("ampp.notify.queue")
 
@@ -65,15 +63,14 @@ class DeliveryQueue:
         self,
         storage: DeliveryStorage,
         nflog: NotificationLog,
-        metrics: Metrics,
+        attempts: Attempts,
         replica: str,
         settings: NotifySettings | None = None,
-        *,
-        rand: Callable[[], float] = random.random,
     ) -> None:
         self.storage = storage
         self.nflog = nflog
-        self.metrics = metrics
+        self.attempts = attempts
+        self.metrics: Metrics = attempts.metrics
         self.replica = replica
         """Who claims (``claimed_by``): stable across restarts of one instance, unique among
         the replicas sharing a database."""
@@ -84,7 +81,6 @@ class DeliveryQueue:
         self.sending = True
         """Whether jobs are claimed; off while the engine is not ready (the operator's config is
         not merged yet: its receivers' jobs would look like ones a reload removed)."""
-        self._rand = rand
         self._wake = asyncio.Event()
         self._batch: list[tuple[NewDelivery, asyncio.Future[EnqueueResult]]] = []
         self._batch_ready = asyncio.Event()
@@ -237,7 +233,7 @@ class DeliveryQueue:
         return None
 
     async def _attempt(self, job: Delivery) -> None:
-        where = f"{job.receiver}/{job.integration}[{job.idx}]"
+        where = Target(job.receiver or "", job.integration or "", job.idx or 0)
         try:
             flush = self.policy.parse(job.payload)
             ctx, alerts = decode(job.payload)
@@ -252,65 +248,25 @@ class DeliveryQueue:
                 "config",
             )
             return
-        sent = alerts if integration.send_resolved else [a for a in alerts if a.fingerprint in flush.firing]
+        sent = alerts_to_send(integration, ctx, alerts)
         if not sent:  # send_resolved was turned off since it was queued: nothing left to tell
             await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "recorded")
             return
-        name = integration.name
-        error: NotifyError | None = None
-        start = time.monotonic()
-        try:
-            async with asyncio.timeout(self.settings.attempt_timeout):
-                await integration.notify(ctx, sent)
-        except NotifyError as e:
-            error = e
-        except TimeoutError:
-            error = NotifyError(f"notify timed out after {format_duration(self.settings.attempt_timeout)}")
-        except Exception as e:  # an integration's bug must not kill the worker: retry, log it
-            log.exception("%s: notify raised", where)
-            error = NotifyError(f"{type(e).__name__}: {e}")
-        latency = time.monotonic() - start
-        m = self.metrics
-        m.notification_latency.labels(name).observe(latency)
-        m.notifications.labels(name).inc()
-        _report_attempt(ctx, name, sent, latency, None if error is None else str(error))  # history hook
+        error = await self.attempts.send(integration, ctx, sent, self.settings)
+        m, name = self.metrics, integration.name
         if error is None:
             await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "sent")
             m.delivery_seconds.labels(name).observe(max(0, now_ns() - job.created_at) / NS)
-            (log.info if job.attempts > 1 else log.debug)(
-                "Notify success receiver=%s integration=%s[%d] attempts=%d",
-                job.receiver,
-                name,
-                job.idx,
-                job.attempts,
-            )
+            self.attempts.succeeded(where, job.attempts)
             return
-        m.notifications_failed.labels(name).inc()
-        if not error.retry:
-            reason = (
-                f"notify retry canceled due to unrecoverable error after {job.attempts} attempts: {error}"
-            )
-            await self._dead(job, f"{where}: {reason}", "permanent")
-        elif job.attempts >= self.settings.max_attempts:
-            await self._dead(
-                job, f"{where}: retry budget spent after {job.attempts} attempts: {error}", "budget"
-            )
-        else:
-            delay = backoff_delay(job.attempts, error.retry_after, self.settings, self._rand)
-            outcome = await self.storage.retry_delivery(job.id, str(error), delay, self.policy)
-            m.delivery_retries.labels(name).inc()
-            if outcome == "superseded":
-                m.delivery_superseded.labels(name).inc()
-            (log.warning if str(error) != job.last_error else log.debug)(
-                "Notify attempt failed, will retry later receiver=%s integration=%s[%d] attempts=%d "
-                "retry_in=%.2fs err=%s",
-                job.receiver,
-                name,
-                job.idx,
-                job.attempts,
-                delay,
-                error,
-            )
+        failure = self.attempts.failed(error, job.attempts, self.settings, where, job.last_error)
+        if failure.given_up is not None:
+            await self._dead(job, failure.reason, failure.given_up)
+            return
+        outcome = await self.storage.retry_delivery(job.id, str(error), failure.delay, self.policy)
+        m.delivery_retries.labels(name).inc()
+        if outcome == "superseded":
+            m.delivery_superseded.labels(name).inc()
 
     async def _complete(self, job: Delivery, entry: NflogEntry, outcome: str) -> None:
         """Record the delivery, even if this send is cancelled meanwhile (a shutdown): it was

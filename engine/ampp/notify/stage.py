@@ -8,6 +8,7 @@ Everything a stage needs about the flush travels in ``FlushContext``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -40,6 +41,18 @@ class NotifyError(Exception):
         self.retry = retry
         self.retry_after = retry_after
         """Seconds the vendor asked us to wait (HTTP 429 Retry-After), if it said."""
+
+
+class Integration(Protocol):
+    """One configured notifier of a receiver (e.g. its second webhook_config)."""
+
+    name: str
+    index: int
+
+    @property
+    def send_resolved(self) -> bool: ...
+
+    async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None: ...
 
 
 class Stage(Protocol):

@@ -4,56 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ..config.settings import NotifySettings
 from ..config.timeinterval import TimeIntervalSpec, intervals_contain
-from ..metrics import Metrics
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from ..store.delivery_common import EnqueueResult, NewDelivery
+from .attempt import Attempts, Target, alerts_to_send
 from .nflog import NotificationLog, needs_update
-from .stage import FlushContext, NotifyError, Stage
+from .stage import FlushContext, Integration, NotifyError, Stage
 
 log = logging.getLogger("ampp.notify")
-
-MAX_RETRY_AFTER = 300.0  # a vendor's Retry-After is honoured up to five minutes
-
-# -- history hook (ampp.history): told of every notification attempt ----------------------------
-AttemptListener = Callable[[FlushContext, str, Sequence[Alert], float, str | None], None]
-ATTEMPT_LISTENERS: list[AttemptListener] = []
-
-
-def _report_attempt(
-    ctx: FlushContext, name: str, alerts: Sequence[Alert], latency: float, error: str | None
-) -> None:
-    for listener in ATTEMPT_LISTENERS:
-        try:
-            listener(ctx, name, alerts, latency, error)
-        except Exception:
-            log.exception("history listener failed")
-
-
-# -- end history hook ---------------------------------------------------------------------------
 
 
 class Muter(Protocol):
     def mutes(self, labels: dict[str, str], fp: int | None = None) -> bool: ...
-
-
-class Integration(Protocol):
-    """One configured notifier of a receiver (e.g. its second webhook_config)."""
-
-    name: str
-    index: int
-
-    @property
-    def send_resolved(self) -> bool: ...
-
-    async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None: ...
 
 
 class MuteStage:
@@ -167,66 +135,34 @@ class EnqueueStage:
 
 
 class RetryStage:
-    """Sends through the integration, retrying with exponential backoff until the flush's deadline."""
+    """Sends inline, retrying until it is sent or given up: the delivery queue's attempts and
+    backoff (ampp.notify.attempt), without the queue's durability."""
 
-    def __init__(self, integration: Integration, receiver: str, metrics: Metrics) -> None:
+    def __init__(
+        self, integration: Integration, receiver: str, attempts: Attempts, settings: NotifySettings
+    ) -> None:
         self.integration = integration
         self.receiver = receiver
-        self.metrics = metrics
+        self.attempts = attempts
+        self.settings = settings
 
     async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
-        sent = alerts
-        if not self.integration.send_resolved:
-            if not ctx.firing:
-                return ctx, alerts
-            now = now_ns()
-            sent = [a for a in alerts if not a.resolved_at(now)]
-        name = self.integration.name
-        interval, attempt, last_error, retry_after = 0.5, 0, "", 0.0
+        sent = alerts_to_send(self.integration, ctx, alerts)
+        if not sent:
+            return ctx, alerts
+        target = Target.of(self.receiver, self.integration)
+        attempt, last_error = 0, None
         while True:
             attempt += 1
-            start = time.monotonic()
-            try:
-                await self.integration.notify(ctx, sent)
-            except NotifyError as e:
-                self.metrics.notification_latency.labels(name).observe(time.monotonic() - start)
-                _report_attempt(ctx, name, sent, time.monotonic() - start, str(e))  # history hook
-                self.metrics.notifications.labels(name).inc()
-                self.metrics.notifications_failed.labels(name).inc()
-                if not e.retry:
-                    raise NotifyError(
-                        f"{self.receiver}/{name}[{self.integration.index}]: notify retry canceled due to "
-                        f"unrecoverable error after {attempt} attempts: {e}",
-                        retry=False,
-                    ) from None
-                if str(e) != last_error:
-                    log.warning(
-                        "Notify attempt failed, will retry later "
-                        "receiver=%s integration=%s[%d] attempts=%d err=%s",
-                        self.receiver,
-                        name,
-                        self.integration.index,
-                        attempt,
-                        e,
-                    )
-                last_error = str(e)
-                retry_after = e.retry_after or 0.0
-            else:
-                self.metrics.notification_latency.labels(name).observe(time.monotonic() - start)
-                _report_attempt(ctx, name, sent, time.monotonic() - start, None)  # history hook
-                self.metrics.notifications.labels(name).inc()
-                (log.info if attempt > 1 else log.debug)(
-                    "Notify success receiver=%s integration=%s[%d] attempts=%d",
-                    self.receiver,
-                    name,
-                    self.integration.index,
-                    attempt,
-                )
+            error = await self.attempts.send(self.integration, ctx, sent, self.settings)
+            if error is None:
+                self.attempts.succeeded(target, attempt)
                 return ctx, alerts
-            # Exponential backoff with jitter (initial 0.5 s, x1.5, max 60 s), as backoff/v4 does.
-            delay = max(interval * random.uniform(0.5, 1.5), min(retry_after, MAX_RETRY_AFTER))
-            interval = min(interval * 1.5, 60.0)
-            await asyncio.sleep(delay)
+            failure = self.attempts.failed(error, attempt, self.settings, target, last_error)
+            if failure.given_up is not None:
+                raise NotifyError(failure.reason, retry=False)
+            last_error = str(error)
+            await asyncio.sleep(failure.delay)
 
 
 class SetNotifiesStage:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from ..model.alert import Alert
 from .base import AlertStorage
@@ -44,7 +45,8 @@ class AlertWriteBehind:
         self._task: asyncio.Task[None] | None = None
         self.healthy = True
 
-    def queue(self, upserts: list[Alert], deletes: list[int]) -> None:
+    def alerts_changed(self, upserts: Sequence[Alert], deletes: Sequence[int]) -> None:
+        """The alert store's sink: queue the stored alerts and the deleted fingerprints."""
         for a in upserts:
             self._upserts[a.fingerprint] = a
             self._deletes.discard(a.fingerprint)
