@@ -36,6 +36,7 @@ from .access import AUDIT, identity, requires
 from .body import MAX_BODY, READ_TIMEOUT, read_body
 from .convert import BadSilence, alert_json, parse_postable_silence, silence_json
 from .keys import ENGINE
+from .responses import json_response
 from .security import Security
 
 if TYPE_CHECKING:
@@ -78,17 +79,13 @@ def _ulid() -> str:
     return head + "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
 def _error(message: str, status: int = 400) -> web.Response:
-    return _json(message, status)
+    return json_response(message, status)
 
 
 def _unavailable(e: StorageUnavailable) -> web.Response:
     """Nothing durable was acknowledged: the sender should try again (Prometheus does)."""
-    response = _json(f"{e}; try again later", 503)
+    response = json_response(f"{e}; try again later", 503)
     response.headers["Retry-After"] = str(e.retry_after_s)
     return response
 
@@ -201,7 +198,7 @@ async def get_status(request: web.Request) -> web.Response:
         }
     else:
         cluster = {"peers": [], "status": "disabled"}
-    return _json(
+    return json_response(
         {
             "cluster": cluster,
             "config": {"original": dump_yaml(engine.config)},
@@ -221,7 +218,7 @@ async def get_status(request: web.Request) -> web.Response:
 @requires(Role.VIEWER)
 async def get_receivers(request: web.Request) -> web.Response:
     cfg = request.app[ENGINE].config
-    return _json([{"name": r.name} for r in cfg.alerting.receivers])
+    return json_response([{"name": r.name} for r in cfg.alerting.receivers])
 
 
 def _alert_filter(
@@ -264,7 +261,7 @@ async def get_alerts(request: web.Request) -> web.Response:
             continue
         out.append(alert_json(a, engine.marker.status(a.fingerprint), receivers))
     out.sort(key=lambda x: x["fingerprint"])
-    return _json(out)
+    return json_response(out)
 
 
 _JSON_NUL = b"\\u0000"
@@ -324,7 +321,7 @@ async def get_alert_groups(request: web.Request) -> web.Response:
                 "receiver": {"name": g.receiver},
             }
         )
-    return _json(out)
+    return json_response(out)
 
 
 _STATE_ORDER = {"active": 1, "pending": 2, "expired": 3}
@@ -353,7 +350,7 @@ async def get_silences(request: web.Request) -> web.Response:
         return (3, -s.ends_at)
 
     sils.sort(key=key)
-    return _json([silence_json(s, now) for s in sils])
+    return json_response([silence_json(s, now) for s in sils])
 
 
 @requires(Role.OPERATOR, audit="silence.set")
@@ -390,7 +387,7 @@ async def post_silences(request: web.Request) -> web.Response:
         "before": silence_json(before, now) if before else None,
         "after": silence_json(after, now) if after else None,
     }
-    return _json({"silenceID": sid})
+    return json_response({"silenceID": sid})
 
 
 @requires(Role.VIEWER)
@@ -399,7 +396,7 @@ async def get_silence(request: web.Request) -> web.Response:
     sil = engine.silences.get(_silence_id(request))
     if sil is None:
         return web.Response(status=404)
-    return _json(silence_json(sil, now_ns()))
+    return json_response(silence_json(sil, now_ns()))
 
 
 @requires(Role.OPERATOR, audit="silence.expire")
@@ -545,7 +542,7 @@ def _observers(app: web.Application, resource: web.AbstractResource, method: str
 async def whoami(request: web.Request) -> web.Response:
     """Who the API takes the caller for: the UI shows it, and a client can check its key."""
     who = identity(request)
-    return _json({"name": who.name, "role": who.role.label, "method": who.method})
+    return json_response({"name": who.name, "role": who.role.label, "method": who.method})
 
 
 def create_app(engine: Engine, settings: ApiSettings) -> web.Application:

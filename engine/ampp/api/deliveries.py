@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from ..auth.roles import Role
@@ -18,6 +17,7 @@ from ..store.codec import from_ts
 from ..store.delivery_common import STATES, Delivery
 from .access import requires
 from .keys import ENGINE
+from .responses import json_response
 
 PREFIX = "/api/ampp/v1"
 DEFAULT_LIMIT = 100
@@ -28,10 +28,6 @@ MAX_ID = 2**63 - 1
 
 class BadParameter(ValueError):
     """A query or path parameter that does not parse; the message names it."""
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 def _engine(request: web.Request) -> Engine:
@@ -124,11 +120,13 @@ async def list_deliveries(request: web.Request) -> web.Response:
     try:
         state, receiver, limit, cursor = _query(request)
     except BadParameter as e:
-        return _json(str(e), 400)
+        return json_response(str(e), 400)
     rows = await _engine(request).deliveries.list_deliveries(state, receiver, limit + 1, cursor)
     more = len(rows) > limit
     rows = rows[:limit]
-    return _json({"deliveries": [summary(d) for d in rows], "nextCursor": str(rows[-1].id) if more else None})
+    return json_response(
+        {"deliveries": [summary(d) for d in rows], "nextCursor": str(rows[-1].id) if more else None}
+    )
 
 
 def _id(request: web.Request) -> int:
@@ -140,11 +138,11 @@ async def get_delivery(request: web.Request) -> web.Response:
     try:
         id_ = _id(request)
     except BadParameter as e:
-        return _json(str(e), 400)
+        return json_response(str(e), 400)
     d = await _engine(request).deliveries.get_delivery(id_)
     if d is None:
-        return _json(f"id: no delivery {id_}", 404)
-    return _json(detail(d))
+        return json_response(f"id: no delivery {id_}", 404)
+    return json_response(detail(d))
 
 
 @requires(Role.OPERATOR, audit="delivery.redrive")
@@ -152,32 +150,32 @@ async def redrive_delivery(request: web.Request) -> web.Response:
     try:
         id_ = _id(request)
     except BadParameter as e:
-        return _json(str(e), 400)
+        return json_response(str(e), 400)
     result = await _engine(request).deliveries.redrive(id_)
     if result.outcome == "not_found":
-        return _json(f"id: no delivery {id_}", 404)
+        return json_response(f"id: no delivery {id_}", 404)
     if result.outcome == "not_dead":
         assert result.delivery is not None
         state = result.delivery.state
-        return _json(f"delivery {id_} is {state}, not dead: only dead letters are re-driven", 409)
+        return json_response(f"delivery {id_} is {state}, not dead: only dead letters are re-driven", 409)
     if result.outcome == "superseded":
-        return _json(
+        return json_response(
             f"delivery {id_} is superseded by delivery {result.newer_id} for the same group and integration: "
             "re-driving it would send stale alerts",
             409,
         )
     assert result.delivery is not None
-    return _json(detail(result.delivery))
+    return json_response(detail(result.delivery))
 
 
 @requires(Role.OPERATOR, audit="delivery.redrive_all")
 async def redrive_all(request: web.Request) -> web.Response:
     for name in request.query:
         if name != "receiver":
-            return _json(f"{name}: unknown parameter (receiver)", 400)
+            return json_response(f"{name}: unknown parameter (receiver)", 400)
     receiver = request.query.get("receiver") or None
     done, skipped = await _engine(request).deliveries.redrive_all(receiver)
-    return _json({"redriven": done, "skipped": skipped})
+    return json_response({"redriven": done, "skipped": skipped})
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

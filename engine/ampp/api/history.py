@@ -10,14 +10,11 @@ from ..engine import Engine
 from ..history.query import BadParameter
 from .access import requires
 from .keys import ENGINE
+from .responses import json_response
 
 
 def _params(request: web.Request) -> dict[str, list[str]]:
     return {k: request.query.getall(k) for k in set(request.query.keys())}
-
-
-def _json(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(body=body, status=status, content_type="application/json")
 
 
 def _engine(request: web.Request) -> Engine:
@@ -27,9 +24,9 @@ def _engine(request: web.Request) -> Engine:
 @requires(Role.VIEWER)
 async def get_history(request: web.Request) -> web.Response:
     try:
-        return _json(await _engine(request).history.history(_params(request)))
+        return json_response(orjson.Fragment(await _engine(request).history.history(_params(request))))
     except BadParameter as e:
-        return _json(orjson.dumps(str(e)), 400)
+        return json_response(str(e), 400)
 
 
 @requires(Role.VIEWER)
@@ -37,18 +34,18 @@ async def get_timeline(request: web.Request) -> web.Response:
     try:
         body = await _engine(request).history.timeline(request.match_info["fingerprint"])
     except BadParameter as e:
-        return _json(orjson.dumps(str(e)), 400)
+        return json_response(str(e), 400)
     if body is None:
-        return _json(orjson.dumps("fingerprint: no history for this alert"), 404)
-    return _json(body)
+        return json_response("fingerprint: no history for this alert", 404)
+    return json_response(orjson.Fragment(body))
 
 
 @requires(Role.VIEWER)
 async def get_report(request: web.Request) -> web.Response:
     try:
-        return _json(await _engine(request).history.report(_params(request)))
+        return json_response(orjson.Fragment(await _engine(request).history.report(_params(request))))
     except BadParameter as e:
-        return _json(orjson.dumps(str(e)), 400)
+        return json_response(str(e), 400)
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
