@@ -22,21 +22,24 @@ def share_values(labels: dict[str, str]) -> dict[str, str]:
     return labels
 
 
-def go_quote(s: str) -> str:
-    """Go's strconv.Quote (``%q``): double quotes, Go escapes, printable Unicode kept as is."""
+def go_quote(s: str, ascii_only: bool = False) -> str:
+    """Go's strconv.Quote (``%q``), or QuoteToASCII: double quotes, Go's escapes, printable
+    Unicode kept as is (Python's isprintable is Go's IsPrint, Unicode versions aside). A
+    surrogate-escaped byte (invalid UTF-8 read with ``surrogateescape``) is written ``\\xNN``,
+    as Go writes the invalid byte."""
+    if not ascii_only and s.isprintable() and '"' not in s and "\\" not in s:
+        return f'"{s}"'  # the common case
     out = ['"']
     for c in s:
         o = ord(c)
         if c == '"' or c == "\\":
             out.append("\\" + c)
-        elif c.isprintable() and not 0xD800 <= o <= 0xDFFF:  # Go's IsPrint: L, M, N, P, S, ' '
+        elif c.isprintable() and not (ascii_only and o >= 0x80):
             out.append(c)
         elif c in _GO_CHAR_ESCAPES:
             out.append(_GO_CHAR_ESCAPES[c])
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\\ufffd")  # Go strings cannot hold surrogates
+        elif o < 0x80 or 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o & 0xFF:02x}")
         elif o < 0x10000:
             out.append(f"\\u{o:04x}")
         else:

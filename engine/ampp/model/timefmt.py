@@ -11,6 +11,8 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+from .labels import go_quote
+
 NS = 1_000_000_000
 ZERO = -62135596800 * NS  # Go's time.Time{} in Unix nanoseconds
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -122,3 +124,83 @@ def format_duration(seconds: float) -> str:
             out.append(f"{ms // size}{unit}")
             ms %= size
     return "".join(out)
+
+
+# -- Go's time.Duration (integrations' timeouts, templates): not Prometheus' syntax -----------
+_GO_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,
+    "\u03bcs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+
+def parse_go_duration(text: str) -> float:
+    """Go's time.ParseDuration (``1.5s``, ``300ms``, ``1h2m``) in seconds.
+
+    Integrations that hold a Go ``time.Duration`` (webhook ``timeout``, pushover ``retry``)
+    take this syntax, not Prometheus' (no ``d``/``w``/``y``, fractions allowed).
+    """
+    orig = text
+    s = text
+    neg = False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        raise ValueError(f"time: invalid duration {go_quote(orig)}")
+    total_ns = 0.0
+    while s:
+        m = re.match(r"(\d*)(?:\.(\d*))?", s)
+        assert m is not None
+        whole, frac = m.group(1), m.group(2)
+        if not whole and not frac:
+            raise ValueError(f"time: invalid duration {go_quote(orig)}")
+        s = s[m.end() :]
+        u = re.match(r"[^\d.]*", s)
+        assert u is not None
+        unit = u.group(0)
+        if not unit:
+            raise ValueError(f"time: missing unit in duration {go_quote(orig)}")
+        if unit not in _GO_UNITS:
+            raise ValueError(f"time: unknown unit {go_quote(unit)} in duration {go_quote(orig)}")
+        s = s[u.end() :]
+        value = float(f"{whole or '0'}.{frac or '0'}")
+        total_ns += value * _GO_UNITS[unit]
+    seconds = round(total_ns) / 1e9
+    return -seconds if neg else seconds
+
+
+def _frac(value: int, prec: int) -> str:
+    """value / 10**prec with the fraction's trailing zeros (and a bare point) dropped."""
+    whole, rest = divmod(value, 10**prec)
+    digits = f"{rest:0{prec}d}".rstrip("0")
+    return f"{whole}.{digits}" if digits else str(whole)
+
+
+def format_go_duration(ns: int) -> str:
+    """Go's time.Duration.String(): ``0s``, ``1m0s``, ``1h0m0s``, ``1.5s``, ``300ms``, ``-5s``."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    u = abs(ns)
+    if u < NS:
+        if u < 1_000:
+            return f"{sign}{u}ns"
+        if u < 1_000_000:
+            return f"{sign}{_frac(u, 3)}\u00b5s"
+        return f"{sign}{_frac(u, 6)}ms"
+    out = _frac(u % 60_000_000_000, 9) + "s"
+    minutes = u // 60_000_000_000
+    if minutes:
+        out = f"{minutes % 60}m{out}"
+        hours = minutes // 60
+        if hours:
+            out = f"{hours}h{out}"
+    return sign + out

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ...model.labels import go_quote
+
 
 class GoStringer:
     """A value that prints itself the way its Go type's String() method would."""
@@ -176,54 +178,6 @@ def sprintln(*args: Any) -> str:
 # --- quoting ----------------------------------------------------------------------------
 
 
-def _is_go_printable(ch: str) -> bool:
-    if ch in "\t\n\r":
-        return False
-    cp = ord(ch)
-    if cp < 0x20 or cp == 0x7F:
-        return False
-    if 0x80 <= cp < 0xA0:
-        return False
-    if cp == 0xFFFD:
-        return True
-    return ch.isprintable() or ch == " "
-
-
-def go_quote(s: str, ascii_only: bool = False) -> str:
-    """strconv.Quote (or QuoteToASCII)."""
-    out = ['"']
-    for ch in s:
-        cp = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif _is_go_printable(ch) and not (ascii_only and cp >= 0x80):
-            out.append(ch)
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\v":
-            out.append("\\v")
-        elif cp < 0x80 or (0xDC80 <= cp <= 0xDCFF):
-            out.append(f"\\x{cp & 0xFF:02x}")
-        elif cp < 0x10000:
-            out.append(f"\\u{cp:04x}")
-        else:
-            out.append(f"\\U{cp:08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def _quote_rune(cp: int) -> str:
     if cp == ord("'"):
         return "'\\''"
@@ -364,7 +318,7 @@ def _fmt_str(s: str, spec: _Spec, v: Any) -> str:
     if verb == "q":
         if spec.prec is not None:
             s = s[: spec.prec]
-        if spec.sharp and "`" not in s and all(_is_go_printable(c) or c == "\t" for c in s):
+        if spec.sharp and "`" not in s and all(c.isprintable() or c == "\t" for c in s):
             return _pad("`" + s + "`", spec)
         return _pad(go_quote(s, ascii_only=spec.plus), spec)
     if verb in ("x", "X"):

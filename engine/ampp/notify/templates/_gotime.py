@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ...model.timefmt import format_go_duration
 from ._gofmt import GoStringer
 
 NS = 1_000_000_000
@@ -65,46 +66,13 @@ class GoWeekday(int, GoStringer):
         return self.go_string()
 
 
-def _frac(v: int, prec: int) -> tuple[str, int]:
-    """The fraction digits of v / 10**prec with trailing zeros dropped, and the integer part."""
-    whole, frac = divmod(v, 10**prec)
-    digits = f"{frac:0{prec}d}".rstrip("0")
-    return ("." + digits if digits else ""), whole
-
-
-def duration_string(d: int) -> str:
-    """time.Duration.String: ``72h3m0.5s``, ``1.5ms``, ``0s``."""
-    if d == 0:
-        return "0s"
-    neg = d < 0
-    u = -d if neg else d
-    if u < NS:
-        if u < 1000:
-            s = f"{u}ns"
-        elif u < 1_000_000:
-            frac, whole = _frac(u, 3)
-            s = f"{whole}{frac}µs"
-        else:
-            frac, whole = _frac(u, 6)
-            s = f"{whole}{frac}ms"
-    else:
-        frac, secs = _frac(u, 9)
-        s = f"{secs % 60}{frac}s"
-        if secs >= 60:
-            mins = secs // 60
-            s = f"{mins % 60}m" + s
-            if mins >= 60:
-                s = f"{mins // 60}h" + s
-    return "-" + s if neg else s
-
-
 class GoDuration(int, GoStringer):
     """time.Duration: nanoseconds as an int, printed the way Go prints durations."""
 
     go_type_name = "time.Duration"
 
     def go_string(self) -> str:
-        return duration_string(int(self))
+        return format_go_duration(int(self))
 
     def __str__(self) -> str:
         return self.go_string()

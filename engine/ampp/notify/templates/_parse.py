@@ -12,6 +12,8 @@ import bisect
 import re
 from collections.abc import Callable, Container
 
+from ...model.labels import go_quote
+
 # --- AST -----------------------------------------------------------------------------------
 # Plain classes (not dataclasses): they are created at import, and the engine imports this early.
 
@@ -261,14 +263,8 @@ class Item:
         if self.typ in _KEYWORD_TYPES:
             return f"<{self.val}>"
         if len(self.val) > 10:
-            return _go_quote(self.val[:10]) + "..."
-        return _go_quote(self.val)
-
-
-def _go_quote(s: str) -> str:
-    from ._gofmt import go_quote
-
-    return go_quote(s)
+            return go_quote(self.val[:10]) + "..."
+        return go_quote(self.val)
 
 
 _SPACE = " \t\r\n"
@@ -496,11 +492,11 @@ class Lexer:
         start = pos
         ok, pos = _scan_number(t, pos)
         if not ok:
-            self._error(f"bad number syntax: {_go_quote(t[start:pos])}", start)
+            self._error(f"bad number syntax: {go_quote(t[start:pos])}", start)
         if pos < len(t) and t[pos] in "+-":
             ok, pos = _scan_number(t, pos)
             if not ok or t[pos - 1] != "i":
-                self._error(f"bad number syntax: {_go_quote(t[start:pos])}", start)
+                self._error(f"bad number syntax: {go_quote(t[start:pos])}", start)
             self._emit(COMPLEX, t[start:pos], start)
             return pos
         self._emit(NUMBER, t[start:pos], start)
@@ -624,7 +620,7 @@ def parse_number(text: str, typ: str) -> int | float:
                 raise ValueError(s)
             return float(s)
         except (ValueError, OverflowError):
-            raise ValueError(f"illegal number syntax: {_go_quote(text)}") from None
+            raise ValueError(f"illegal number syntax: {go_quote(text)}") from None
     body = s.lstrip("+-")
     sign = -1 if s.startswith("-") else 1
     if re.fullmatch(r"0[0-7_]+", body):
@@ -632,7 +628,7 @@ def parse_number(text: str, typ: str) -> int | float:
     try:
         return sign * int(body, 0)
     except ValueError:
-        raise ValueError(f"illegal number syntax: {_go_quote(text)}") from None
+        raise ValueError(f"illegal number syntax: {go_quote(text)}") from None
 
 
 # --- parser --------------------------------------------------------------------------------
@@ -737,7 +733,7 @@ class Parser:
                     self.definitions[i] = d
                     return
                 if not is_empty_tree(d.root):
-                    raise ParseError(f"template: multiple definition of template {_go_quote(d.name)}", d.line)
+                    raise ParseError(f"template: multiple definition of template {go_quote(d.name)}", d.line)
                 return
         self.definitions.append(d)
 
@@ -977,7 +973,7 @@ class Parser:
             if isinstance(node, VariableNode):
                 return VariableNode(node.line, node.name, node.slot, node.idents + idents)
             if isinstance(node, BoolNode | StringNode | NumberNode | NilNode | DotNode):
-                raise self.error(f"unexpected . after term {_go_quote(_term_text(node))}")
+                raise self.error(f"unexpected . after term {go_quote(_term_text(node))}")
             return ChainNode(node.line, node, idents)
         return node
 
@@ -986,7 +982,7 @@ class Parser:
         t = tok.typ
         if t == IDENT:
             if tok.val not in self.functions:
-                raise ParseError(f"function {_go_quote(tok.val)} not defined", tok.line)
+                raise ParseError(f"function {go_quote(tok.val)} not defined", tok.line)
             return IdentifierNode(tok.line, tok.val)
         if t == "DOT":
             return DotNode(tok.line)
@@ -995,7 +991,7 @@ class Parser:
         if t == VARIABLE:
             found, slot = self.scope.lookup(tok.val)
             if not found:
-                raise ParseError(f"undefined variable {_go_quote(tok.val)}", tok.line)
+                raise ParseError(f"undefined variable {go_quote(tok.val)}", tok.line)
             return VariableNode(tok.line, tok.val, slot, [])
         if t == FIELD:
             return FieldNode(tok.line, [tok.val[1:]])
