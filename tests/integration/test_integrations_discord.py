@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.discord import DiscordIntegration
 from ampp.notify.stage import NotifyError
 
@@ -89,7 +88,7 @@ async def test_failures(vendor: VendorServer) -> None:
         await d.notify(ctx(), to_alerts(api_alerts(1)))
     assert not e.value.retry and "Unknown Webhook" in str(e.value)
     vendor.reply("/discord/1/SECRET", Reply(429, {"retry_after": 1.5}, headers={"Retry-After": "2"}))
-    with pytest.raises(RetryLater) as rl:
+    with pytest.raises(NotifyError) as rl:
         await d.notify(ctx(), to_alerts(api_alerts(1)))
     assert rl.value.retry_after == 2.0
     bad = discord("  discord_configs:\n  - webhook_url: http://127.0.0.1:1/discord/1/SECRET\n    title: t\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.incidentio import IncidentioIntegration
 from ampp.notify.stage import NotifyError
 
@@ -61,6 +60,6 @@ async def test_errors(vendor: VendorServer) -> None:
         not e.value.retry and str(e.value) == "unexpected status code 422: invalid payload: title is required"
     )
     vendor.reply("/in", Reply(429, {"error": "slow down"}, headers={"Retry-After": "4"}))
-    with pytest.raises(RetryLater) as rl:
+    with pytest.raises(NotifyError) as rl:
         await i.notify(ctx(), to_alerts(api_alerts(1)))
     assert rl.value.retry_after == 4.0

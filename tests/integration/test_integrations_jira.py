@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Iterator
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.jira import JiraIntegration
 from ampp.notify.stage import NotifyError
 
@@ -159,7 +158,7 @@ async def test_invalid_adf_is_permanent(vendor: VendorServer) -> None:
 async def test_status_codes(vendor: VendorServer) -> None:
     j = jira(BASE.replace("{url}", vendor.url))
     vendor.reply("/search", Reply(429, {"errorMessages": ["rate limited"]}, headers={"Retry-After": "9"}))
-    with pytest.raises(RetryLater) as rl:
+    with pytest.raises(NotifyError) as rl:
         await j.notify(ctx(), to_alerts(api_alerts(1)))
     assert rl.value.retry_after == 9.0
     vendor.reply("/search", Reply(200, {"issues": []}))

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.msteams import MSTeamsIntegration, MSTeamsV2Integration
 from ampp.notify.stage import NotifyError
 
@@ -113,6 +112,6 @@ async def test_failures(vendor: VendorServer) -> None:
         await t.notify(ctx(), to_alerts(api_alerts(1)))
     assert not e.value.retry and str(e.value) == "unexpected status code 400: Bad payload"
     vendor.reply("/webhookb2/SECRET", Reply(429, "", headers={"Retry-After": "30"}))
-    with pytest.raises(RetryLater) as rl:
+    with pytest.raises(NotifyError) as rl:
         await t.notify(ctx(), to_alerts(api_alerts(1)))
     assert rl.value.retry_after == 30.0

@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.opsgenie import OpsGenieIntegration
 from ampp.notify.stage import NotifyError
 
@@ -160,7 +159,7 @@ async def test_status_codes(vendor: VendorServer, reply: Reply, retry: bool) -> 
 async def test_rate_limit(vendor: VendorServer) -> None:
     o = opsgenie(FULL.replace("{url}", vendor.url))
     vendor.reply("/v2/alerts", Reply(429, {"message": "slow down"}, headers={"Retry-After": "3"}))
-    with pytest.raises(RetryLater) as e:
+    with pytest.raises(NotifyError) as e:
         await o.notify(ctx(), to_alerts(api_alerts(1)))
     assert e.value.retry_after == 3.0
 

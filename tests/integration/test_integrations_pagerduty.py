@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.pagerduty import PagerDutyIntegration
 from ampp.notify.stage import NotifyError
 
@@ -195,7 +194,7 @@ async def test_v2_status_codes(vendor: VendorServer, reply: Reply, retry: bool, 
 async def test_v2_rate_limit_is_retried_after_retry_after(vendor: VendorServer) -> None:
     p = pagerduty(V2.replace("{url}", vendor.url))
     vendor.reply("/v2/enqueue", Reply(429, {"status": "throttle"}, headers={"Retry-After": "12"}))
-    with pytest.raises(RetryLater) as e:
+    with pytest.raises(NotifyError) as e:
         await p.notify(ctx(), to_alerts(api_alerts(1)))
     assert e.value.retry and e.value.retry_after == 12.0
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.sns import SNSIntegration
 from ampp.notify.stage import NotifyError
 
@@ -201,8 +200,9 @@ async def test_aws_errors(vendor: VendorServer, reply: Reply, retry: bool, text:
 async def test_throttling_is_retried(vendor: VendorServer) -> None:
     s = sns(BASE.replace("{url}", vendor.url) + "    topic_arn: t\n")
     vendor.reply("/sns/", Reply(400, sns_error("Throttling", "Rate exceeded"), content_type="text/xml"))
-    with pytest.raises(RetryLater):
+    with pytest.raises(NotifyError) as e:
         await s.notify(ctx(), to_alerts(api_alerts(1)))
+    assert e.value.retry
 
 
 async def test_missing_region_is_permanent(monkeypatch: pytest.MonkeyPatch) -> None:

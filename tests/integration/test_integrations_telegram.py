@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ampp.notify.integrations._common import RetryLater
 from ampp.notify.integrations.telegram import HTML_TOO_LONG, TelegramIntegration
 from ampp.notify.stage import NotifyError
 
@@ -106,7 +105,7 @@ async def test_telegram_errors(vendor: VendorServer) -> None:
             },
         ),
     )
-    with pytest.raises(RetryLater) as rl:
+    with pytest.raises(NotifyError) as rl:
         await t.notify(ctx(), to_alerts(api_alerts(1)))
     assert rl.value.retry_after == 5.0
     vendor.reply("/sendMessage", Reply(502, "<html>bad gateway</html>", content_type="text/html"))

@@ -107,7 +107,7 @@ def alerts(n: int = 1) -> list[Alert]:
 
 
 def integration(conf: dict[str, Any]) -> WebhookIntegration:
-    return WebhookIntegration(0, WebhookConfig.model_validate(conf), "team-a", "http://am.example:9093")
+    return WebhookIntegration(0, WebhookConfig.model_validate(conf), "team-a", "http://am.example:9093", None)
 
 
 async def test_payload_is_alertmanagers_version_4(endpoint: Endpoint) -> None:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from ampp.model.alert import Alert
-from ampp.model.timefmt import ZERO, parse_rfc3339
-from ampp.notify.data import template_data as webhook_template_data
+from ampp.model.timefmt import ZERO, format_go_duration, parse_rfc3339
 from ampp.notify.templates import (
     KV,
     AlertList,
@@ -31,7 +30,7 @@ from ampp.notify.templates import (
 from ampp.notify.templates import _funcs as funcs
 from ampp.notify.templates._gofmt import format_float_v, sprint, sprintf, sprintln
 from ampp.notify.templates._goregexp import GoRegexpError, compile_go, match_string, replace_all
-from ampp.notify.templates._gotime import duration_string, load_location
+from ampp.notify.templates._gotime import load_location
 
 pytestmark = pytest.mark.unit
 
@@ -139,7 +138,7 @@ class TestData:
             {"alertname": "A", "job": "x"}, {"summary": "s"}, starts_at=now - 10, generator_url="http://g"
         )
         ours = template_data("r", {"alertname": "A"}, [a], "http://am", now)
-        payload = webhook_template_data("r", {"alertname": "A"}, [a], "http://am", now)  # the webhook's dict
+        payload = ours.to_json()  # the webhook's dict
         back = TemplateData.from_dict(payload)
         text = '{{ printf "%v" . }}'
         assert tpl.render(text, back) == tpl.render(text, ours) == tpl.render(text, payload)  # type: ignore[arg-type]
@@ -344,7 +343,7 @@ class TestTime:
         ],
     )
     def test_duration_string(self, ns: int, expected: str) -> None:
-        assert duration_string(ns) == expected
+        assert format_go_duration(ns) == expected
 
 
 # --- translation of each construct ----------------------------------------------------------

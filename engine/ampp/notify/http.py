@@ -6,6 +6,7 @@ read at send time so a rotated secret is picked up without a reload, as Promethe
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import importlib
 import ssl
@@ -288,29 +289,37 @@ def _redact_url(url: str) -> str:
     return str(u.copy_with(query=None)) if u.query else str(u)
 
 
-def check_status(resp: httpx.Response, retry_codes: frozenset[int] = frozenset()) -> None:
-    """notify.Retrier.Check: 2xx is success, 5xx (and the given codes) retry, the rest fail."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """The Retry-After header (RFC 9110): delay in seconds or an HTTP date; None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def check_response(
+    resp: httpx.Response,
+    retry_codes: frozenset[int] = frozenset(),
+    details: str | None = None,
+    prefix: str = "",
+) -> None:
+    """notify.Retrier.Check, plus Retry-After: 2xx passes; 5xx and ``retry_codes`` retry.
+
+    A 429 always retries (a rate limit is temporary even where Alertmanager gives up), after
+    the delay the vendor asked for. ``details`` replaces the response body in the message.
+    """
     code = resp.status_code
     if code // 100 == 2:
         return
-    retry = code // 100 == 5 or code in retry_codes
-    detail = resp.text[:1024].strip() if resp.content else ""
-    message = f"unexpected status code {code}" + (f": {detail}" if detail else "")
-    retry_after = _retry_after(resp) if code == 429 else None
-    raise NotifyError(message, retry=retry or code == 429, retry_after=retry_after)
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date), if the vendor sent one."""
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    if details is None:  # the body, bounded: it is kept with the dead letter and the history
+        details = resp.text[:1024].strip() if resp.content else ""
+    message = f"{prefix}unexpected status code {code}" + (f": {details}" if details else "")
+    if code == 429:
+        raise NotifyError(message, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    raise NotifyError(message, retry=code // 100 == 5 or code in retry_codes)

@@ -68,8 +68,8 @@ def build_integrations(
     cfg: Config, external_url: str, templates: Templates | None = None
 ) -> dict[str, list[Integration]]:
     kinds = {kind for r in cfg.alerting.receivers for kind, _, _ in r.integrations()}
-    if templates is None and (kinds - {"webhook"} or cfg.template_files):
-        templates = load_templates(cfg)  # the webhook renders no template
+    if templates is None and (kinds - registry.UNTEMPLATED or cfg.template_files):
+        templates = load_templates(cfg)
     out: dict[str, list[Integration]] = {}
     for receiver in cfg.alerting.receivers:
         out[receiver.name] = [

@@ -1,45 +1,32 @@
 """What every vendor integration shares: templating, truncation, keys, secrets, status checks.
 
 Mirrors the helpers of Alertmanager's notify package (util.go): TmplText/TmplHTML,
-TruncateInRunes/TruncateInBytes, Key.Hash and the Retrier, plus what Alertmanager lacks: a
-rate-limited vendor's Retry-After, carried by :class:`RetryLater` for the retry stage.
+TruncateInRunes/TruncateInBytes and Key.Hash (the Retrier is ampp.notify.http.check_response).
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ...model.alert import Alert
 from ..http import HTTPSender
 from ..stage import FlushContext, NotifyError
-from ..templates import TemplateData, TemplateError, Templates, template_data
+from ..templates import TemplateData, TemplateError, template_data
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..templates import Templates
 
 TRUNCATION_MARKER = "\u2026"
 
 
-class RetryLater(NotifyError):
-    """A retryable failure whose vendor said how long to wait (HTTP 429 with Retry-After).
-
-    ``retry_after`` is in seconds; the retry stage should not try again before it has passed.
-    """
-
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message, retry=True)
-        self.retry_after = retry_after
-
-
 def wrap(e: NotifyError, prefix: str) -> NotifyError:
     """The same failure with context in front of its message; retry and Retry-After kept."""
-    if isinstance(e, RetryLater):
-        return RetryLater(f"{prefix}{e}", e.retry_after)
-    return NotifyError(f"{prefix}{e}", e.retry)
+    return NotifyError(f"{prefix}{e}", e.retry, e.retry_after)
 
 
 def truncate_in_runes(s: str, n: int) -> tuple[str, bool]:
@@ -98,42 +85,6 @@ def sorted_map(value: Any) -> Any:
     return value
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """The Retry-After header (RFC 9110): delay in seconds or an HTTP date; None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def check_response(
-    resp: httpx.Response,
-    retry_codes: frozenset[int] = frozenset(),
-    details: str | None = None,
-    prefix: str = "",
-) -> None:
-    """notify.Retrier.Check, plus Retry-After: 2xx passes; 5xx and ``retry_codes`` retry.
-
-    A 429 always retries (a rate limit is temporary even where Alertmanager gives up), after
-    the delay the vendor asked for. ``details`` replaces the response body in the message.
-    """
-    code = resp.status_code
-    if code // 100 == 2:
-        return
-    if details is None:
-        details = resp.text.strip() if resp.content else ""
-    message = f"{prefix}unexpected status code {code}" + (f": {details}" if details else "")
-    if code == 429:
-        raise RetryLater(message, parse_retry_after(resp.headers.get("Retry-After")))
-    raise NotifyError(message, retry=code // 100 == 5 or code in retry_codes)
-
-
 class Renderer:
     """notify.TmplText / TmplHTML bound to one notification's data.
 
@@ -167,12 +118,15 @@ class HTTPIntegration:
     """The common shape of an integration that posts to a vendor's HTTP API.
 
     Subclasses set ``name`` and implement ``notify``; each holds its config, the receiver's
-    name and the templates, and owns one :class:`HTTPSender` built from its ``http_config``.
+    name and the templates (None only for the webhook, which renders none), and owns one
+    :class:`HTTPSender` built from its ``http_config``.
     """
 
     name = ""
 
-    def __init__(self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates) -> None:
+    def __init__(
+        self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates | None
+    ) -> None:
         self.index = index
         self.conf = conf
         self.receiver = receiver
@@ -185,9 +139,14 @@ class HTTPIntegration:
     def send_resolved(self) -> bool:
         return bool(getattr(self.conf, "send_resolved", True))
 
+    def data(self, ctx: FlushContext, alerts: Sequence[Alert]) -> TemplateData:
+        """What the notification is built from: template.Data of the flush."""
+        return template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+
     def renderer(self, ctx: FlushContext, alerts: Sequence[Alert]) -> Renderer:
-        data = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
-        return Renderer(self.templates, data)
+        if self.templates is None:
+            raise NotifyError(f"{self.name} renders templates, and none were loaded", retry=False)
+        return Renderer(self.templates, self.data(ctx, alerts))
 
     async def close(self) -> None:
         await self.sender.close()

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, alerts_status, check_response, read_secret_file, truncate_in_runes
+from ._common import HTTPIntegration, alerts_status, read_secret_file, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.discord")
 

@@ -15,9 +15,10 @@ import httpx
 import orjson
 
 from ...model.alert import Alert
-from ..data import go_json, template_data
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, check_response, read_secret_file, secret
+from ._common import HTTPIntegration, read_secret_file, secret
 
 log = logging.getLogger("ampp.notify.incidentio")
 
@@ -51,7 +52,7 @@ class IncidentioIntegration(HTTPIntegration):
         if c.max_alerts and len(alerts) > c.max_alerts:
             truncated = len(alerts) - c.max_alerts
             alerts = alerts[: c.max_alerts]
-        msg = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+        msg = self.data(ctx, alerts).to_json()
         msg.update({"version": "1", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
         body = go_json(msg)
         if len(body) > MAX_PAYLOAD:

@@ -22,18 +22,10 @@ import yaml
 
 from ...model.alert import Alert
 from ...model.labels import go_quote
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext, NotifyError
-from ._common import (
-    HTTPIntegration,
-    Renderer,
-    alerts_status,
-    check_response,
-    key_hash,
-    request,
-    truncate_in_runes,
-    wrap,
-)
+from ._common import HTTPIntegration, Renderer, alerts_status, key_hash, request, truncate_in_runes, wrap
 
 log = logging.getLogger("ampp.notify.jira")
 

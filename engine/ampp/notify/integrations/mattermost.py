@@ -15,9 +15,10 @@ from typing import Any
 
 from ...model.alert import Alert
 from ...model.labels import go_quote
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext, NotifyError
-from ._common import HTTPIntegration, Renderer, check_response, read_secret_file, truncate_in_runes
+from ._common import HTTPIntegration, Renderer, read_secret_file, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.mattermost")
 

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, alerts_status, check_response, read_secret_file
+from ._common import HTTPIntegration, alerts_status, read_secret_file
 
 
 class _TeamsBase(HTTPIntegration):

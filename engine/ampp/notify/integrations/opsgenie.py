@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...model.alert import Alert
-from ..data import go_json
-from ..data import template_data as webhook_data
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
 from ._common import (
     HTTPIntegration,
     Renderer,
     alerts_status,
-    check_response,
     key_hash,
     read_secret_file,
     request,
@@ -85,10 +84,7 @@ class OpsGenieIntegration(HTTPIntegration):
         self, r: Renderer, ctx: FlushContext, alerts: Sequence[Alert]
     ) -> list[tuple[str, str, bytes]]:
         c = self.conf
-        common = webhook_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)[
-            "commonLabels"
-        ]
-        details = dict(common)
+        details = dict(sorted(r.data.common_labels.items()))
         for k, v in c.details.items():
             details[k] = r.text(v, f"details {k}")
         alias = key_hash(ctx.group_key)

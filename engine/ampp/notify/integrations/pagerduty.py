@@ -19,18 +19,10 @@ import orjson
 
 from ...model.alert import Alert
 from ...model.labels import go_quote
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext, NotifyError
-from ._common import (
-    HTTPIntegration,
-    Renderer,
-    alerts_status,
-    check_response,
-    key_hash,
-    secret,
-    sorted_map,
-    truncate_in_runes,
-)
+from ._common import HTTPIntegration, Renderer, alerts_status, key_hash, secret, sorted_map, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.pagerduty")
 

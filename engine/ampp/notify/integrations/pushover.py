@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ...model.alert import Alert
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, check_response, secret, truncate_in_runes
+from ._common import HTTPIntegration, secret, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.pushover")
 

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ...model.alert import Alert
 from ..stage import FlushContext
-from .webhook import WebhookIntegration
 
 if TYPE_CHECKING:
     from ..templates import Templates
 
-__all__ = ["KINDS", "BuiltIntegration", "build"]
+__all__ = ["KINDS", "UNTEMPLATED", "BuiltIntegration", "build"]
 
 
 class BuiltIntegration(Protocol):
@@ -35,7 +34,8 @@ class BuiltIntegration(Protocol):
 
 
 # Module and class per kind, imported on first use so start-up pays only for what is configured.
-_TEMPLATED: dict[str, tuple[str, str]] = {
+_CLASSES: dict[str, tuple[str, str]] = {
+    "webhook": ("webhook", "WebhookIntegration"),
     "email": ("email", "EmailIntegration"),
     "pagerduty": ("pagerduty", "PagerDutyIntegration"),
     "opsgenie": ("opsgenie", "OpsGenieIntegration"),
@@ -55,8 +55,11 @@ _TEMPLATED: dict[str, tuple[str, str]] = {
     "mattermost": ("mattermost", "MattermostIntegration"),
 }
 
-KINDS: frozenset[str] = frozenset({"webhook", *_TEMPLATED})
+KINDS: frozenset[str] = frozenset(_CLASSES)
 """Integration kinds (``<kind>_configs``) this version sends: all of Alertmanager's."""
+
+UNTEMPLATED: frozenset[str] = frozenset({"webhook"})
+"""Kinds that render no template: a config of only these loads none."""
 
 
 def build(
@@ -64,13 +67,11 @@ def build(
 ) -> BuiltIntegration:
     """The integration for one ``<kind>_configs`` entry of a receiver.
 
-    ``templates`` may be None only for the webhook, which renders none."""
-    if kind == "webhook":
-        return WebhookIntegration(index, conf, receiver, external_url)
-    where = _TEMPLATED.get(kind)
+    ``templates`` may be None only for the kinds in :data:`UNTEMPLATED`."""
+    where = _CLASSES.get(kind)
     if where is None:
         raise ValueError(f"unsupported integration {kind!r}")
-    if templates is None:
+    if templates is None and kind not in UNTEMPLATED:
         raise ValueError(f"{kind} integrations need templates")
     module = importlib.import_module(f"{__package__}.{where[0]}")
     cls: type[Any] = getattr(module, where[1])

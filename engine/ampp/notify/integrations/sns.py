@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ...model.alert import Alert
+from ..http import parse_retry_after
 from ..stage import FlushContext, NotifyError
 from . import _awscreds, _sigv4
-from ._common import HTTPIntegration, Renderer, RetryLater, key_hash, parse_retry_after
+from ._common import HTTPIntegration, Renderer, key_hash
 
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -127,5 +128,5 @@ class SNSIntegration(HTTPIntegration):
         code, message = _awscreds.aws_error(resp)
         text = f"unexpected status code {resp.status_code}" + (f": {message}" if message else "")
         if resp.status_code == 429 or code in THROTTLING:
-            raise RetryLater(text, parse_retry_after(resp.headers.get("Retry-After")))
+            raise NotifyError(text, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
         raise NotifyError(text, retry=resp.status_code // 100 == 5)

@@ -21,9 +21,10 @@ import httpx
 import orjson
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
+from ..http import parse_retry_after
 from ..stage import FlushContext, NotifyError
-from ._common import HTTPIntegration, RetryLater, parse_retry_after, read_secret_file, truncate_in_runes
+from ._common import HTTPIntegration, read_secret_file, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.telegram")
 
@@ -97,5 +98,5 @@ def _check(resp: httpx.Response) -> None:
             if isinstance(after, (int, float))
             else parse_retry_after(resp.headers.get("Retry-After"))
         )
-        raise RetryLater(message, delay)
+        raise NotifyError(message, retry_after=delay)
     raise NotifyError(message, retry=not 400 <= code < 500)

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, alerts_status, check_response, key_hash, secret, truncate_in_runes
+from ._common import HTTPIntegration, alerts_status, key_hash, secret, truncate_in_runes
 
 log = logging.getLogger("ampp.notify.victorops")
 

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
+from ..http import check_response
 from ..stage import FlushContext
-from ._common import HTTPIntegration, check_response, truncate_in_bytes
+from ._common import HTTPIntegration, truncate_in_bytes
 
 log = logging.getLogger("ampp.notify.webex")
 

@@ -3,50 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from ...model.alert import Alert
-from ..data import go_json, template_data
-from ..http import HTTPSender, check_status
-from ..stage import FlushContext, NotifyError
+from ..gojson import go_json
+from ..http import check_response
+from ..stage import FlushContext
+from ._common import HTTPIntegration, read_secret_file
 
 
-class WebhookIntegration:
+class WebhookIntegration(HTTPIntegration):
+    """template.Data plus the message's envelope, as JSON; the only integration that renders
+    no template (so a webhook-only config loads none)."""
+
     name = "webhook"
 
-    def __init__(self, index: int, conf: Any, receiver: str, external_url: str) -> None:
-        self.index = index
-        self.conf = conf
-        self.receiver = receiver
-        self.external_url = external_url
-        timeout = getattr(conf, "timeout", None)
-        self.sender = HTTPSender(getattr(conf, "http_config", None), float(timeout) if timeout else None)
-
-    @property
-    def send_resolved(self) -> bool:
-        return bool(getattr(self.conf, "send_resolved", True))
-
     def _url(self) -> str:
-        url = getattr(self.conf, "url", None)
-        if url:
-            return str(url)
-        path = getattr(self.conf, "url_file", None)
-        try:
-            return Path(str(path)).read_text().strip()
-        except OSError as e:
-            raise NotifyError(f"unable to read url_file: {e.strerror}", retry=False) from None
+        if self.conf.url:
+            return str(self.conf.url)
+        return read_secret_file(self.conf.url_file, "url_file")
 
     async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None:
-        max_alerts = int(getattr(self.conf, "max_alerts", 0) or 0)
+        max_alerts = int(self.conf.max_alerts or 0)
         truncated = 0
         if max_alerts and len(alerts) > max_alerts:
             truncated = len(alerts) - max_alerts
             alerts = alerts[:max_alerts]
-        payload = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+        payload = self.data(ctx, alerts).to_json()
         payload.update({"version": "4", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
         resp = await self.sender.post(self._url(), go_json(payload), secret_url=True)
-        check_status(resp)
-
-    async def close(self) -> None:
-        await self.sender.close()
+        check_response(resp)

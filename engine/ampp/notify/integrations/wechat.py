@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 
 from ...model.alert import Alert
-from ..data import go_json
+from ..gojson import go_json
 from ..stage import FlushContext, NotifyError
 from ._common import HTTPIntegration, Renderer, request, secret
 

@@ -9,10 +9,25 @@ Alertmanager's ExecuteTextString and ExecuteHTMLString do, with the same data
 
 from __future__ import annotations
 
-from ._data import KV, AlertList, Pair, Pairs, TemplateAlert, TemplateData, template_data
-from ._engine import Templates
+from typing import TYPE_CHECKING
+
+from ._data import KV, AlertList, Pair, Pairs, TemplateAlert, TemplateData, quote_meta, template_data
 from ._errors import TemplateError
 from ._gotime import GoDuration, GoTime
+
+if TYPE_CHECKING:
+    from ._engine import Templates
+
+
+def __getattr__(name: str) -> object:
+    """``Templates`` (Jinja2 and the Go-template translator) loads when first asked for: the
+    data classes serve the webhook, which renders no template, without them."""
+    if name == "Templates":
+        from ._engine import Templates
+
+        return Templates
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "KV",
@@ -25,5 +40,6 @@ __all__ = [
     "TemplateData",
     "TemplateError",
     "Templates",
+    "quote_meta",
     "template_data",
 ]

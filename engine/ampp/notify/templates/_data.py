@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ...model.alert import Alert
-from ...model.timefmt import ZERO, parse_rfc3339
+from ...model.timefmt import ZERO, format_rfc3339nano, parse_rfc3339
 from ._gofmt import GoStruct
 from ._gotime import GoTime
 
@@ -153,6 +153,18 @@ class TemplateAlert(GoStruct, GoObject):
     def go_struct_fields(self) -> list[tuple[str, Any]]:
         return [(go, getattr(self, py)) for go, py in self.go_fields.items()]
 
+    def to_json(self) -> dict[str, Any]:
+        """template.Alert as Go's encoding/json writes it (its json tags, map keys sorted)."""
+        return {
+            "status": self.status,
+            "labels": dict(sorted(self.labels.items())),
+            "annotations": dict(sorted(self.annotations.items())),
+            "startsAt": format_rfc3339nano(self.starts_at.ns),
+            "endsAt": format_rfc3339nano(self.ends_at.ns),
+            "generatorURL": self.generator_url,
+            "fingerprint": self.fingerprint,
+        }
+
     def __repr__(self) -> str:
         return f"TemplateAlert({self.status!r}, {dict(self.labels)!r})"
 
@@ -248,6 +260,18 @@ class TemplateData(GoStruct, GoObject):
 
     def go_struct_fields(self) -> list[tuple[str, Any]]:
         return [(go, getattr(self, py)) for go, py in self.go_fields.items()]
+
+    def to_json(self) -> dict[str, Any]:
+        """template.Data as Go's encoding/json writes it: the body of the webhook's message."""
+        return {
+            "receiver": self.receiver,
+            "status": self.status,
+            "alerts": [a.to_json() for a in self.alerts],
+            "groupLabels": dict(sorted(self.group_labels.items())),
+            "commonLabels": dict(sorted(self.common_labels.items())),
+            "commonAnnotations": dict(sorted(self.common_annotations.items())),
+            "externalURL": self.external_url,
+        }
 
     def __repr__(self) -> str:
         return f"TemplateData(receiver={self.receiver!r}, status={self.status!r}, alerts={len(self.alerts)})"
