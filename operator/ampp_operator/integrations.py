@@ -1,10 +1,10 @@
 """The engine's receiver models, seen from a Receiver custom resource.
 
 The Receiver CRD is not written by hand: its schema is derived from the pydantic models in
-``ampp.config.receivers`` (every integration, every field), and so is the translation of a
-Receiver's spec back into an ``alertmanager.yml`` receiver. An integration or field added to
-the engine therefore appears in the CRD when ``python -m ampp_operator.crds`` is re-run, and a
-unit test fails until it is.
+``ampp.config.receivers`` and ``ampp.config.notifiers`` (every integration, every field), and
+so is the translation of a Receiver's spec back into an ``alertmanager.yml`` receiver. An
+integration or field added to the engine therefore appears in the CRD when
+``python -m ampp_operator.crds`` is re-run, and a unit test fails until it is.
 
 Three rules turn the file format into a Kubernetes API:
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from ampp.config.receivers import WebhookConfig
+from ampp.config.notifiers import WebhookConfig
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.notify.integrations.webhook import WebhookIntegration

@@ -11,23 +11,20 @@ from typing import Any
 import pytest
 import yaml
 from ampp.config.base import Secret
-from ampp.config.receivers import (
-    INTEGRATION_KINDS,
+from ampp.config.blocks import canonical_header_key
+from ampp.config.globals import GlobalConfig, apply_global_defaults
+from ampp.config.httpclient import HTTPConfig, TLSConfig
+from ampp.config.notifiers import (
     EmailConfig,
-    GlobalConfig,
-    HTTPConfig,
     JiraConfig,
     OpsGenieConfig,
     PagerdutyConfig,
     PushoverConfig,
-    Receiver,
     SlackConfig,
-    TLSConfig,
     WebhookConfig,
     WechatConfig,
-    apply_global_defaults,
-    canonical_header_key,
 )
+from ampp.config.receivers import INTEGRATION_KINDS, Receiver
 from ampp.model.timefmt import NS, format_go_duration, parse_go_duration
 from pydantic import ValidationError
 

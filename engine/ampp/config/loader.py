@@ -19,9 +19,9 @@ import yaml
 
 from ..model.labels import go_quote
 from .errors import ConfigError, ConfigIssue
+from .globals import apply_global_defaults
 from .layers import Layer, Origins, environment_layer, merge, origin_of, set_path
 from .model import AlertingConfig, RouteConfig
-from .receivers import apply_global_defaults
 from .security import AuthSettings, SecuritySettings
 from .settings import (
     EXTENDED_SECTIONS,

@@ -13,8 +13,9 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..model.labels import go_quote, is_valid_label_name
 from .base import Duration, StrictModel
+from .globals import GlobalConfig
 from .matchers import Matcher, MatcherParseError, MatchType, matchers_from_legacy, new_matcher, parse_matchers
-from .receivers import GlobalConfig, Receiver
+from .receivers import Receiver
 from .timeinterval import TimeIntervalSpec, parse_time_interval_spec
 
 
