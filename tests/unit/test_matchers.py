@@ -6,23 +6,26 @@ from __future__ import annotations
 import re
 
 import pytest
+from ampp.config.goregexp import (
+    RegexpError,
+    UnsupportedRegexpError,
+    compile_go_capturing,
+    compile_go_regexp,
+    may_backtrack,
+    translate_go_regexp,
+)
 from ampp.config.matchers import (
     Matcher,
     MatcherParseError,
     MatchType,
-    RegexpError,
-    UnsupportedRegexpError,
-    compile_go_regexp,
     is_valid_label_name,
     matchers_from_legacy,
     matches_labels,
-    may_backtrack,
     new_matcher,
     parse_classic_matchers,
     parse_matcher,
     parse_matchers,
     parse_utf8_matchers,
-    translate_go_regexp,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -388,14 +391,26 @@ REGEX_ERRORS = [
 
 @pytest.mark.parametrize(("pattern", "message"), REGEX_ERRORS)
 def test_go_regex_errors(pattern: str, message: str) -> None:
-    with pytest.raises(RegexpError) as e:
+    with pytest.raises(MatcherParseError) as e:
         new_matcher("x", RE, pattern)
     assert str(e.value) == "error parsing regexp: " + message
+    assert isinstance(e.value.__cause__, RegexpError)
 
 
 def test_unicode_scripts_are_refused_clearly() -> None:
-    with pytest.raises(UnsupportedRegexpError, match=re.escape("script class `\\p{Greek}`")):
+    with pytest.raises(MatcherParseError, match=re.escape("script class `\\p{Greek}`")) as e:
         new_matcher("x", RE, "\\p{Greek}")
+    assert isinstance(e.value.__cause__, UnsupportedRegexpError)
+
+
+def test_with_captures_the_groups_are_go_s() -> None:
+    """Templates' reReplaceAll needs the groups, numbered and named as Go numbers them."""
+    rx = compile_go_capturing("(a)(?:b)(?P<n>c)(?<m>d)")
+    m = rx.search("xabcd")
+    assert m is not None and m.groups() == ("a", "c", "d") and m.group("n") == "c" and m.group("m") == "d"
+    assert translate_go_regexp("(a)") == "(?:(?:a))"  # a matcher needs no group
+    with pytest.raises(UnsupportedRegexpError):
+        compile_go_capturing("(?P<1x>a)")  # valid in Go, not a Python group name
 
 
 def test_matcher_validates_regex_on_construction() -> None:

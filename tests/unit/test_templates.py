@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ampp.config.goregexp import GoRegexpError, compile_go_capturing
 from ampp.model.alert import Alert
 from ampp.model.timefmt import ZERO, format_go_duration, parse_rfc3339
 from ampp.notify.templates import (
@@ -29,7 +30,7 @@ from ampp.notify.templates import (
 )
 from ampp.notify.templates import _funcs as funcs
 from ampp.notify.templates._gofmt import format_float_v, sprint, sprintf, sprintln
-from ampp.notify.templates._goregexp import GoRegexpError, compile_go, match_string, replace_all
+from ampp.notify.templates._goregexp import match_string, replace_all
 from ampp.notify.templates._gotime import load_location
 
 pytestmark = pytest.mark.unit
@@ -191,10 +192,12 @@ class TestFunctions:
         assert match_string(r"\Qa.b\E", "a.b") and not match_string(r"\Qa.b\E", "axb")
         assert match_string(r"(?<year>\d{4})", "2024")
         assert replace_all(r"(?m)^", "> ", "a\nb") == "> a\n> b"
-        assert compile_go(r"a{,2}").match("a{,2}")  # not a repeat in Go
-        for bad in (r"(?=x)", r"\1", r"a**", r"(?U)a", r"\p{Greek}"):
+        assert compile_go_capturing(r"a{,2}").match("a{,2}")  # not a repeat in Go
+        assert match_string(r"\p{Lu}", "É") and not match_string(r"\p{Lu}", "é")  # as matchers do
+        assert replace_all(r"(?U)a+", "x", "aaa") == "xxx"  # (?U): non-greedy by default
+        for bad in (r"(?=x)", r"\1", r"a**", r"\p{Greek}"):
             with pytest.raises(GoRegexpError):
-                compile_go(bad)
+                compile_go_capturing(bad)
 
     def test_safe_and_url(self) -> None:
         assert funcs.safe_html("<b>") == "<b>"
