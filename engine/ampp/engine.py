@@ -39,10 +39,11 @@ from .mute.silencer import Silencer
 from .mute.silences import Silences
 from .notify.attempt import Attempts
 from .notify.http import CircuitCollector
+from .notify.integrations.registry import BuiltIntegration
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
 from .notify.queue import DeliveryQueue
-from .notify.stage import FlushContext, Integration
+from .notify.stage import FlushContext
 from .store.base import Storage
 from .store.records import HistoryEvent
 from .store.writebehind import AlertWriteBehind, StorageUnavailable
@@ -81,7 +82,7 @@ class Runtime:
     inhibitor: Inhibitor
     silencer: Silencer
     dispatcher: Dispatcher
-    integrations: dict[str, list[Integration]]
+    integrations: dict[str, list[BuiltIntegration]]
 
 
 class _Running:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ampp.config.loader import load_text
+from ampp.config.notifiers import NotifierConfig
 from ampp.config.receivers import INTEGRATION_KINDS
 from ampp.config.settings import NotifySettings
 from ampp.metrics import Metrics
@@ -66,7 +67,7 @@ async def test_every_alertmanager_kind_is_built() -> None:
     for b in built:
         await b.close()
     with pytest.raises(ValueError):
-        registry.build("carrier-pigeon", 0, None, "r", EXTERNAL_URL, templates)
+        registry.build("carrier-pigeon", 0, NotifierConfig(), "r", EXTERNAL_URL, templates)
 
 
 async def test_retry_stage_retries_a_5xx_until_it_passes(vendor: VendorServer) -> None:

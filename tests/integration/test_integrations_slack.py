@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ampp.config.base import Secret
 from ampp.notify.integrations.slack import SlackIntegration
 from ampp.notify.stage import NotifyError
 
@@ -227,7 +228,7 @@ async def test_update_message_edits_the_groups_first_message(vendor: VendorServe
         "    http_config: {authorization: {credentials: xoxb-1}}\n"
         "    channel: '#ops'\n    update_message: true\n"
     )
-    s.conf.api_url = f"{vendor.url}/api/chat.postMessage"  # the stand-in plays slack.com
+    s.conf.api_url = Secret(f"{vendor.url}/api/chat.postMessage")  # the stand-in plays slack.com
     s.update_url = f"{vendor.url}/api/chat.update"
     await s.notify(ctx(), to_alerts(api_alerts(1)))
     await s.notify(ctx(), to_alerts(api_alerts(2)))

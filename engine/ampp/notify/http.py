@@ -7,9 +7,7 @@ read at send time so a rotated secret is picked up without a reload, as Promethe
 from __future__ import annotations
 
 import email.utils
-import functools
 import importlib
-import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,9 @@ if TYPE_CHECKING:
     import httpx
 
 from .. import ALERTMANAGER_VERSION
+from ..config.httpclient import HTTPConfig, OAuth2
 from .stage import NotifyError
+from .tls import default_context, tls_context
 
 USER_AGENT = f"Alertmanager/{ALERTMANAGER_VERSION}"
 
@@ -38,7 +38,7 @@ def preload() -> None:
     """Import the HTTP client stack and load the system CAs (safe from any thread)."""
     for name in _HTTP_MODULES:
         importlib.import_module(name)
-    _default_ssl_context()
+    default_context()
 
 
 def _read(path: str | None) -> str | None:
@@ -48,30 +48,6 @@ def _read(path: str | None) -> str | None:
         return Path(path).read_text().strip()
     except OSError as e:
         raise NotifyError(f"unable to read {path}: {e.strerror}", retry=False) from None
-
-
-@functools.cache
-def _default_ssl_context() -> ssl.SSLContext:
-    """The system CAs, loaded once: loading them costs tens of milliseconds per context."""
-    return ssl.create_default_context()
-
-
-def _custom_ssl_context(tls: Any) -> ssl.SSLContext | None:
-    """The context a tls_config asks for; None when it asks for nothing (the system CAs)."""
-    cert, key = getattr(tls, "cert_file", None), getattr(tls, "key_file", None)
-    ca_file, ca = getattr(tls, "ca_file", None), getattr(tls, "ca", None)
-    insecure = bool(getattr(tls, "insecure_skip_verify", False))
-    if not (cert or ca_file or ca or insecure):
-        return None
-    if insecure:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies nothing: no CA store to load
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    else:
-        ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
-    if cert:
-        ctx.load_cert_chain(cert, key or None)
-    return ctx
 
 
 class CircuitBreaker:
@@ -156,21 +132,21 @@ def _target(url: str) -> str:
 
 
 class HTTPSender:
-    def __init__(self, http_config: Any = None, timeout: float | None = None) -> None:
+    """An integration's HTTP client, built from its http_config (None: common's defaults)."""
+
+    def __init__(self, http_config: HTTPConfig | None = None, timeout: float | None = None) -> None:
         self.config = http_config
-        tls = getattr(http_config, "tls_config", None)
-        self.server_name = getattr(tls, "server_name", None) if tls else None
-        proxy = getattr(http_config, "proxy_url", None) if http_config else None
-        follow = getattr(http_config, "follow_redirects", True) if http_config else True
+        tls = http_config.tls_config if http_config is not None else None
+        self.server_name = (tls.server_name if tls is not None else "") or None
         self._options: dict[str, Any] = {
-            "proxy": str(proxy) if proxy else None,
-            "follow_redirects": bool(follow),
+            "proxy": (http_config.proxy_url or None) if http_config is not None else None,
+            "follow_redirects": http_config.follow_redirects if http_config is not None else True,
             "headers": {"User-Agent": USER_AGENT},
         }
         self._timeout = timeout
         # A configured TLS block is checked now (a bad CA or key file fails the config load); the
         # default context (the system CAs, tens of ms to load) is made with the client.
-        self._verify = _custom_ssl_context(tls)
+        self._verify = tls_context(tls)
         self._client: httpx.AsyncClient | None = None
         self._oauth_token: tuple[str, float] | None = None
 
@@ -183,7 +159,7 @@ class HTTPSender:
 
             t = self._timeout
             self._client = httpx.AsyncClient(
-                verify=self._verify or _default_ssl_context(),
+                verify=self._verify or default_context(),
                 timeout=httpx.Timeout(t) if t else httpx.Timeout(None),
                 **self._options,
             )
@@ -197,35 +173,30 @@ class HTTPSender:
         c = self.config
         if c is None:
             return {}
-        basic = getattr(c, "basic_auth", None)
+        basic = c.basic_auth
         if basic is not None:
-            user = getattr(basic, "username", None) or _read(getattr(basic, "username_file", None)) or ""
-            password = getattr(basic, "password", None) or _read(getattr(basic, "password_file", None)) or ""
+            user = basic.username or _read(basic.username_file) or ""
+            password = basic.password or _read(basic.password_file) or ""
             import httpx
 
-            return {"Authorization": httpx.BasicAuth(str(user), str(password))._auth_header}
-        authz = getattr(c, "authorization", None)
+            return {"Authorization": httpx.BasicAuth(user, str(password))._auth_header}
+        authz = c.authorization
         if authz is not None:
-            cred = (
-                getattr(authz, "credentials", None) or _read(getattr(authz, "credentials_file", None)) or ""
-            )
-            return {"Authorization": f"{getattr(authz, 'type', None) or 'Bearer'} {cred}"}
-        bearer = getattr(c, "bearer_token", None) or _read(getattr(c, "bearer_token_file", None))
+            cred = authz.credentials or _read(authz.credentials_file) or ""
+            return {"Authorization": f"{authz.type or 'Bearer'} {cred}"}
+        bearer = c.bearer_token or _read(c.bearer_token_file)
         if bearer:
             return {"Authorization": f"Bearer {bearer}"}
-        oauth = getattr(c, "oauth2", None)
-        if oauth is not None:
-            return {"Authorization": f"Bearer {await self._oauth2(oauth)}"}
+        if c.oauth2 is not None:
+            return {"Authorization": f"Bearer {await self._oauth2(c.oauth2)}"}
         return {}
 
-    async def _oauth2(self, oauth: Any) -> str:
+    async def _oauth2(self, oauth: OAuth2) -> str:
         if self._oauth_token and self._oauth_token[1] > time.monotonic():
             return self._oauth_token[0]
-        secret = (
-            getattr(oauth, "client_secret", None) or _read(getattr(oauth, "client_secret_file", None)) or ""
-        )
-        data = {"grant_type": "client_credentials", **(getattr(oauth, "endpoint_params", None) or {})}
-        scopes = getattr(oauth, "scopes", None)
+        secret = oauth.client_secret or _read(oauth.client_secret_file) or ""
+        data = {"grant_type": "client_credentials", **oauth.endpoint_params}
+        scopes = oauth.scopes
         if scopes:
             data["scope"] = " ".join(scopes)
         import httpx

@@ -8,8 +8,8 @@ send it with retries and record what they sent (ampp.notify.queue).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
@@ -66,11 +66,11 @@ def load_templates(cfg: Config) -> Templates:
 
 def build_integrations(
     cfg: Config, external_url: str, templates: Templates | None = None
-) -> dict[str, list[Integration]]:
+) -> dict[str, list[registry.BuiltIntegration]]:
     kinds = {kind for r in cfg.alerting.receivers for kind, _, _ in r.integrations()}
     if templates is None and (kinds - registry.UNTEMPLATED or cfg.template_files):
         templates = load_templates(cfg)
-    out: dict[str, list[Integration]] = {}
+    out: dict[str, list[registry.BuiltIntegration]] = {}
     for receiver in cfg.alerting.receivers:
         out[receiver.name] = [
             registry.build(kind, idx, conf, receiver.name, external_url, templates)
@@ -80,7 +80,7 @@ def build_integrations(
 
 
 def build_pipeline(
-    integrations: Mapping[str, list[Integration]],
+    integrations: Mapping[str, Sequence[Integration]],
     inhibitor: Muter,
     silencer: Muter,
     intervals: Mapping[str, list[TimeIntervalSpec]],
@@ -111,9 +111,7 @@ def build_pipeline(
     return RoutingStage(stages)
 
 
-async def close_integrations(integrations: Mapping[str, list[Any]]) -> None:
+async def close_integrations(integrations: Mapping[str, Sequence[registry.BuiltIntegration]]) -> None:
     for items in integrations.values():
         for i in items:
-            close = getattr(i, "close", None)
-            if close is not None:
-                await close()
+            await i.close()

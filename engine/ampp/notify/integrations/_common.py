@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ...config.notifiers import HTTPNotifierConfig
 from ...model.alert import Alert
 from ..http import HTTPSender
 from ..stage import FlushContext, NotifyError
@@ -114,30 +115,37 @@ class Renderer:
             raise NotifyError(f"template {field}: {e}", retry=False) from None
 
 
-class HTTPIntegration:
+C = TypeVar("C", bound=HTTPNotifierConfig)
+
+
+class HTTPIntegration(Generic[C]):
     """The common shape of an integration that posts to a vendor's HTTP API.
 
-    Subclasses set ``name`` and implement ``notify``; each holds its config, the receiver's
-    name and the templates (None only for the webhook, which renders none), and owns one
-    :class:`HTTPSender` built from its ``http_config``.
+    Subclasses name their config model (``HTTPIntegration[SlackConfig]``), set ``name`` and
+    implement ``notify``; each holds its config, the receiver's name and the templates (None
+    only for the webhook, which renders none), and owns one :class:`HTTPSender` built from its
+    ``http_config``.
     """
 
     name = ""
 
     def __init__(
-        self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates | None
+        self, index: int, conf: C, receiver: str, external_url: str, templates: Templates | None
     ) -> None:
         self.index = index
         self.conf = conf
         self.receiver = receiver
         self.external_url = external_url
         self.templates = templates
-        timeout = getattr(conf, "timeout", None)
-        self.sender = HTTPSender(getattr(conf, "http_config", None), float(timeout) if timeout else None)
+        self.sender = HTTPSender(conf.http_config, self.timeout())
+
+    def timeout(self) -> float | None:
+        """The request timeout: the kinds whose config has Go's ``timeout`` field say it."""
+        return None
 
     @property
     def send_resolved(self) -> bool:
-        return bool(getattr(self.conf, "send_resolved", True))
+        return self.conf.send_resolved
 
     def data(self, ctx: FlushContext, alerts: Sequence[Alert]) -> TemplateData:
         """What the notification is built from: template.Data of the flush."""

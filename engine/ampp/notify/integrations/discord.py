@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...config.notifiers import DiscordConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -29,7 +30,7 @@ COLOR_RED = 0x992D22
 COLOR_GREEN = 0x2ECC71
 
 
-class DiscordIntegration(HTTPIntegration):
+class DiscordIntegration(HTTPIntegration[DiscordConfig]):
     name = "discord"
 
     def _url(self) -> str:

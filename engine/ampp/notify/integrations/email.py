@@ -27,10 +27,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ...config.notifiers import EmailConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..stage import FlushContext, NotifyError
 from ..templates import Templates, template_data
+from ..tls import default_context, tls_context
 from . import _smtp
 from ._common import Renderer, key_hash, read_secret_file
 
@@ -42,32 +44,6 @@ def _split_host_port(hostport: str) -> tuple[str, str]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, port
-
-
-def tls_context(tls: Any) -> ssl.SSLContext:
-    """commoncfg.NewTLSConfig for the SMTP connection: CA, client cert, verification, versions."""
-    if tls is not None and getattr(tls, "insecure_skip_verify", False):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    else:
-        ca_file = getattr(tls, "ca_file", "") if tls is not None else ""
-        ca = getattr(tls, "ca", "") if tls is not None else ""
-        ctx = ssl.create_default_context(cafile=ca_file or None, cadata=str(ca) if ca else None)
-    if tls is not None:
-        if tls.cert_file:
-            ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
-        versions = {
-            "TLS10": ssl.TLSVersion.TLSv1,
-            "TLS11": ssl.TLSVersion.TLSv1_1,
-            "TLS12": ssl.TLSVersion.TLSv1_2,
-            "TLS13": ssl.TLSVersion.TLSv1_3,
-        }
-        if tls.min_version:
-            ctx.minimum_version = versions[tls.min_version]
-        if tls.max_version:
-            ctx.maximum_version = versions[tls.max_version]
-    return ctx
 
 
 def parse_address_list(value: str) -> list[str]:
@@ -86,7 +62,9 @@ def parse_address_list(value: str) -> list[str]:
 class EmailIntegration:
     name = "email"
 
-    def __init__(self, index: int, conf: Any, receiver: str, external_url: str, templates: Templates) -> None:
+    def __init__(
+        self, index: int, conf: EmailConfig, receiver: str, external_url: str, templates: Templates
+    ) -> None:
         self.index = index
         self.conf = conf
         self.receiver = receiver
@@ -214,7 +192,7 @@ class EmailIntegration:
         except ValueError:
             raise NotifyError(f"invalid port in smarthost {smarthost}", retry=False) from None
         try:
-            tls = tls_context(c.tls_config) if implicit or c.require_tls else None
+            tls = (tls_context(c.tls_config) or default_context()) if implicit or c.require_tls else None
         except (OSError, ssl.SSLError, ValueError) as e:
             raise NotifyError(f"parse TLS configuration: {e}", retry=False) from None
         try:

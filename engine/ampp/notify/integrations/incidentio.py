@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import httpx
 import orjson
 
+from ...config.notifiers import IncidentioConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -39,8 +40,11 @@ def _details(resp: httpx.Response) -> str:
     return ": ".join(parts)
 
 
-class IncidentioIntegration(HTTPIntegration):
+class IncidentioIntegration(HTTPIntegration[IncidentioConfig]):
     name = "incidentio"
+
+    def timeout(self) -> float | None:
+        return self.conf.timeout or None
 
     def _url(self) -> str:
         c = self.conf

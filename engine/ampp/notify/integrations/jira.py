@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import yaml
 
+from ...config.notifiers import JiraConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..gojson import go_json
@@ -72,7 +73,7 @@ def _json_safe(value: Any) -> Any:
     return str(value)  # dates and the like: their YAML text
 
 
-class JiraIntegration(HTTPIntegration):
+class JiraIntegration(HTTPIntegration[JiraConfig]):
     name = "jira"
 
     async def _api(self, method: str, url: str, body: Any = None) -> bytes:

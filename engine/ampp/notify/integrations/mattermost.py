@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ...config.notifiers import MattermostConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..gojson import go_json
@@ -30,7 +31,7 @@ def _omit(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in ("", None, [], False)}
 
 
-class MattermostIntegration(HTTPIntegration):
+class MattermostIntegration(HTTPIntegration[MattermostConfig]):
     name = "mattermost"
 
     def _url(self) -> str:

@@ -9,16 +9,19 @@ not; a 429 retries after the Retry-After Teams gives.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from ...config.notifiers import MSTeamsConfig, MSTeamsV2Config
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
 from ..stage import FlushContext
 from ._common import HTTPIntegration, alerts_status, read_secret_file
 
+_Teams = TypeVar("_Teams", MSTeamsConfig, MSTeamsV2Config)
 
-class _TeamsBase(HTTPIntegration):
+
+class _TeamsBase(HTTPIntegration[_Teams]):
     def _url(self) -> str:
         if self.conf.webhook_url:
             return str(self.conf.webhook_url)
@@ -33,7 +36,7 @@ class _TeamsBase(HTTPIntegration):
         check_response(resp)
 
 
-class MSTeamsIntegration(_TeamsBase):
+class MSTeamsIntegration(_TeamsBase[MSTeamsConfig]):
     """An Office 365 connector MessageCard."""
 
     name = "msteams"
@@ -53,7 +56,7 @@ class MSTeamsIntegration(_TeamsBase):
         }
 
 
-class MSTeamsV2Integration(_TeamsBase):
+class MSTeamsV2Integration(_TeamsBase[MSTeamsV2Config]):
     """An Adaptive Card posted to a Workflows (Power Automate) webhook."""
 
     name = "msteamsv2"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ...config.notifiers import OpsGenieConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -51,7 +52,7 @@ def _endpoint(base: str, path: str, alias_query: bool = False) -> str:
     return urlunsplit(parts._replace(path=parts.path + path, query=query))
 
 
-class OpsGenieIntegration(HTTPIntegration):
+class OpsGenieIntegration(HTTPIntegration[OpsGenieConfig]):
     name = "opsgenie"
 
     def _api_key(self, r: Renderer) -> str:

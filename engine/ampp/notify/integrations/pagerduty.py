@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ...config.notifiers import PagerdutyConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..gojson import go_json
@@ -46,8 +47,11 @@ def _error_details(resp: httpx.Response) -> str:
     return f"{message}: {errors}"
 
 
-class PagerDutyIntegration(HTTPIntegration):
+class PagerDutyIntegration(HTTPIntegration[PagerdutyConfig]):
     name = "pagerduty"
+
+    def timeout(self) -> float | None:
+        return self.conf.timeout or None
 
     API_V1 = "https://events.pagerduty.com/generic/2010-04-15/create_event.json"
 

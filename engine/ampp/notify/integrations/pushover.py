@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from ...config.notifiers import PushoverConfig
 from ...model.alert import Alert
 from ..http import check_response
 from ..stage import FlushContext
@@ -26,7 +27,7 @@ MAX_MESSAGE_RUNES = 1024
 MAX_URL_RUNES = 512
 
 
-class PushoverIntegration(HTTPIntegration):
+class PushoverIntegration(HTTPIntegration[PushoverConfig]):
     name = "pushover"
 
     API_URL = "https://api.pushover.net/1/messages.json"

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ...config.notifiers import NotifierConfig
 from ...model.alert import Alert
 from ..stage import FlushContext
 
@@ -63,7 +64,12 @@ UNTEMPLATED: frozenset[str] = frozenset({"webhook"})
 
 
 def build(
-    kind: str, index: int, conf: Any, receiver: str, external_url: str, templates: Templates | None
+    kind: str,
+    index: int,
+    conf: NotifierConfig,
+    receiver: str,
+    external_url: str,
+    templates: Templates | None,
 ) -> BuiltIntegration:
     """The integration for one ``<kind>_configs`` entry of a receiver.
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
+from ...config.notifiers import RocketchatConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..gojson import go_json
@@ -39,7 +40,7 @@ def _join(base: str, path: str) -> str:
     return urlunsplit(parts._replace(path=joined))
 
 
-class RocketchatIntegration(HTTPIntegration):
+class RocketchatIntegration(HTTPIntegration[RocketchatConfig]):
     name = "rocketchat"
 
     def _credentials(self) -> tuple[str, str]:

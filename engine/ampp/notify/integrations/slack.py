@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ...config.notifiers import SlackConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..gojson import go_json
@@ -36,8 +37,11 @@ def _omit_empty(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in ("", None, [], False)}
 
 
-class SlackIntegration(HTTPIntegration):
+class SlackIntegration(HTTPIntegration[SlackConfig]):
     name = "slack"
+
+    def timeout(self) -> float | None:
+        return self.conf.timeout or None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

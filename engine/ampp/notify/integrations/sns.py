@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from ...config.notifiers import SNSConfig
 from ...model.alert import Alert
 from ..http import parse_retry_after
 from ..stage import FlushContext, NotifyError
@@ -32,7 +33,7 @@ MAX_SMS_BYTES = 1600
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded"})
 
 
-class SNSIntegration(HTTPIntegration):
+class SNSIntegration(HTTPIntegration[SNSConfig]):
     name = "sns"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

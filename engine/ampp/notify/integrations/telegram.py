@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import httpx
 import orjson
 
+from ...config.notifiers import TelegramConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import parse_retry_after
@@ -35,7 +36,7 @@ HTML_TOO_LONG = (
 )
 
 
-class TelegramIntegration(HTTPIntegration):
+class TelegramIntegration(HTTPIntegration[TelegramConfig]):
     name = "telegram"
 
     def _token(self) -> str:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from ...config.notifiers import VictorOpsConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -25,7 +26,7 @@ MAX_MESSAGE_RUNES = 20480
 ALLOWED_FIRING = frozenset({"INFO", "WARNING", "CRITICAL"})
 
 
-class VictorOpsIntegration(HTTPIntegration):
+class VictorOpsIntegration(HTTPIntegration[VictorOpsConfig]):
     name = "victorops"
 
     async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None:

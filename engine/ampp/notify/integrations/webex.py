@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ...config.notifiers import WebexConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -22,7 +23,7 @@ log = logging.getLogger("ampp.notify.webex")
 MAX_MESSAGE_BYTES = 7439
 
 
-class WebexIntegration(HTTPIntegration):
+class WebexIntegration(HTTPIntegration[WebexConfig]):
     name = "webex"
 
     async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None:

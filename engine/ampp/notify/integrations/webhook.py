@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...config.notifiers import WebhookConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..http import check_response
@@ -11,11 +12,14 @@ from ..stage import FlushContext
 from ._common import HTTPIntegration, read_secret_file
 
 
-class WebhookIntegration(HTTPIntegration):
+class WebhookIntegration(HTTPIntegration[WebhookConfig]):
     """template.Data plus the message's envelope, as JSON; the only integration that renders
     no template (so a webhook-only config loads none)."""
 
     name = "webhook"
+
+    def timeout(self) -> float | None:
+        return self.conf.timeout or None
 
     def _url(self) -> str:
         if self.conf.url:

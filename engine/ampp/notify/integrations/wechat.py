@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
+from ...config.notifiers import WechatConfig
 from ...model.alert import Alert
 from ..gojson import go_json
 from ..stage import FlushContext, NotifyError
@@ -30,7 +31,7 @@ def _with(base: str, path: str, params: dict[str, str], keep_query: bool) -> str
     return urlunsplit(parts._replace(path=parts.path + path, query=urlencode(sorted(query.items()))))
 
 
-class WechatIntegration(HTTPIntegration):
+class WechatIntegration(HTTPIntegration[WechatConfig]):
     name = "wechat"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

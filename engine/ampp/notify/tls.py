@@ -1,0 +1,52 @@
+"""TLS for outgoing connections (HTTP integrations and SMTP), from a tls_config block.
+
+prometheus/common's NewTLSConfig: the CA (a file or inline), a client certificate, whether to
+verify, the TLS versions. The system CAs are loaded once for the whole process.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+
+from ..config.httpclient import TLSConfig
+
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+
+
+@functools.cache
+def default_context() -> ssl.SSLContext:
+    """The system CAs, loaded once: loading them costs tens of milliseconds per context."""
+    return ssl.create_default_context()
+
+
+def tls_context(tls: TLSConfig | None) -> ssl.SSLContext | None:
+    """The context a tls_config asks for; None when it asks for nothing but the system CAs
+    (use :func:`default_context`). A bad CA or key file raises here, at config load."""
+    if tls is None or not (
+        tls.cert_file
+        or tls.ca_file
+        or tls.ca
+        or tls.insecure_skip_verify
+        or tls.min_version
+        or tls.max_version
+    ):
+        return None
+    if tls.insecure_skip_verify:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies nothing: no CA store to load
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx = ssl.create_default_context(cafile=tls.ca_file or None, cadata=tls.ca or None)
+    if tls.cert_file:
+        ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
+    if tls.min_version:
+        ctx.minimum_version = _VERSIONS[tls.min_version]
+    if tls.max_version:
+        ctx.maximum_version = _VERSIONS[tls.max_version]
+    return ctx
