@@ -1,246 +1,146 @@
-"""A small asyncio SMTP client that behaves as Go's net/smtp does for Alertmanager's email.
+"""Go's net/smtp, as Alertmanager's email notifier uses it, on aiosmtplib's SMTP client.
 
-Why not smtplib: Alertmanager's choices are net/smtp's (EHLO falling back to HELO, the
-extensions read from EHLO, ``MAIL FROM:<a> BODY=8BITMIME``, AUTH PLAIN refused on an
-unencrypted connection to anything but localhost, the LOGIN exchange, ``*`` to abort a failed
-exchange) and the errors users see are its ``535 5.7.8 ...`` texts; asyncio streams give
-cancellation and timeouts for free where a thread would hang.
-
-Also here: the MIME encoders Go's email notifier uses, byte for byte: ``mime.QEncoding`` for
-header values and ``mime/quotedprintable`` for the bodies.
+aiosmtplib speaks the protocol (replies, EHLO/HELO, STARTTLS, dot-stuffing, timeouts); what
+is Go's is here: the session's steps and their error texts (``send RCPT command: 550 5.1.1
+...``, replies worded as textproto.Error ``"%03d %s"``), the AUTH exchange of net/smtp's Auth
+interface (PLAIN refused on an unencrypted connection to anything but localhost, Alertmanager's
+LOGIN, CRAM-MD5, ``*`` to abort a failed exchange), and the MIME encoders Go's email notifier
+uses, byte for byte: ``mime.QEncoding`` for header values and ``mime/quotedprintable`` for the
+bodies.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import ssl
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import aiosmtplib
 
 LOCALHOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 TIMEOUT = 30.0
 """Seconds allowed to connect and for each reply of the server."""
 
+T = TypeVar("T")
+
 
 class SMTPError(Exception):
-    """A reply with an unexpected code (textproto.Error: ``"%03d %s"``) or a protocol error."""
-
-    def __init__(self, message: str, code: int = 0) -> None:
-        super().__init__(message)
-        self.code = code
+    """A failed step of the session, worded as Go words it."""
 
 
-@dataclass
-class Client:
-    """One SMTP session (net/smtp.Client): commands, replies, and what EHLO advertised."""
+def go_error(e: BaseException) -> str:
+    """How Go's net/smtp words a failure: a reply as textproto.Error (``"%03d %s"``)."""
+    if isinstance(e, aiosmtplib.SMTPResponseException):
+        return f"{e.code:03d} {e.message}"
+    if isinstance(e, aiosmtplib.SMTPException) and isinstance(e.__cause__, (OSError, ssl.SSLError)):
+        return str(e.__cause__) or type(e.__cause__).__name__
+    return str(e) or type(e).__name__
 
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    server_name: str
-    tls: bool = False
-    local_name: str = "localhost"
-    ext: dict[str, str] | None = None
-    did_hello: bool = False
-    timeout: float = TIMEOUT
-    auth_mechs: list[str] = field(default_factory=list)
-    closed: bool = False
 
-    @classmethod
-    async def connect(
-        cls,
-        host: str,
-        port: int,
-        tls: ssl.SSLContext | None,
-        server_hostname: str,
-        io_timeout: float = TIMEOUT,
-    ) -> Client:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=tls, server_hostname=server_hostname if tls else None),
-            io_timeout,
-        )
-        client = cls(reader, writer, host, tls=tls is not None, timeout=io_timeout)
-        try:
-            await client.read_response(220)
-        except BaseException:
-            client.abort()
-            raise
-        return client
+async def step(what: str, op: Awaitable[T]) -> T:
+    """One step of the session; its failure is an SMTPError saying which step (Go's Wrap)."""
+    try:
+        return await op
+    except (aiosmtplib.SMTPException, SMTPError, OSError, TimeoutError, ssl.SSLError) as e:
+        raise SMTPError(f"{what}: {go_error(e)}") from None
 
-    # -- wire
 
-    async def read_response(self, expect: int) -> tuple[int, str]:
-        """textproto.ReadResponse: the (possibly multi-line) reply; its code must match
-        ``expect`` by prefix (2 matches 2xx, 25 matches 25x, 0 matches anything)."""
-        lines: list[str] = []
-        code = 0
-        while True:
-            raw = await asyncio.wait_for(self.reader.readline(), self.timeout)
-            if not raw:
-                raise SMTPError("short response: connection closed by server")
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if len(line) < 4 or not line[:3].isdigit() or line[3] not in " -":
-                if len(line) == 3 and line.isdigit():
-                    line += " "
-                else:
-                    raise SMTPError(f"short response: {line}")
-            this = int(line[:3])
-            if code and this != code:
-                raise SMTPError(f"short response: {line}")
-            code = this
-            lines.append(line[4:])
-            if line[3] == " ":
-                break
-        message = "\n".join(lines)
-        if expect and not str(code).startswith(str(expect)):
-            raise SMTPError(f"{code:03d} {message}", code)
-        return code, message
+async def connect(
+    host: str, port: int, tls: ssl.SSLContext | None, local_name: str, io_timeout: float = TIMEOUT
+) -> aiosmtplib.SMTP:
+    """A session with the server's greeting read; with ``tls``, TLS from the first byte."""
+    smtp = aiosmtplib.SMTP(
+        hostname=host,
+        port=port,
+        local_hostname=local_name,
+        use_tls=tls is not None,
+        start_tls=False,  # Go's notifier decides on STARTTLS itself, after EHLO
+        tls_context=tls,
+        timeout=io_timeout,
+    )
+    await smtp.connect()
+    return smtp
 
-    async def cmd(self, expect: int, line: str) -> tuple[int, str]:
-        if "\r" in line or "\n" in line:
-            raise SMTPError("smtp: A line must not contain CR or LF")
-        self.writer.write(line.encode() + b"\r\n")
-        await self.writer.drain()
-        return await self.read_response(expect)
 
-    def abort(self) -> None:
-        self.closed = True
-        self.writer.close()
+async def hello(smtp: aiosmtplib.SMTP) -> None:
+    """Client.Hello: EHLO, or HELO when the server refuses EHLO."""
+    try:
+        await smtp.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        await smtp.helo()
 
-    async def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.writer.close()
-        try:
-            await asyncio.wait_for(self.writer.wait_closed(), 2)
-        except (OSError, TimeoutError, ssl.SSLError):
-            pass
 
-    # -- session
+def extension(smtp: aiosmtplib.SMTP, name: str) -> tuple[bool, str]:
+    """Client.Extension: whether EHLO advertised ``name``, and its parameters."""
+    key = name.lower()
+    return key in smtp.esmtp_extensions, smtp.esmtp_extensions.get(key, "")
 
-    async def hello(self) -> None:
-        if self.did_hello:
-            return
-        self.did_hello = True
-        try:
-            await self._ehlo()
-        except SMTPError:
-            await self.cmd(250, f"HELO {self.local_name}")
 
-    async def say_hello(self, local_name: str) -> None:
-        """Client.Hello: EHLO/HELO with the configured name, before any other command."""
-        if self.did_hello:
-            raise SMTPError("smtp: Hello called after other methods")
-        self.local_name = local_name
-        await self.hello()
+async def starttls(smtp: aiosmtplib.SMTP, tls: ssl.SSLContext, server_name: str) -> None:
+    """Client.StartTLS: STARTTLS, the handshake, then EHLO again over TLS."""
+    await smtp.starttls(tls_context=tls, server_hostname=server_name)
+    await smtp.ehlo()
 
-    async def _ehlo(self) -> None:
-        _, msg = await self.cmd(250, f"EHLO {self.local_name}")
-        ext: dict[str, str] = {}
-        for line in msg.split("\n")[1:]:
-            name, _, args = line.partition(" ")
-            ext[name] = args
-        self.ext = ext
-        self.auth_mechs = ext["AUTH"].split(" ") if "AUTH" in ext else []
 
-    async def extension(self, name: str) -> tuple[bool, str]:
-        await self.hello()
-        if self.ext is None:
-            return False, ""
-        name = name.upper()
-        return name in self.ext, self.ext.get(name, "")
+async def mail(smtp: aiosmtplib.SMTP, sender: str) -> None:
+    """Client.Mail: ``MAIL FROM:<sender>``, with BODY=8BITMIME and SMTPUTF8 when offered."""
+    options = []
+    if extension(smtp, "8BITMIME")[0]:
+        options.append("BODY=8BITMIME")
+    if extension(smtp, "SMTPUTF8")[0]:
+        options.append("SMTPUTF8")
+    await smtp.mail(sender, options=options, encoding="utf-8")
 
-    async def starttls(self, tls: ssl.SSLContext, server_hostname: str) -> None:
-        await self.hello()
-        await self.cmd(220, "STARTTLS")
-        await asyncio.wait_for(self.writer.start_tls(tls, server_hostname=server_hostname), self.timeout)
-        self.tls = True
-        await self._ehlo()
 
-    async def auth(self, auth: Auth) -> None:
-        await self.hello()
-        mech, resp = auth.start(self.server_name, self.tls)
-        initial = f"AUTH {mech} {base64.b64encode(resp).decode() if resp else ''}".strip()
-        code, msg = await self.cmd(0, initial)
-        while True:
-            if code == 334:
-                try:
-                    challenge = base64.b64decode(msg, validate=True)
-                except ValueError as e:
-                    await self._abort_auth()
-                    raise SMTPError(f"illegal base64 data: {e}") from None
-            elif code == 235:
-                challenge = msg.encode()
-            else:
-                await self._abort_auth()
-                raise SMTPError(f"{code:03d} {msg}", code)
+async def quit(smtp: aiosmtplib.SMTP) -> None:
+    """Client.Quit, whatever the session's state; the connection is closed either way."""
+    try:
+        if smtp.is_connected:
+            await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ssl.SSLError):
+        pass
+    finally:
+        smtp.close()
+
+
+async def authenticate(smtp: aiosmtplib.SMTP, auth: Auth, server_name: str) -> None:
+    """Client.Auth: the mechanism's exchange; a failure sends ``*`` and ends the session."""
+    tls = smtp.get_transport_info("sslcontext") is not None
+    mech, resp = auth.start(server_name, tls)
+    initial = [mech.encode()] + ([base64.b64encode(resp)] if resp else [])
+    reply = await smtp.execute_command(b"AUTH", *initial)
+    while True:
+        code, msg = reply.code, reply.message
+        if code == 334:
             try:
-                answer = auth.next(challenge, code == 334)
-            except SMTPError:
-                await self._abort_auth()
-                raise
-            if answer is None:
-                return
-            code, msg = await self.cmd(0, base64.b64encode(answer).decode())
-
-    async def _abort_auth(self) -> None:
+                challenge = base64.b64decode(msg, validate=True)
+            except ValueError as e:
+                await _abort(smtp)
+                raise SMTPError(f"illegal base64 data: {e}") from None
+        elif code == 235:
+            challenge = msg.encode()
+        else:
+            await _abort(smtp)
+            raise SMTPError(f"{code:03d} {msg}")
         try:
-            await self.cmd(501, "*")
-        except (SMTPError, OSError, TimeoutError):
-            pass
-        await self.quit()
-
-    async def mail(self, sender: str) -> None:
-        await self.hello()
-        line = f"MAIL FROM:<{sender}>"
-        if self.ext is not None:
-            if "8BITMIME" in self.ext:
-                line += " BODY=8BITMIME"
-            if "SMTPUTF8" in self.ext:
-                line += " SMTPUTF8"
-        await self.cmd(250, line)
-
-    async def rcpt(self, to: str) -> None:
-        await self.cmd(25, f"RCPT TO:<{to}>")
-
-    async def data(self, message: bytes) -> None:
-        """DATA, the message dot-stuffed with CRLF line ends, and the final reply."""
-        await self.cmd(354, "DATA")
-        self.writer.write(dot_encode(message))
-        await self.writer.drain()
-        await self.read_response(250)
-
-    async def quit(self) -> None:
-        if self.closed:
+            answer = auth.next(challenge, code == 334)
+        except SMTPError:
+            await _abort(smtp)
+            raise
+        if answer is None:
             return
-        try:
-            await self.hello()
-            await self.cmd(221, "QUIT")
-        except (SMTPError, OSError, TimeoutError, ssl.SSLError):
-            pass
-        finally:
-            await self.close()
+        reply = await smtp.execute_command(base64.b64encode(answer))
 
 
-def dot_encode(message: bytes) -> bytes:
-    """textproto.DotWriter: bare LF becomes CRLF, a leading dot doubled, ``.`` to finish."""
-    out = bytearray()
-    at_line_start = True
-    prev = 0
-    for b in message:
-        if at_line_start and b == 0x2E:
-            out.append(0x2E)
-        if b == 0x0A and prev != 0x0D:
-            out.append(0x0D)
-        out.append(b)
-        at_line_start = b == 0x0A
-        prev = b
-    if not at_line_start:
-        out += b"\r\n"
-    out += b".\r\n"
-    return bytes(out)
+async def _abort(smtp: aiosmtplib.SMTP) -> None:
+    try:
+        await smtp.execute_command(b"*")
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        pass
+    await quit(smtp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +151,7 @@ class Auth:
     go_type = ""
 
     def start(self, server_name: str, tls: bool) -> tuple[str, bytes]:
+        """The mechanism and the initial response; raises SMTPError to refuse."""
         raise NotImplementedError
 
     def next(self, challenge: bytes, more: bool) -> bytes | None:

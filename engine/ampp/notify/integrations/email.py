@@ -25,7 +25,8 @@ import ssl
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+
+import aiosmtplib
 
 from ...config.notifiers import EmailConfig
 from ...model.alert import Alert
@@ -179,8 +180,8 @@ class EmailIntegration:
         sender, recipients, message = self._message(Renderer(self.templates, data), ctx.group_key)
         try:
             await self._send(sender, recipients, message)
-        except (OSError, TimeoutError, ssl.SSLError, _smtp.SMTPError) as e:
-            raise NotifyError(str(e) or type(e).__name__) from None
+        except _smtp.SMTPError as e:
+            raise NotifyError(str(e)) from None
 
     async def _send(self, sender: str, recipients: list[str], message: bytes) -> None:
         c = self.conf
@@ -195,21 +196,19 @@ class EmailIntegration:
             tls = (tls_context(c.tls_config) or default_context()) if implicit or c.require_tls else None
         except (OSError, ssl.SSLError, ValueError) as e:
             raise NotifyError(f"parse TLS configuration: {e}", retry=False) from None
+        what = "establish TLS connection to server" if implicit else "establish connection to server"
+        connect = _smtp.connect(
+            self.host, port, tls if implicit else None, c.hello or "localhost", self.timeout
+        )
+        smtp = await _smtp.step(what, connect)
         try:
-            client = await _smtp.Client.connect(
-                self.host, port, tls if implicit else None, server_name, self.timeout
-            )
-        except (OSError, TimeoutError, ssl.SSLError, _smtp.SMTPError) as e:
-            what = "establish TLS connection to server" if implicit else "establish connection to server"
-            raise NotifyError(f"{what}: {e or type(e).__name__}") from None
-        try:
-            await self._session(client, implicit, tls, server_name, sender, recipients, message)
+            await self._session(smtp, implicit, tls, server_name, sender, recipients, message)
         finally:
-            await client.quit()
+            await _smtp.quit(smtp)
 
     async def _session(
         self,
-        client: _smtp.Client,
+        smtp: aiosmtplib.SMTP,
         implicit: bool,
         tls: ssl.SSLContext | None,
         server_name: str,
@@ -218,33 +217,22 @@ class EmailIntegration:
         message: bytes,
     ) -> None:
         c = self.conf
-        if c.hello:
-            await _step("send EHLO command", client.say_hello(c.hello))
+        step = _smtp.step
+        await step("send EHLO command", _smtp.hello(smtp))
         if c.require_tls and not implicit:
-            offered, _ = await _step("send EHLO command", client.extension("STARTTLS"))
-            if not offered:
+            if not _smtp.extension(smtp, "STARTTLS")[0]:
                 raise NotifyError(
                     f"'require_tls' is true (default) but {go_quote(c.smarthost)} does not "
                     "advertise the STARTTLS extension"
                 )
             assert tls is not None
-            await _step("send STARTTLS command", client.starttls(tls, server_name))
-        offered, mechs = await _step("send EHLO command", client.extension("AUTH"))
+            await step("send STARTTLS command", _smtp.starttls(smtp, tls, server_name))
+        offered, mechs = _smtp.extension(smtp, "AUTH")
         if offered:
             auth = self._auth(mechs)
             if auth is not None:
-                await _step(f"{auth.go_type} auth", client.auth(auth))
-        await _step("send MAIL command", client.mail(sender))
+                await step(f"{auth.go_type} auth", _smtp.authenticate(smtp, auth, self.host))
+        await step("send MAIL command", _smtp.mail(smtp, sender))
         for rcpt in recipients:
-            await _step("send RCPT command", client.rcpt(rcpt))
-        await _step("delivery failure", client.data(message))
-
-
-async def _step(what: str, op: Any) -> Any:
-    """Runs one protocol step; its failure becomes a retryable error saying which step."""
-    try:
-        return await op
-    except _smtp.SMTPError as e:
-        raise NotifyError(f"{what}: {e}") from None
-    except (OSError, TimeoutError, ssl.SSLError) as e:
-        raise NotifyError(f"{what}: {e or type(e).__name__}") from None
+            await step("send RCPT command", smtp.rcpt(rcpt, encoding="utf-8"))
+        await step("delivery failure", smtp.data(message))
