@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ...config.notifiers import HTTPNotifierConfig
+from ...config.notifiers import HTTPNotifierConfig, NotifierConfig
 from ...model.alert import Alert
 from ..http import HTTPSender
 from ..stage import FlushContext, NotifyError
@@ -115,33 +115,25 @@ class Renderer:
             raise NotifyError(f"template {field}: {e}", retry=False) from None
 
 
+N = TypeVar("N", bound=NotifierConfig)
 C = TypeVar("C", bound=HTTPNotifierConfig)
 
 
-class HTTPIntegration(Generic[C]):
-    """The common shape of an integration that posts to a vendor's HTTP API.
-
-    Subclasses name their config model (``HTTPIntegration[SlackConfig]``), set ``name`` and
-    implement ``notify``; each holds its config, the receiver's name and the templates (None
-    only for the webhook, which renders none), and owns one :class:`HTTPSender` built from its
-    ``http_config``.
-    """
+class ConfiguredIntegration(Generic[N]):
+    """What every integration holds: its config model, its place among the receiver's
+    integrations, the receiver's name, the external URL and the templates (None only for the
+    webhook, which renders none); and how it turns a flush into template.Data."""
 
     name = ""
 
     def __init__(
-        self, index: int, conf: C, receiver: str, external_url: str, templates: Templates | None
+        self, index: int, conf: N, receiver: str, external_url: str, templates: Templates | None
     ) -> None:
         self.index = index
         self.conf = conf
         self.receiver = receiver
         self.external_url = external_url
         self.templates = templates
-        self.sender = HTTPSender(conf.http_config, self.timeout())
-
-    def timeout(self) -> float | None:
-        """The request timeout: the kinds whose config has Go's ``timeout`` field say it."""
-        return None
 
     @property
     def send_resolved(self) -> bool:
@@ -155,6 +147,27 @@ class HTTPIntegration(Generic[C]):
         if self.templates is None:
             raise NotifyError(f"{self.name} renders templates, and none were loaded", retry=False)
         return Renderer(self.templates, self.data(ctx, alerts))
+
+    async def close(self) -> None:
+        """Release what the integration holds open (nothing, unless it says otherwise)."""
+
+
+class HTTPIntegration(ConfiguredIntegration[C]):
+    """An integration that posts to a vendor's HTTP API.
+
+    Subclasses name their config model (``HTTPIntegration[SlackConfig]``), set ``name`` and
+    implement ``notify``; each owns one :class:`HTTPSender` built from its ``http_config``.
+    """
+
+    def __init__(
+        self, index: int, conf: C, receiver: str, external_url: str, templates: Templates | None
+    ) -> None:
+        super().__init__(index, conf, receiver, external_url, templates)
+        self.sender = HTTPSender(conf.http_config, self.timeout())
+
+    def timeout(self) -> float | None:
+        """The request timeout: the kinds whose config has Go's ``timeout`` field say it."""
+        return None
 
     async def close(self) -> None:
         await self.sender.close()

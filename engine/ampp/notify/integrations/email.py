@@ -32,10 +32,10 @@ from ...config.notifiers import EmailConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
 from ..stage import FlushContext, NotifyError
-from ..templates import Templates, template_data
+from ..templates import Templates
 from ..tls import default_context, tls_context
 from . import _smtp
-from ._common import Renderer, key_hash, read_secret_file
+from ._common import ConfiguredIntegration, Renderer, key_hash, read_secret_file
 
 DEFAULT_SUBJECT = '{{ template "email.default.subject" . }}'
 
@@ -60,17 +60,13 @@ def parse_address_list(value: str) -> list[str]:
     return addrs
 
 
-class EmailIntegration:
+class EmailIntegration(ConfiguredIntegration[EmailConfig]):
     name = "email"
 
     def __init__(
-        self, index: int, conf: EmailConfig, receiver: str, external_url: str, templates: Templates
+        self, index: int, conf: EmailConfig, receiver: str, external_url: str, templates: Templates | None
     ) -> None:
-        self.index = index
-        self.conf = conf
-        self.receiver = receiver
-        self.external_url = external_url
-        self.templates = templates
+        super().__init__(index, conf, receiver, external_url, templates)
         headers = dict(conf.headers)
         headers.setdefault("Subject", DEFAULT_SUBJECT)
         headers.setdefault("To", conf.to)
@@ -82,13 +78,6 @@ class EmailIntegration:
             self.hostname = "localhost.localdomain"
         self.host, self.port = _split_host_port(conf.smarthost)
         self.timeout = _smtp.TIMEOUT
-
-    @property
-    def send_resolved(self) -> bool:
-        return bool(self.conf.send_resolved)
-
-    async def close(self) -> None:
-        return None
 
     # -- credentials
 
@@ -176,8 +165,7 @@ class EmailIntegration:
     # -- sending
 
     async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None:
-        data = template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
-        sender, recipients, message = self._message(Renderer(self.templates, data), ctx.group_key)
+        sender, recipients, message = self._message(self.renderer(ctx, alerts), ctx.group_key)
         try:
             await self._send(sender, recipients, message)
         except _smtp.SMTPError as e:

@@ -7,12 +7,10 @@ check refuses the kinds missing from :data:`KINDS`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...config.notifiers import NotifierConfig
-from ...model.alert import Alert
-from ..stage import FlushContext
+from ..stage import Integration
 
 if TYPE_CHECKING:
     from ..templates import Templates
@@ -20,16 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "UNTEMPLATED", "BuiltIntegration", "build"]
 
 
-class BuiltIntegration(Protocol):
-    """What the pipeline gets: stages.Integration plus ``close`` for the HTTP connections."""
-
-    name: str
-    index: int
-
-    @property
-    def send_resolved(self) -> bool: ...
-
-    async def notify(self, ctx: FlushContext, alerts: Sequence[Alert]) -> None: ...
+class BuiltIntegration(Integration, Protocol):
+    """What the pipeline gets: stage.Integration plus ``close`` for the connections it holds."""
 
     async def close(self) -> None: ...
 
