@@ -30,8 +30,14 @@ USER_AGENT = f"Alertmanager/{ALERTMANAGER_VERSION}"
 # ~0.15 s to import: not on the start-up path, where Alertmanager's acceptance suite pushes its
 # first alert a second after spawning the server. `ampp serve` loads them, and the system CAs,
 # in a thread while it starts (preload), so that its first notification does not wait for
-# them; a sender built earlier loads them itself.
-_HTTP_MODULES = ("httpx", "httpcore._backends.anyio", "anyio._backends._asyncio")
+# them; a sender built earlier loads them itself. The same goes for template.Data, which every
+# integration builds its notification from.
+_HTTP_MODULES = (
+    "httpx",
+    "httpcore._backends.anyio",
+    "anyio._backends._asyncio",
+    "ampp.notify.templates._data",
+)
 
 
 def preload() -> None:

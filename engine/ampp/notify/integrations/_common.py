@@ -15,12 +15,12 @@ from ...config.notifiers import HTTPNotifierConfig, NotifierConfig
 from ...model.alert import Alert
 from ..http import HTTPSender
 from ..stage import FlushContext, NotifyError
-from ..templates import TemplateData, TemplateError, template_data
+from ..templates._errors import TemplateError
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..templates import Templates
+    from ..templates import TemplateData, Templates
 
 TRUNCATION_MARKER = "\u2026"
 
@@ -141,6 +141,8 @@ class ConfiguredIntegration(Generic[N]):
 
     def data(self, ctx: FlushContext, alerts: Sequence[Alert]) -> TemplateData:
         """What the notification is built from: template.Data of the flush."""
+        from ..templates._data import template_data  # loaded ahead by http.preload
+
         return template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
 
     def renderer(self, ctx: FlushContext, alerts: Sequence[Alert]) -> Renderer:

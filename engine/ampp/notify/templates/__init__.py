@@ -9,24 +9,39 @@ Alertmanager's ExecuteTextString and ExecuteHTMLString do, with the same data
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
-from ._data import KV, AlertList, Pair, Pairs, TemplateAlert, TemplateData, quote_meta, template_data
-from ._errors import TemplateError
-from ._gotime import GoDuration, GoTime
-
 if TYPE_CHECKING:
+    from ._data import KV, AlertList, Pair, Pairs, TemplateAlert, TemplateData, quote_meta, template_data
     from ._engine import Templates
+    from ._errors import TemplateError
+    from ._gotime import GoDuration, GoTime
+
+_WHERE = {
+    "KV": "_data",
+    "AlertList": "_data",
+    "Pair": "_data",
+    "Pairs": "_data",
+    "TemplateAlert": "_data",
+    "TemplateData": "_data",
+    "quote_meta": "_data",
+    "template_data": "_data",
+    "Templates": "_engine",
+    "TemplateError": "_errors",
+    "GoDuration": "_gotime",
+    "GoTime": "_gotime",
+}
 
 
 def __getattr__(name: str) -> object:
-    """``Templates`` (Jinja2 and the Go-template translator) loads when first asked for: the
-    data classes serve the webhook, which renders no template, without them."""
-    if name == "Templates":
-        from ._engine import Templates
-
-        return Templates
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Each name loads its module when first asked for: a webhook-only config loads none of
+    this at start-up, and Jinja2 with the Go-template translator (``Templates``) only loads
+    for a config that renders templates."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
