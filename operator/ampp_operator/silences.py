@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ampp.config.matchers import Matcher, MatchType, new_matcher
+from ampp.model.matchers import Matcher, MatchType, new_matcher
 from ampp.model.silence import Silence, SilenceState
 from ampp.model.timefmt import NS, DurationError, TimestampError, parse_duration, parse_rfc3339
 from ampp.mute.silences import SilenceInvalid, Silences, validate_silence

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ampp.config.matchers import Matcher, MatcherParseError, MatchType, new_matcher
+from ampp.model.matchers import Matcher, MatcherParseError, MatchType, new_matcher
 
 __all__ = [
     "NAMESPACE_LABEL",

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from ampp.config.matchers import (
+from ampp.model.matchers import (
     Matcher,
     MatcherParseError,
     MatchType,

@@ -22,9 +22,9 @@ import asyncpg
 import httpx
 import pydantic
 import pytest
-from ampp.config.matchers import MatchType, new_matcher
 from ampp.config.settings import StorageSettings
 from ampp.model.alert import Alert
+from ampp.model.matchers import MatchType, new_matcher
 from ampp.model.silence import Silence
 from ampp.model.timefmt import ZERO, now_ns, parse_rfc3339
 from ampp.store.base import Storage

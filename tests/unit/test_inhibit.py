@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ampp.config.matchers import parse_matchers
 from ampp.model.alert import Alert
+from ampp.model.matchers import parse_matchers
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.mute.inhibit import Inhibitor, InhibitRule
 from ampp.mute.marker import Marker

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from ampp.config.goregexp import (
+from ampp.model.goregexp import (
     RegexpError,
     UnsupportedRegexpError,
     compile_go_capturing,
@@ -14,7 +14,7 @@ from ampp.config.goregexp import (
     may_backtrack,
     translate_go_regexp,
 )
-from ampp.config.matchers import (
+from ampp.model.matchers import (
     Matcher,
     MatcherParseError,
     MatchType,

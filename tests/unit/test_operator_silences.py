@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from ampp.config.matchers import MatchType, new_matcher
+from ampp.model.matchers import MatchType, new_matcher
 from ampp.model.silence import Silence
 from ampp.model.timefmt import NS, parse_rfc3339
 from ampp.mute.silences import Silences

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from ampp.config.loader import load_document
-from ampp.config.matchers import MatchType, new_matcher, parse_matchers
 from ampp.config.receivers import INTEGRATION_KINDS, Receiver
+from ampp.model.matchers import MatchType, new_matcher, parse_matchers
 from ampp_operator import integrations
 from ampp_operator.integrations import MissingSecretError, SpecError
 from ampp_operator.translate import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ampp.config.matchers import MatchType, new_matcher
+from ampp.model.matchers import MatchType, new_matcher
 from ampp.model.silence import Silence
 from ampp.model.timefmt import NS
 from ampp.mute.marker import Marker

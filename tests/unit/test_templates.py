@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from ampp.config.goregexp import GoRegexpError, compile_go_capturing
 from ampp.model.alert import Alert
+from ampp.model.goregexp import GoRegexpError, compile_go_capturing
 from ampp.model.timefmt import ZERO, format_go_duration, parse_rfc3339
 from ampp.notify.templates import (
     KV,

@@ -23,11 +23,11 @@ from .. import ALERTMANAGER_VERSION, __version__, logs
 from ..auth.roles import Role
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
-from ..config.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
 from ..config.settings import MetricsSettings, ServerSettings
 from ..engine import Engine
 from ..ingest.v2 import parse_postable_alerts
 from ..model.alert import Alert
+from ..model.matchers import Matcher, MatcherParseError, MatchType, parse_matcher
 from ..model.timefmt import NS, format_rfc3339millis, now_ns
 from ..mute.silences import SilenceInvalid, SilenceNotFound
 from ..store.writebehind import StorageUnavailable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.matchers import Matcher, MatcherParseError, MatchType, new_matcher
 from ..model.alert import Alert
+from ..model.matchers import Matcher, MatcherParseError, MatchType, new_matcher
 from ..model.silence import Silence
 from ..model.timefmt import TimestampError, format_rfc3339millis, parse_rfc3339
 from ..mute.marker import AlertStatus

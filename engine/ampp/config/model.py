@@ -12,9 +12,16 @@ from typing import Any
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..model.labels import go_quote, is_valid_label_name
+from ..model.matchers import (
+    Matcher,
+    MatcherParseError,
+    MatchType,
+    matchers_from_legacy,
+    new_matcher,
+    parse_matchers,
+)
 from .base import Duration, StrictModel
 from .globals import GlobalConfig
-from .matchers import Matcher, MatcherParseError, MatchType, matchers_from_legacy, new_matcher, parse_matchers
 from .receivers import Receiver
 from .timeinterval import TimeIntervalSpec, parse_time_interval_spec
 

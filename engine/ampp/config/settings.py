@@ -396,7 +396,7 @@ class SNSSettings(Settings):
 
 
 def _matcher(value: str) -> str:
-    from .matchers import MatcherParseError, parse_matcher
+    from ..model.matchers import MatcherParseError, parse_matcher
 
     try:
         parse_matcher(value)

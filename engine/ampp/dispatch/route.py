@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..config.matchers import Matcher, MatchType, matches_labels
 from ..config.model import RouteConfig
+from ..model.matchers import Matcher, MatchType, matches_labels
 
 _TYPE_ORDER = {MatchType.EQUAL: 0, MatchType.NOT_EQUAL: 1, MatchType.REGEX: 2, MatchType.NOT_REGEX: 3}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..config.matchers import MatcherParseError, parse_matchers
+from ..model.matchers import MatcherParseError, parse_matchers
 from ..model.timefmt import NS, DurationError, format_rfc3339nano, parse_duration, parse_rfc3339
 from ..store.history_common import max_changes, sort_value
 from ..store.history_query import HistoryPage, HistoryQuery, OccurrenceRow, Report, Timeline

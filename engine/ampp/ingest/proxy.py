@@ -15,10 +15,10 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from ..config.matchers import Matcher, parse_matcher
 from ..config.settings import ProxySettings
 from ..enrich.model import Enrichment
 from ..model.alert import Alert
+from ..model.matchers import Matcher, parse_matcher
 from ..model.timefmt import format_rfc3339millis
 
 Enrich = Callable[[Sequence[Alert], int], Awaitable[dict[int, Enrichment]]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from ..config.matchers import Matcher, matches_labels
+from .matchers import Matcher, matches_labels
 
 SilenceState = Literal["pending", "active", "expired"]
 

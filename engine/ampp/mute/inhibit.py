@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..config.matchers import Matcher, matches_labels
 from ..model.alert import Alert
 from ..model.fingerprint import fingerprint
+from ..model.matchers import Matcher, matches_labels
 from ..model.timefmt import now_ns
 from .marker import Marker
 

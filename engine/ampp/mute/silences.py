@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from ..config.matchers import Matcher, MatchType
 from ..model.labels import go_quote, is_valid_label_name
+from ..model.matchers import Matcher, MatchType
 from ..model.silence import Silence
 from ..model.timefmt import NS, now_ns
 

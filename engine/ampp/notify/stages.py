@@ -14,6 +14,7 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from ..store.delivery_common import EnqueueResult, NewDelivery
 from .attempt import Attempts, Target, alerts_to_send
+from .delivery import new_delivery
 from .nflog import NotificationLog, needs_update
 from .stage import FlushContext, Integration, NotifyError, Stage
 
@@ -114,8 +115,6 @@ class EnqueueStage:
         self.fallback = fallback
 
     async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
-        from .delivery import new_delivery
-
         job = new_delivery(ctx, self.integration, self.receiver, alerts)
         try:
             await self.queue.enqueue(job)

@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 
-from ..config.matchers import MatchType, new_matcher
 from ..model.alert import Alert
 from ..model.labels import share_values
+from ..model.matchers import MatchType, new_matcher
 from ..model.silence import Silence
 
 _INT64 = (-(2**63), 2**63 - 1)

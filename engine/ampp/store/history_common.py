@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..config.matchers import Matcher, MatchType
+from ..model.matchers import Matcher, MatchType
 from .history_query import HistoryQuery, OccurrenceRow
 from .records import HistoryEvent
 

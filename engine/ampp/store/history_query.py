@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.matchers import Matcher
+from ..model.matchers import Matcher
 from .records import HistoryEvent
 
 

@@ -1,11 +1,11 @@
 """The templates' ``match`` and ``reReplaceAll``: Go's regexp.MatchString and
-Regexp.ReplaceAllString (empty matches, ``$`` expansion), over ampp.config.goregexp."""
+Regexp.ReplaceAllString (empty matches, ``$`` expansion), over ampp.model.goregexp."""
 
 from __future__ import annotations
 
 import re
 
-from ...config.goregexp import GoRegexpError, compile_go_capturing, compile_go_regexp
+from ...model.goregexp import GoRegexpError, compile_go_capturing, compile_go_regexp
 
 __all__ = ["GoRegexpError", "match_string", "replace_all"]
 

@@ -17,9 +17,9 @@ import asyncpg
 
 from ...auth.apikeys import ApiKey
 from ...auth.audit import AuditEvent, AuditQuery
-from ...config.matchers import MatchType, new_matcher
 from ...model.alert import Alert
 from ...model.labels import share_values
+from ...model.matchers import MatchType, new_matcher
 from ...model.silence import Silence
 from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
 from ..history_query import HistoryPage, HistoryQuery, Report, Timeline

@@ -9,7 +9,7 @@ Three parsers, as upstream has them:
 * the fallback mode of ``matcher/compat`` (upstream's default since 0.27): the classic result
   wins whenever the classic parser accepts the input, otherwise the UTF-8 parser's.
 
-Regular expressions are Go RE2 syntax, translated by ampp.config.goregexp.
+Regular expressions are Go RE2 syntax, translated by ampp.model.goregexp.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..model.labels import go_quote, is_valid_label_name
 from .goregexp import GoRegexpError, Regex, compile_go_regexp, has_surrogate, unhex
+from .labels import go_quote, is_valid_label_name
 
 __all__ = [
     "MatchType",
