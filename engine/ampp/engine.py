@@ -23,7 +23,7 @@ from .config.loader import Config, Override, load_file, with_overrides
 from .config.security import SecuritySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
-from .enrich import Enricher, Enrichment, EnrichMetrics
+from .enrich import Enricher, EnrichMetrics
 from .enrich.service import read_key
 from .history.cache import QueryCache
 from .history.recorder import HistoryRecorder
@@ -45,7 +45,6 @@ from .notify.pipeline import build_integrations, build_pipeline, close_integrati
 from .notify.queue import DeliveryQueue
 from .notify.stage import FlushContext
 from .store.base import Storage
-from .store.records import HistoryEvent
 from .store.writebehind import AlertWriteBehind, StorageUnavailable
 
 log = logging.getLogger("ampp.engine")
@@ -295,19 +294,15 @@ class Engine:
         policy = UrlPolicy.of(cfg.security.outbound)
         if current is not None and current.same(cfg.ai, key, policy):
             return current
-        enricher = Enricher(cfg.ai, self.enrich_metrics, cfg.cache.redis_url(), api_key=key, policy=policy)
-        enricher.listeners.append(self._record_enrichment)  # history hook
+        enricher = Enricher(
+            cfg.ai,
+            self.enrich_metrics,
+            cfg.cache.redis_url(),
+            api_key=key,
+            policy=policy,
+            sinks=[self.recorder],
+        )
         return enricher
-
-    def _record_enrichment(self, alerts: Sequence[Alert], enrichment: Enrichment) -> None:
-        """History: an ``alert.enriched`` event per alert, in its timeline."""
-        at = now_ns()
-        details = enrichment.to_json()
-        for a in alerts:
-            fp = f"{a.fingerprint:016x}"
-            self.recorder.record(
-                HistoryEvent(at, "alert.enriched", fp, a.labels, a.annotations, details=details)
-            )
 
     @property
     def config(self) -> Config:

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from ..auth.urlpolicy import UrlPolicy
 from ..config.settings import AISettings
@@ -40,6 +41,12 @@ async def read_key(settings: AISettings) -> str:
     return str(settings.api_key) if settings.api_key is not None else ""
 
 
+class EnrichmentSink(Protocol):
+    """Told of each new enrichment (not of cache hits): the history records them."""
+
+    def alerts_enriched(self, alerts: Sequence[Alert], enrichment: Enrichment) -> None: ...
+
+
 class Enricher:
     def __init__(
         self,
@@ -49,6 +56,7 @@ class Enricher:
         provider: Provider | None = None,
         api_key: str = "",
         policy: UrlPolicy | None = None,
+        sinks: Sequence[EnrichmentSink] = (),
     ) -> None:
         self.settings = settings
         self.metrics = metrics
@@ -66,12 +74,17 @@ class Enricher:
         self.guard = Guard(cb.failures, cb.cooldown, settings.tokens_per_hour)
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._by_fingerprint: OrderedDict[int, Enrichment] = OrderedDict()
-        self.listeners: list[Callable[[Sequence[Alert], Enrichment], None]] = []
-        """Told of each new enrichment (not of cache hits): the history records them."""
+        self.sinks = tuple(sinks)
 
     @classmethod
-    async def create(cls, settings: AISettings, metrics: EnrichMetrics, redis_url: str | None) -> Enricher:
-        return cls(settings, metrics, redis_url, api_key=await read_key(settings))
+    async def create(
+        cls,
+        settings: AISettings,
+        metrics: EnrichMetrics,
+        redis_url: str | None,
+        sinks: Sequence[EnrichmentSink] = (),
+    ) -> Enricher:
+        return cls(settings, metrics, redis_url, api_key=await read_key(settings), sinks=sinks)
 
     def same(self, settings: AISettings, key: str, policy: UrlPolicy) -> bool:
         """Whether this enricher serves ``settings`` with ``key`` under the outbound ``policy``
@@ -104,8 +117,8 @@ class Enricher:
             if enrichment is not None:
                 self._keep(group, enrichment)
                 if not enrichment.cached:
-                    for listener in self.listeners:
-                        listener(group, enrichment)
+                    for sink in self.sinks:
+                        sink.alerts_enriched(group, enrichment)
                 out.update(dict.fromkeys((a.fingerprint for a in group), enrichment))
         return out
 

@@ -14,7 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -56,6 +56,12 @@ ISOLATE_EVERY_S = 30.0
 
 class _NothingWritten(Exception):
     """Isolating poison events found storage refusing everything."""
+
+
+class _Described(Protocol):
+    """An enrichment, as the history keeps it (ampp.enrich.model.Enrichment)."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 class _AlertChange:
@@ -251,6 +257,17 @@ class HistoryRecorder:
                 },
             )
         )  # fmt: skip
+
+    def alerts_enriched(self, alerts: Sequence[Alert], enrichment: _Described) -> None:
+        """Enricher sink: an ``alert.enriched`` event per alert, in its timeline."""
+        at = now_ns()
+        details = enrichment.to_json()
+        for a in alerts:
+            self.record(
+                HistoryEvent(
+                    at, "alert.enriched", fp_hex(a.fingerprint), a.labels, a.annotations, details=details
+                )
+            )
 
     async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
         """Silences sink: created, updated, replaced, expired."""
