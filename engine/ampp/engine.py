@@ -101,6 +101,50 @@ class _Running:
             rt.inhibitor.forget(fp)
 
 
+class Changes:
+    """AlertSink and SilenceSink: counts the changes to the alerts and to the silences and
+    wakes whoever waits for the next one (the dashboard's live stream), at most every
+    ``coalesce_s``, so a burst of changes is one wake-up."""
+
+    def __init__(self, coalesce_s: float = 0.25) -> None:
+        self.coalesce_s = coalesce_s
+        self.alerts = 0
+        self.silences = 0
+        self.closed = False
+        self._event = asyncio.Event()
+        self._scheduled = False
+
+    def versions(self) -> dict[str, int]:
+        return {"alerts": self.alerts, "silences": self.silences}
+
+    def next_change(self) -> asyncio.Event:
+        """An event set at the next announcement (or when the feed closes)."""
+        return self._event
+
+    def alerts_changed(self, stored: Sequence[Alert], deleted: Sequence[int]) -> None:
+        self.alerts += len(stored) + len(deleted)
+        self._schedule()
+
+    async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
+        self.silences += 1
+        self._schedule()
+
+    def close(self) -> None:
+        """Wake every waiter for good: the server is shutting down."""
+        self.closed = True
+        self._publish()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(self.coalesce_s, self._publish)
+
+    def _publish(self) -> None:
+        self._scheduled = False
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+
 class _SavedSilences:
     """SilenceSink: every change is in storage before its caller is answered."""
 
@@ -124,9 +168,12 @@ class Engine:
         self.writer = AlertWriteBehind(options.storage)
         self.marker = Marker(sinks=[self.recorder])
         self._running = _Running()
+        self.changes = Changes()
         # The alert store's sinks, in order: the history sees each change before the routing.
-        self.alerts = AlertStore(sinks=[self.recorder, self._running, self.writer, self.marker])
-        self.silences = Silences(options.retention_s, sinks=[_SavedSilences(self.storage), self.recorder])
+        self.alerts = AlertStore(sinks=[self.recorder, self._running, self.writer, self.marker, self.changes])
+        self.silences = Silences(
+            options.retention_s, sinks=[_SavedSilences(self.storage), self.recorder, self.changes]
+        )
         self.nflog = NotificationLog(options.storage, options.retention_s, self.metrics)
         self.attempts = Attempts(self.metrics, sinks=[self.recorder])
         self.deliveries = DeliveryQueue(options.storage, self.nflog, self.attempts, options.replica)

@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from ampp.api import stream
 from ampp.api.keys import ENGINE
-from ampp.config.matchers import parse_matcher
 from ampp.model.alert import Alert
+from ampp.model.matchers import parse_matcher
 from ampp.model.silence import Silence
 from ampp.model.timefmt import NS, now_ns
 
@@ -67,6 +67,7 @@ async def _read_event(resp: object) -> tuple[str, str]:
 async def test_the_stream_announces_alert_and_silence_changes_coalesced(tmp_path: Path) -> None:
     app = build_app(tmp_path)
     engine = app[ENGINE]
+    await engine.storage.open()  # silences are saved as they change
     async with TestClient(TestServer(app)) as client:
         resp = await client.get("/api/ampp/v1/events")
         assert resp.headers["Content-Type"] == "text/event-stream"
@@ -84,6 +85,7 @@ async def test_the_stream_announces_alert_and_silence_changes_coalesced(tmp_path
         await engine.silences.expire(sid)
         assert await _read_event(resp) == ("change", '{"alerts":50,"silences":2}')
         resp.close()
+    await engine.storage.close()
 
 
 async def test_shutdown_ends_open_streams(tmp_path: Path) -> None:
