@@ -18,6 +18,7 @@ from ..engine import Engine
 from ..model.timefmt import NS, format_rfc3339millis, parse_rfc3339
 from .access import AUDIT, identity, requires
 from .keys import ENGINE
+from .responses import json_response
 
 PREFIX = "/api/ampp/v1"
 ROLES = ("viewer", "operator", "admin")
@@ -25,10 +26,6 @@ ROLES = ("viewer", "operator", "admin")
 
 class BadParameter(ValueError):
     """A parameter or body field that does not parse; the message names it."""
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 def _time(seconds: float | None) -> str | None:
@@ -57,7 +54,7 @@ def _engine(request: web.Request) -> Engine:
 
 @requires(Role.ADMIN)
 async def list_keys(request: web.Request) -> web.Response:
-    return _json([key_json(k) for k in await _engine(request).api_keys.list()])
+    return json_response([key_json(k) for k in await _engine(request).api_keys.list()])
 
 
 def _parse_new_key(body: Any) -> tuple[str, Role, float | None, bool]:
@@ -92,16 +89,16 @@ async def create_key(request: web.Request) -> web.Response:
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError as e:
-        return _json(f"the body is not valid JSON: {e}", 400)
+        return json_response(f"the body is not valid JSON: {e}", 400)
     try:
         name, role, expires_at, machine = _parse_new_key(body)
     except BadParameter as e:
-        return _json(str(e), 400)
+        return json_response(str(e), 400)
     who = identity(request)
     record, secret = await _engine(request).api_keys.create(name, role, who.name, expires_at, machine)
     shown = key_json(record)
     request[AUDIT] = {"target": record.id, "after": shown}
-    return _json({**shown, "key": secret}, 201)
+    return json_response({**shown, "key": secret}, 201)
 
 
 @requires(Role.ADMIN, audit="apikey.revoke")
@@ -110,10 +107,12 @@ async def revoke_key(request: web.Request) -> web.Response:
     try:
         found = await _engine(request).api_keys.revoke(key_id)
     except ApiKeyNotFound:
-        return _json(f"id: no API key {key_id!r} (keys from the config are revoked by removing them)", 404)
+        return json_response(
+            f"id: no API key {key_id!r} (keys from the config are revoked by removing them)", 404
+        )
     shown = key_json(found)
     request[AUDIT] = {"target": key_id, "after": shown}
-    return _json(shown)
+    return json_response(shown)
 
 
 def event_json(e: AuditEvent) -> dict[str, Any]:
@@ -173,9 +172,9 @@ async def list_audit(request: web.Request) -> web.Response:
     try:
         query = _audit_query(request)
     except BadParameter as e:
-        return _json(str(e), 400)
+        return json_response(str(e), 400)
     page = await _engine(request).audit.query(query)
-    return _json({"events": [event_json(e) for e in page.events], "nextCursor": page.next_cursor})
+    return json_response({"events": [event_json(e) for e in page.events], "nextCursor": page.next_cursor})
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from ..auth.roles import Role
@@ -17,12 +16,9 @@ from ..dispatch.route import Route
 from ..model.timefmt import format_duration
 from .access import requires
 from .keys import ENGINE
+from .responses import json_response
 
 PREFIX = "/api/ampp/v1/routes"
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
 def _root(request: web.Request) -> Route:
@@ -64,7 +60,7 @@ def tree_json(route: Route) -> dict[str, Any]:
 
 @requires(Role.VIEWER)
 async def get_routes(request: web.Request) -> web.Response:
-    return _json({"route": tree_json(_root(request))})
+    return json_response({"route": tree_json(_root(request))})
 
 
 @requires(Role.VIEWER)
@@ -72,11 +68,11 @@ async def match_routes(request: web.Request) -> web.Response:
     labels: dict[str, str] = {}
     for name in request.query:
         if name != "label":
-            return _json(f"{name}: unknown parameter (label)", 400)
+            return json_response(f"{name}: unknown parameter (label)", 400)
     for item in request.query.getall("label", []):
         key, sep, value = item.partition("=")
         if not sep or not key:
-            return _json(f"label: expected name=value, got {item!r}", 400)
+            return json_response(f"label: expected name=value, got {item!r}", 400)
         labels[key] = value
     matched = _root(request).match(labels)
     receivers: list[str] = []
@@ -84,7 +80,7 @@ async def match_routes(request: web.Request) -> web.Response:
         if r.opts.receiver not in receivers:
             receivers.append(r.opts.receiver)
     routes = [{**node_json(r), "groupLabels": r.group_labels(labels)} for r in matched]
-    return _json({"labels": labels, "receivers": receivers, "routes": routes})
+    return json_response({"labels": labels, "receivers": receivers, "routes": routes})
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

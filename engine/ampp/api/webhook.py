@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from ..auth.roles import Role
@@ -25,6 +24,7 @@ from ..store.writebehind import StorageUnavailable
 from .access import requires
 from .body import read_body
 from .keys import ENGINE
+from .responses import json_response
 
 log = logging.getLogger("ampp.api.webhook")
 
@@ -86,9 +86,7 @@ async def receive(request: web.Request, proxy: bool = False) -> web.Response:
     m.webhook_requests.labels(outcome.format or source or "unknown", str(outcome.status)).inc()
     if outcome.status >= 400:
         log.warning("webhook refused: %s", outcome.body.get("error", outcome.body))
-    response = web.Response(
-        body=orjson.dumps(outcome.body), status=outcome.status, content_type="application/json"
-    )
+    response = json_response(outcome.body, outcome.status)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
