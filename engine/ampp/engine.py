@@ -466,12 +466,12 @@ def _version() -> str:
 async def fetch_url(url: str) -> bytes:
     """GET through the one HTTP sender (its TLS defaults and, once applied, the outbound URL
     policy): how ampp.auth fetches a JWKS."""
-    from .notify.http import HTTPSender, check_status
+    from .notify.http import HTTPSender, check_response
 
     sender = HTTPSender(timeout=10)
     try:
         resp = await sender.request("GET", url, content_type=None, headers={"Accept": "application/json"})
-        check_status(resp)
+        check_response(resp)
         return resp.content
     finally:
         await sender.close()
