@@ -8,12 +8,15 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import orjson
-import redis.asyncio as aioredis
 from prometheus_client import Counter
 
 from .model import Enrichment
+
+if TYPE_CHECKING:  # loaded with a Redis URL only: redis-py costs a tenth of a second to import
+    import redis.asyncio as aioredis
 
 log = logging.getLogger("ampp.enrich.cache")
 PREFIX = "ampp:enrich:"
@@ -33,11 +36,13 @@ class EnrichmentCache:
         self.ttl_s = ttl_s
         self.clock = clock
         self._l1: OrderedDict[str, tuple[float, Enrichment]] = OrderedDict()
-        self._redis = (
-            aioredis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-            if redis_url
-            else None
-        )
+        self._redis: aioredis.Redis | None = None
+        self._errors: tuple[type[Exception], ...] = (OSError,)
+        if redis_url:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            self._errors = (aioredis.RedisError, OSError)
         self._redis_down_until = 0.0
         self._lookups = lookups
 
@@ -57,7 +62,7 @@ class EnrichmentCache:
             return None
         try:
             raw = await self._redis.get(PREFIX + key)
-        except (aioredis.RedisError, OSError) as e:
+        except self._errors as e:
             self._redis_failed(e)
             return None
         if raw is None:
@@ -74,7 +79,7 @@ class EnrichmentCache:
             return
         try:
             await self._redis.set(PREFIX + key, orjson.dumps(enrichment.to_json()), px=int(self.ttl_s * 1000))
-        except (aioredis.RedisError, OSError) as e:
+        except self._errors as e:
             self._redis_failed(e)
 
     def _remember(self, key: str, enrichment: Enrichment) -> None:
