@@ -19,11 +19,12 @@ def leaves(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[tuple
     from ampp.config.layers import _model_of
 
     for name, field in model.model_fields.items():
+        key = field.alias or name  # as config.yaml spells it
         block = _model_of(field.annotation)
         if block is not None:
-            yield from leaves(block, (*path, name))
+            yield from leaves(block, (*path, key))
         else:
-            yield (*path, name)
+            yield (*path, key)
 
 
 def test_every_setting_has_one_environment_variable_that_names_it_back() -> None:

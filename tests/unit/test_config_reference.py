@@ -32,3 +32,17 @@ def test_every_key_is_in_it_with_a_meaning() -> None:
             assert env_name((section, *path)) in row, row
             meaning = row.split(" | ")[2]
             assert len(meaning.split()) > 2, f"{key} has no meaning: {row}"
+
+
+def test_the_fields_of_listed_blocks_are_in_it_too() -> None:
+    """``auth.api_keys[].key``, ``auth.users.<name>.role``: each with a meaning, no variable."""
+    block = reference()
+    for key in (
+        "auth.api_keys[].key_file",
+        "auth.users.<name>.password_hash",
+        "webhook.sources.<name>.labels",
+    ):
+        row = next((line for line in block.splitlines() if line.startswith(f"| `{key}` |")), None)
+        assert row is not None and len(row.split(" | ")[2].split()) > 2 and "AMPP_" not in row, key
+    assert "| `security.rate_limits.ingest.per_ip` | `1000` |" in block, "the ingest budget's own default"
+    assert "| `security.cors.max_age` | `10m` |" in block, "durations as config.yaml spells them"

@@ -67,8 +67,9 @@ def _is_text(annotation: Any) -> bool:
 def env_path(model: type[BaseModel], words: str) -> tuple[tuple[str, ...], bool] | None:
     """The dotted path an environment variable's lower-cased tail names within ``model``, and
     whether its value is text; None if it names no setting."""
-    for name in sorted(model.model_fields, key=len, reverse=True):
-        annotation = model.model_fields[name].annotation
+    keys = {f.alias or n: f.annotation for n, f in model.model_fields.items()}  # as config.yaml spells them
+    for name in sorted(keys, key=len, reverse=True):
+        annotation = keys[name]
         if words == name:
             return (name,), _is_text(annotation)
         block = _model_of(annotation)

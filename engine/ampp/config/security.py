@@ -48,6 +48,7 @@ class BasicUser(StrictModel):
     """A bcrypt hash (``htpasswd -nBC 10 "" | tr -d ':\\n'``). Left out: the password is the one
     ``--web.config.file``'s ``basic_auth_users`` checks, and this entry only gives the role."""
     role: RoleName = "viewer"
+    """The user's role: viewer (read), operator (also silences and alerts) or admin (everything)."""
     machine: bool = False
     """A program (Prometheus, a CI job): the alerts it posts are not written to the audit log."""
 
@@ -65,11 +66,15 @@ class StaticApiKey(StrictModel):
     """An API key given in the config (from a Secret): the chart's admin and Prometheus keys."""
 
     name: str
+    """The key's name in the audit log and in ``createdBy`` (unique)."""
     role: RoleName
+    """The key's role: viewer, operator or admin."""
     key: SecretStr | None = None
+    """The key itself (``${VAR}`` takes it from the environment); or ``key_file``."""
     key_file: str | None = None
     """A file holding the key (a mounted Secret); read at load and on every reload."""
     machine: bool = True
+    """A program's key: the alerts it posts are not written to the audit log."""
 
     @model_validator(mode="after")
     def _one_source(self) -> StaticApiKey:
@@ -91,6 +96,7 @@ class JWTSettings(StrictModel):
     secret: SecretStr | None = None
     """The shared secret of the HS* algorithms."""
     secret_file: str | None = None
+    """A file holding that secret (a mounted Secret)."""
     issuer: str | None = None
     """Required ``iss``, when set."""
     audience: list[str] = Field(default_factory=list)
@@ -98,7 +104,9 @@ class JWTSettings(StrictModel):
     leeway: Duration = 30
     """Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
     refresh_interval: Duration = 300
+    """How often the JWKS is fetched again (a provider's key rotation needs no restart)."""
     min_refresh_interval: Duration = 10
+    """The least time between two fetches of the JWKS for an unknown key id."""
     role_claim: str = "role"
     """Where the role is: a claim name or a dotted path (``realm_access.roles``); a string or a
     list of strings, mapped through ``roles`` (the highest role wins)."""
@@ -132,6 +140,7 @@ class ProxySettings(StrictModel):
     trusted_addresses: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     """The proxy's addresses (IPs or CIDRs); the headers from anyone else are ignored."""
     user_header: str = "X-Forwarded-User"
+    """The header naming the user the proxy authenticated."""
     groups_header: str = "X-Forwarded-Groups"
     """Comma-separated groups, mapped through ``roles``."""
     roles: dict[str, RoleName] = Field(default_factory=dict)
@@ -146,13 +155,17 @@ class ProxySettings(StrictModel):
 
 
 class AuthSettings(StrictModel):
-    """Authentication and roles. Present (even empty): every route needs a role."""
+    """Authentication and roles. Present (even empty): every route needs a role; absent: the API
+    is open, as Alertmanager's is (see Access control)."""
 
     users: dict[str, BasicUser] = Field(default_factory=dict)
+    """HTTP basic authentication users by name."""
     api_keys: list[StaticApiKey] = Field(default_factory=list)
     """Keys from the config; more are created with ``ampp apikey create`` or the API."""
     jwt: JWTSettings | None = None
+    """Bearer JSON Web Tokens, from an OIDC provider (Keycloak, Dex, ...) or signed locally."""
     proxy: ProxySettings | None = None
+    """An authenticating proxy (oauth2-proxy, ...) in front: its headers name the user."""
     public: list[PublicPath] = ["/-/healthy", "/-/ready"]  # pydantic copies it per instance
     """Endpoints answered without credentials (probes, scrapes)."""
     anonymous_role: RoleName | None = None
@@ -173,8 +186,11 @@ class RateBudget(StrictModel):
     """Requests per second; null turns that limit off."""
 
     per_ip: Positive | None = 100
+    """Requests per second from one client address; past it, 429 with Retry-After."""
     per_identity: Positive | None = 1000
+    """Requests per second by one user or key."""
     global_: Positive | None = Field(10_000, alias="global")
+    """Requests per second in all (on each replica, or all of them with Redis)."""
 
 
 def _ingest_budget() -> RateBudget:
@@ -182,8 +198,10 @@ def _ingest_budget() -> RateBudget:
 
 
 class RateLimitSettings(StrictModel):
+    """Requests per second per client address, per identity and in all; 429 past them."""
+
     enabled: bool | None = None
-    """Default: on whenever ``auth:`` is configured."""
+    """Rate limiting on or off; unset: on whenever ``auth:`` is configured."""
     api: RateBudget = Field(default_factory=lambda: RateBudget.model_validate({}))
     """The API and the UI."""
     ingest: RateBudget = Field(default_factory=_ingest_budget)
@@ -201,8 +219,11 @@ class CorsSettings(StrictModel):
     """Exact origins (``https://grafana.example.com``); ``*`` allows any origin without
     credentials."""
     allowed_methods: list[str] = Field(default_factory=lambda: ["GET", "POST", "DELETE"])
+    """The methods a cross-origin request may use (``Access-Control-Allow-Methods``)."""
     allowed_headers: list[str] = Field(default_factory=lambda: ["Authorization", "Content-Type", "X-API-Key"])
+    """The headers it may send (``Access-Control-Allow-Headers``)."""
     max_age: Duration = 600
+    """How long a browser may reuse a preflight's answer (``Access-Control-Max-Age``)."""
 
 
 CSP = (
@@ -213,15 +234,21 @@ CSP = (
 
 
 class HeaderSettings(StrictModel):
+    """Security headers on every answer (set a value to "" to send none)."""
+
     content_security_policy: str = CSP
+    """``Content-Security-Policy``: the dashboard loads nothing from elsewhere."""
     referrer_policy: str = "no-referrer"
+    """``Referrer-Policy``."""
     strict_transport_security: str = "max-age=31536000"
-    """Sent on answers served over TLS only."""
+    """``Strict-Transport-Security``, sent on answers served over TLS only."""
     cache_control: str = "no-store"
     """On every answer that does not set its own (with ``Pragma: no-cache``)."""
 
 
 class SizeLimits(StrictModel):
+    """The most a request's headers may hold."""
+
     max_header_bytes: Positive = 8192
     """One header line (name and value); a longer one is refused with 431."""
     max_headers_bytes: Positive = 65536
@@ -244,8 +271,16 @@ class OutboundPolicy(StrictModel):
 
 
 class SecuritySettings(StrictModel):
+    """What protects the API and the engine's outbound connections, on without configuration
+    (see Access control)."""
+
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    """Requests per second per client address, per identity and in all; 429 past them."""
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    """Cross-origin access: none unless origins are listed."""
     headers: HeaderSettings = Field(default_factory=HeaderSettings)
+    """Security headers on every answer."""
     limits: SizeLimits = Field(default_factory=SizeLimits)
+    """The most a request's headers may hold."""
     outbound: OutboundPolicy = Field(default_factory=OutboundPolicy)
+    """Where the engine may send."""

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Duration, Secret, SecretStr, StrictModel
 
@@ -18,8 +18,6 @@ from .base import Duration, Secret, SecretStr, StrictModel
 class Settings(StrictModel):
     """A block of the engine's own settings: each field's docstring is its description, which
     the README's config reference is generated from (``python -m ampp.config.reference``)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
     aliases: ClassVar[dict[str, str]] = {}
     """Other spellings of keys (the README's older ones): ``old: new``."""
