@@ -327,10 +327,7 @@ async def test_batch_upserts_and_deletes(backend: Backend) -> None:
     await s.open()
     try:
         first = many_alerts(1000)
-        t = time.perf_counter()
         await s.write_alerts(first, [])
-        elapsed = time.perf_counter() - t
-        assert elapsed < 5, f"writing 1000 alerts took {elapsed:.2f}s"
         assert alerts_state(await s.load_alerts()) == alerts_state(first)
 
         # one call: 500 updated, 300 deleted, 200 new
