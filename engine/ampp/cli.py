@@ -18,6 +18,7 @@ from .model.timefmt import DurationError, parse_duration
 
 if TYPE_CHECKING:
     from .api.app import ApiSettings
+    from .cluster import ClusterSettings
     from .config.loader import Config, Override
     from .config.settings import StorageSettings
     from .engine import Engine, EngineOptions
@@ -241,6 +242,7 @@ def engine_options(args: argparse.Namespace, cfg: Config) -> EngineOptions:
     from .store.factory import open_storage
 
     server = cfg.server
+    replica = f"{socket.gethostname()}:{server.address.rpartition(':')[2]}"
     return EngineOptions(
         config_file=args.config_file,
         storage=open_storage(None, None, cfg.storage),
@@ -249,8 +251,26 @@ def engine_options(args: argparse.Namespace, cfg: Config) -> EngineOptions:
         alerts_gc_interval_s=args.alerts_gc_interval,
         cluster_peers=args.cluster_peers,
         initial_config=cfg,
-        replica=f"{socket.gethostname()}:{server.address.rpartition(':')[2]}",  # delivery claims
+        replica=replica,  # delivery claims
         overrides=overrides(args),
+        cluster=cluster_settings(args, replica),
+    )
+
+
+def cluster_settings(args: argparse.Namespace, replica: str) -> ClusterSettings | None:
+    """The cluster of replicas sharing the PostgreSQL database (ampp.cluster), unless
+    --cluster.listen-address is empty (Alertmanager's way of turning HA off)."""
+    from .cluster import ClusterSettings, Timing
+
+    if not args.cluster_listen:
+        return None
+    default = Timing()
+    timing = Timing(args.probe_interval or default.heartbeat, args.probe_timeout or default.timeout)
+    return ClusterSettings(
+        replica,
+        args.cluster_advertise or args.cluster_listen,
+        timing,
+        args.reconnect_timeout or 6 * 3600,
     )
 
 

@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .auth.apikeys import ApiKeys
 from .auth.audit import AuditLog
@@ -43,9 +44,13 @@ from .notify.integrations.registry import BuiltIntegration
 from .notify.nflog import NotificationLog
 from .notify.pipeline import build_integrations, build_pipeline, close_integrations, unsupported_integrations
 from .notify.queue import DeliveryQueue
-from .notify.stage import FlushContext
+from .notify.stage import FlushContext, Stage
 from .store.base import Storage
 from .store.writebehind import AlertWriteBehind, StorageUnavailable
+
+if TYPE_CHECKING:
+    from .cluster import ClusterSettings
+    from .cluster.node import Cluster
 
 log = logging.getLogger("ampp.engine")
 
@@ -70,6 +75,8 @@ class EngineOptions:
     overrides: list[Override] = field(default_factory=list)
     """The settings the command line gives: laid over every config applied, the file's at a
     reload and the operator's alike."""
+    cluster: ClusterSettings | None = None
+    """With PostgreSQL storage: join the replicas sharing the database (ampp.cluster)."""
 
 
 @dataclass
@@ -82,6 +89,8 @@ class Runtime:
     silencer: Silencer
     dispatcher: Dispatcher
     integrations: dict[str, list[BuiltIntegration]]
+    pipeline: Stage
+    """The receivers' stages, without the cluster's ownership check (the webhook proxy's)."""
 
 
 class _Running:
@@ -190,6 +199,8 @@ class Engine:
         self.audit = AuditLog(options.storage)
         self.access = AccessControl(None, SecuritySettings(), self.api_keys)
         """Who may call the API, and the rate limits: the config's, once applied (open before)."""
+        self.cluster: Cluster | None = None
+        """The replicas sharing this PostgreSQL database, once started (None: alone)."""
 
     @property
     def runtime(self) -> Runtime | None:
@@ -204,8 +215,18 @@ class Engine:
     @ready.setter
     def ready(self, value: bool) -> None:
         self._ready = value
-        self.deliveries.sending = value
-        self.deliveries.wake()
+        self._sending(self.cluster is None or self.cluster.connected())
+
+    def _sending(self, connected: bool) -> None:
+        """The delivery queue sends while ready and, in a cluster, not cut off from the others."""
+        sending = self._ready and connected
+        if sending != self.deliveries.sending:
+            self.deliveries.sending = sending
+            self.deliveries.wake()
+
+    def unready_reason(self) -> str | None:
+        """Why /-/ready says no while the engine runs (None: it says yes)."""
+        return None if self.cluster is None else self.cluster.problem()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -216,6 +237,7 @@ class Engine:
         self.silences.load(await self.storage.load_silences())
         self.nflog.load(await self.storage.load_nflog())
         self.alerts.load(await self.storage.load_alerts())
+        await self._start_cluster()
         self._start_history(cfg)
         self.writer.start()
         await self.apply(cfg)
@@ -225,8 +247,36 @@ class Engine:
         self.metrics.build_info.labels(_version(), "", "", "python").set(1)
         self.ready = True
 
+    async def _start_cluster(self) -> None:
+        settings = self.options.cluster
+        if settings is None or not hasattr(self.storage, "connect"):
+            return  # SQLite: one instance, nothing shared
+        from .cluster.metrics import ClusterMetrics
+        from .cluster.node import Cluster
+        from .store.postgres.storage import PostgresStorage
+
+        assert isinstance(self.storage, PostgresStorage)
+        self.cluster = Cluster(
+            settings,
+            self.storage,
+            ClusterMetrics(self.metrics.registry),
+            alerts=self.alerts,
+            alert_sinks=[self._running, self.marker, self.changes],
+            silences=self.silences,
+            silence_sinks=[self.changes],
+            nflog=self.nflog,
+            groups=lambda: () if self.runtime is None else self.runtime.dispatcher.groups.values(),
+            sending=self._sending,
+            deliveries_released=self.deliveries.wake,
+            reload=lambda: self.reload(announce=False),
+        )
+        await self.cluster.start()
+        self.metrics.cluster_enabled.set(1)
+
     async def stop(self) -> None:
         self.ready = False
+        if self.cluster is not None:
+            await self.cluster.stop()
         for t in self._tasks:
             t.cancel()
         if self.runtime is not None:
@@ -267,8 +317,9 @@ class Engine:
         if issues:
             raise ConfigError(issues)
 
-    async def reload(self) -> None:
-        """Re-read the config file; on any error keep the running config and raise."""
+    async def reload(self, announce: bool = True) -> None:
+        """Re-read the config file; on any error keep the running config and raise. In a
+        cluster the other replicas are told (``announce``), and reload theirs."""
         try:
             cfg = load_file(self.options.config_file, self.options.overrides)
             self._refuse_unsupported(cfg)
@@ -276,6 +327,8 @@ class Engine:
         except ConfigError:
             self.metrics.config_last_reload_successful.set(0)
             raise
+        if announce and self.cluster is not None:
+            await self.cluster.announce_config(_digest(cfg))
 
     async def apply(self, cfg: Config) -> None:
         """Build every config-driven part, then swap them in at once; alert state is kept."""
@@ -298,6 +351,7 @@ class Engine:
                 self.attempts,
                 cfg.notify,
                 self.deliveries,
+                fallback=self.cluster is None,
             )
             enricher = await self._enricher_for(cfg)
             old = self.runtime
@@ -307,12 +361,19 @@ class Engine:
                     log.warning("Settings that apply at start changed; restart to apply them: %s",
                                 ", ".join(changed))  # fmt: skip
                 old.dispatcher.stop()
-            dispatcher = Dispatcher(route, pipeline)
+            flushed: Stage = pipeline
+            if self.cluster is not None:
+                from .cluster import OwnerStage
+
+                flushed = OwnerStage(self.cluster, pipeline)
+            dispatcher = Dispatcher(route, flushed)
             for a in self.alerts.snapshot():  # the new config starts from every alert stored
                 inhibitor.observe(a)
                 dispatcher.process(a)
             dispatcher.start()
-            self._running.runtime = Runtime(cfg, route, inhibitor, silencer, dispatcher, integrations)
+            self._running.runtime = Runtime(
+                cfg, route, inhibitor, silencer, dispatcher, integrations, pipeline
+            )
             retired, self.enricher = self.enricher, enricher
             if retired is not None and retired is not enricher:
                 await retired.close()
@@ -323,7 +384,9 @@ class Engine:
                 await close_integrations(old.integrations)
             self.metrics.config_last_reload_successful.set(1)
             self.metrics.config_last_reload_success_timestamp.set(time.time())
-            self.metrics.config_hash.set(int(hashlib.sha256(cfg.original.encode()).hexdigest()[:12], 16))
+            self.metrics.config_hash.set(int(_digest(cfg)[:12], 16))
+            if self.cluster is not None:
+                self.cluster.config_digest = _digest(cfg)
             log.info("Completed loading of configuration file file=%s", cfg.source)
 
     async def _enricher_for(self, cfg: Config) -> Enricher | None:
@@ -390,7 +453,7 @@ class Engine:
         rt = self.runtime
         assert rt is not None
         ctx = FlushContext(group_key, {}, receiver, repeat_interval, now_ns())
-        await rt.dispatcher.pipeline.exec(ctx, alerts)
+        await rt.pipeline.exec(ctx, alerts)
 
     def set_alert_status(self, alert: Alert) -> None:
         """What the API does before reporting an alert: ask both muters, which mark it."""
@@ -439,6 +502,8 @@ class Engine:
         self.metrics.storage_buffered.set(self.writer.pending())
         if self.runtime is not None:
             self.metrics.dispatcher_aggregation_groups.set(len(self.runtime.dispatcher.groups))
+        if self.cluster is not None:
+            self.cluster.update_gauges()
 
 
 _AT_START = ("server", "storage", "cache", "metrics", "logging", "tracing")
@@ -455,6 +520,10 @@ def refusals(cfg: Config) -> list[ConfigIssue]:
             path = ("webhook", "proxy", "targets", i)
             issues.append(ConfigIssue(cfg.source, path, f"no receiver named {target!r}"))
     return issues
+
+
+def _digest(cfg: Config) -> str:
+    return hashlib.sha256(cfg.original.encode()).hexdigest()
 
 
 def _version() -> str:

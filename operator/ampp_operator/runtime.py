@@ -37,9 +37,9 @@ class OperatorEngine(Engine):
 
     reload_hook: Callable[[], Awaitable[None]] | None = None
 
-    async def reload(self) -> None:
+    async def reload(self, announce: bool = True) -> None:
         if self.reload_hook is None:
-            await super().reload()
+            await super().reload(announce)
             return
         try:
             await self.reload_hook()

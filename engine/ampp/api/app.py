@@ -163,6 +163,9 @@ async def ready(request: web.Request) -> web.Response:
             status=503,
             text=f"Service Unavailable (storage unavailable: {engine.writer.pending()} writes buffered)",
         )
+    reason = engine.unready_reason()
+    if reason is not None:
+        return web.Response(status=503, text=f"Service Unavailable ({reason})")
     return web.Response(text="OK")
 
 
@@ -190,7 +193,14 @@ async def get_status(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     settings = request.app[SETTINGS]
     cluster: dict[str, Any]
-    if settings.cluster_address:
+    if engine.cluster is not None:  # the live replicas sharing the database
+        peers = engine.cluster.peers()
+        cluster = {
+            "name": engine.cluster.name,
+            "peers": [{"address": p.address, "name": p.name, "state": p.state} for p in peers],
+            "status": engine.cluster.status(),
+        }
+    elif settings.cluster_address:
         cluster = {
             "name": settings.peer_name,
             "peers": [{"address": settings.cluster_address, "name": settings.peer_name}],

@@ -27,6 +27,16 @@ ROUTES_CACHED = 4096
 """Distinct label-value combinations whose routes are remembered (then the memory starts over)."""
 
 
+class FlushDeferred(Exception):
+    """Raised by the pipeline when another replica flushes this group (ampp.cluster): the group
+    keeps its alerts, since it may be handed this group, except the resolved ones older than
+    ``keep_s`` past the group interval (the owner has flushed them by then)."""
+
+    def __init__(self, keep_s: float) -> None:
+        super().__init__("another replica flushes this group")
+        self.keep_s = keep_s
+
+
 class AggregationGroup:
     def __init__(
         self,
@@ -103,6 +113,13 @@ class AggregationGroup:
                     await self.pipeline.exec(ctx, alerts)
             except asyncio.CancelledError:
                 raise
+            except FlushDeferred as d:
+                before = now - int((opts.group_interval + d.keep_s) * NS)
+                for a in alerts:
+                    got = self.alerts.get(a.fingerprint)
+                    if got is not None and a.resolved_at(before) and got.updated_at == a.updated_at:
+                        del self.alerts[a.fingerprint]
+                return
             except Exception as e:  # a failed flush is retried at the next interval
                 log.error("Notify for alerts failed num_alerts=%d err=%s", len(alerts), e or type(e).__name__)
                 return
@@ -115,6 +132,12 @@ class AggregationGroup:
             self.flushing = False
             if self.due and not self.stopped:
                 self._start_flush()
+
+    def flush_soon(self) -> None:
+        """Flush now if the group has flushed before (its group_wait is over): a replica that
+        takes the group over from a dead one does not wait for its next interval."""
+        if self.has_flushed and not self.stopped:
+            self._reset(0)
 
     def empty(self) -> bool:
         return not self.alerts

@@ -58,6 +58,22 @@ class AlertStore:
                 sink.alerts_changed(stored, ())
         return stored
 
+    def take(self, alerts: Iterable[Alert], sinks: Sequence[AlertSink]) -> list[Alert]:
+        """Alerts another replica stored, as it stored them (no merge: the database holds the
+        result of its merge), where newer than ours; told to ``sinks`` only (not to the history
+        nor to the write-behind: the replica that stored them recorded and wrote them)."""
+        index = self.alerts
+        taken = []
+        for alert in alerts:
+            old = index.get(alert.fingerprint)
+            if old is None or old.updated_at < alert.updated_at:
+                index[alert.fingerprint] = alert
+                taken.append(alert)
+        if taken:
+            for sink in sinks:
+                sink.alerts_changed(taken, ())
+        return taken
+
     def gc(self) -> list[int]:
         """Drop resolved alerts (mem.Alerts' periodic GC)."""
         now = now_ns()

@@ -88,17 +88,19 @@ def build_pipeline(
     attempts: Attempts,
     settings: NotifySettings,
     queue: Enqueuer | None = None,
+    fallback: bool = True,
 ) -> RoutingStage:
     """With a ``queue``, each integration's flush is queued durably (EnqueueStage, with the
-    inline stages as its fallback while storage is down); without one it is sent inline.
-    Both send through ``attempts`` with the same ``settings``."""
+    inline stages as its ``fallback`` while storage is down); without one it is sent inline.
+    Both send through ``attempts`` with the same ``settings``. Replicas in a cluster have no
+    fallback: what one sends without the shared log, another would send again."""
     stages: dict[str, Stage] = {}
     for name, items in integrations.items():
         sends: list[Stage] = []
         for i in items:
             retry = RetryStage(i, name, attempts, settings)
             inline = MultiStage(retry, SetNotifiesStage(i, nflog, name))
-            send = inline if queue is None else EnqueueStage(i, name, queue, fallback=inline)
+            send = inline if queue is None else EnqueueStage(i, name, queue, inline if fallback else None)
             sends.append(MultiStage(DedupStage(i, nflog, name), send))
         fanout = FanoutStage(*sends)
         stages[name] = MultiStage(

@@ -191,6 +191,14 @@ class PostgresStorage:
             raise
         self._pool = pool
 
+    async def connect(self) -> asyncpg.Connection[asyncpg.Record]:
+        """A connection of its own, outside the pool (the cluster's LISTEN), with the codecs."""
+        conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
+            self.dsn, timeout=10, server_settings={"application_name": "ampp"}, **self.connect_args
+        )
+        await init_connection(conn)
+        return conn
+
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
@@ -203,6 +211,14 @@ class PostgresStorage:
     # -- alerts ------------------------------------------------------------------------------
     async def load_alerts(self) -> list[Alert]:
         rows = await self.pool.fetch(f"SELECT {_ALERT_COLUMNS} FROM alerts")
+        return [_alert(r) for r in rows]
+
+    async def fetch_alerts(self, fps: Sequence[int]) -> list[Alert]:
+        """The stored versions of ``fps`` (those that exist): what another replica wrote."""
+        rows = await self.pool.fetch(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE fingerprint = ANY($1::text[])",
+            [f"{fp:016x}" for fp in fps],
+        )
         return [_alert(r) for r in rows]
 
     async def write_alerts(self, upserts: Sequence[Alert], deletes: Sequence[int]) -> None:
@@ -229,6 +245,10 @@ class PostgresStorage:
     # -- silences ----------------------------------------------------------------------------
     async def load_silences(self) -> list[Silence]:
         rows = await self.pool.fetch("SELECT * FROM silences")
+        return [_silence(r) for r in rows]
+
+    async def fetch_silences(self, ids: Sequence[str]) -> list[Silence]:
+        rows = await self.pool.fetch("SELECT * FROM silences WHERE id = ANY($1::text[])", list(ids))
         return [_silence(r) for r in rows]
 
     async def save_silence(self, silence: Silence) -> None:
