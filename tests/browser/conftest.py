@@ -1,9 +1,9 @@
 """The browser tier: Playwright driving Debian's Chromium against a real `ampp serve`.
 
 One server for the session, seeded with alerts (some routed to a receiver whose endpoint refuses
-them, so dead letters exist), one browser, and a fresh context per test whose console errors
-and uncaught exceptions fail the test. Screenshots go to AMPP_TEST_ARTIFACTS
-(build/test-artifacts/browser by default).
+them, so dead letters exist; one enriched through the local LLM stand-in), one browser, and a
+fresh context per test whose console errors and uncaught exceptions fail the test. Screenshots
+go to AMPP_TEST_ARTIFACTS (build/test-artifacts/browser by default).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from tests.support.browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    CONFIG,
+    ENRICHED,
     HISTORY_ALERTS,
     Dashboard,
+    config_yaml,
+    llm_standin_thread,
     open_page,
     seed_alerts,
 )
@@ -31,17 +33,27 @@ from tests.support.servers import run_server
 
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    with CaptureServer() as ok, CaptureServer(status=400, response_body=b"bad payload") as bad:
-        config = CONFIG.format(ok=ok.url, bad=bad.url)
+    with (
+        CaptureServer() as ok,
+        CaptureServer(status=400, response_body=b"bad payload") as bad,
+        llm_standin_thread() as llm,
+    ):
+        config = config_yaml(ok.url, bad.url, llm=llm.url)
         with run_server("ampp", config, tmp_path_factory.mktemp("dashboard")) as server:
-            d = Dashboard(server, ok, bad)
+            d = Dashboard(server, ok, bad, llm)
             d.post_alerts(seed_alerts())
+            d.post("webhook/proxy", [ENRICHED])
             eventually(
                 lambda: d.api("api/ampp/v1/deliveries", state="dead")["deliveries"], what="a dead letter"
             )
             eventually(
                 lambda: d.api("history", limit="1")["total"] >= HISTORY_ALERTS,
                 what="the history writer caught up",
+            )
+            enriched = d.fingerprint("CheckoutErrors")
+            eventually(
+                lambda: any(e["kind"] == "alert.enriched" for e in d.api(f"history/{enriched}")["events"]),
+                what="the enrichment in the alert's timeline",
             )
             yield d
 

@@ -8,7 +8,7 @@ themes: no console error, no serious or critical axe-core violation, a screensho
 
 from __future__ import annotations
 
-import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import HISTORY_ALERTS, Dashboard, open_page
+from tests.support.browser import HISTORY_ALERTS, Dashboard, Network, axe_violations, open_page
 from tests.support.eventually import eventually
+from tests.support.llm_standins import GOOD
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).with_name("vendor") / "axe-4.10.3.min.js"
 DASH = "\u2013"  # the page's "Showing 1-25" has an en dash
-AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"
 
 
 def alert_row(page: Any, fingerprint: str) -> Any:
@@ -109,6 +108,27 @@ def test_an_alert_shows_why_it_is_muted_and_its_timeline(page: Any, dashboard: D
     page.locator("ol.timeline li.firing").first.wait_for()
     assert page.locator("ol.timeline li").first.inner_text().startswith("Fired")
     page.get_by_role("heading", name="Notifications").wait_for()
+
+
+def test_an_alert_shows_its_enrichment(page: Any, dashboard: Dashboard) -> None:
+    """Enriched through the LLM stand-in (OpenAI's Chat Completions) by POST /webhook/proxy."""
+    fp = dashboard.fingerprint("CheckoutErrors")
+    enriched = dashboard.api(f"api/ampp/v1/enrichment/{fp}")["enrichment"]  # the fixture waited for it
+    assert enriched["source"] == "llm", enriched
+    assert dashboard.llm is not None
+    assert any("CheckoutErrors" in json.dumps(r.body) for r in dashboard.llm.requests), "the model was asked"
+    page.goto(f"{dashboard.url}/#/alert/{fp}")
+    card = page.locator("section", has=page.get_by_role("heading", name="Enrichment"))
+    card.wait_for()
+    assert card.locator(".badge").inner_text() == GOOD["severity"]
+    shown = dict(zip(card.locator("dt").all_inner_texts(), card.locator("dd").all_inner_texts(), strict=True))
+    assert shown == {
+        "Summary": GOOD["summary"],
+        "Suggested action": GOOD["suggested_action"],
+        "Confidence": "82%",  # GOOD's 0.82
+        "By": "openai / gpt-4o-mini",
+    }
+    assert page.locator("ol.timeline li.enriched").count() >= 1, "the timeline says when"
 
 
 def test_page_through_history(page: Any, dashboard: Dashboard) -> None:
@@ -272,7 +292,7 @@ def test_a_viewer_at_360_px_can_use_the_alerts_page_by_keyboard(
 
 PAGES = [
     ("alerts", "#/alerts", "li.alert"),
-    ("alert", "#/alert/{critical}", "ol.timeline li"),
+    ("alert", "#/alert/{enriched}", "#h-enrich"),
     ("silences", "#/silences", "h1"),
     ("silence-editor", "#/silences/new?fp={critical}", "form .matcher-row"),
     ("history", "#/history", "table"),
@@ -287,22 +307,17 @@ PAGES = [
 def test_every_page_is_accessible_error_free_and_captured(
     browser: Any, dashboard: Dashboard, artifacts: Path, theme: str, name: str, path: str, ready: str
 ) -> None:
-    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256, "the vendored axe-core changed"
     critical = dashboard.fingerprint("DiskFull", severity="critical")
+    enriched = dashboard.fingerprint("CheckoutErrors")
     # axe-core is injected as an inline script, which the page's own policy rightly refuses.
     ctx, page, problems = open_page(browser, theme=theme, bypass_csp=True)
     try:
-        page.goto(f"{dashboard.url}/{path.format(critical=critical)}")
+        network = Network(page)
+        page.goto(f"{dashboard.url}/{path.format(critical=critical, enriched=enriched)}")
         page.locator(ready).first.wait_for()
-        page.wait_for_load_state("networkidle")
+        network.idle()
         page.screenshot(path=artifacts / f"{name}-{theme}.png", full_page=True)
-        page.add_script_tag(content=AXE.read_text())
-        violations = page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-                 .filter(v => v.impact === "serious" || v.impact === "critical")
-                 .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
-                           v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; "))"""
-        )
+        violations = axe_violations(page)
     finally:
         ctx.close()
     assert not violations, "\n".join(violations)

@@ -6,13 +6,20 @@ letters exist; ``open_page`` records a page's console errors and uncaught except
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.support.capture import CaptureServer
+from tests.support.llm_standins import LLMStandIn, llm_standin
 from tests.support.servers import Server
 
 CHROMIUM = os.environ.get("AMPP_CHROMIUM", "/usr/bin/chromium")
@@ -48,6 +55,60 @@ receivers:
   - name: broken
     webhook_configs: [{{url: "{bad}/hook"}}]
 """
+
+
+def config_yaml(ok: str, bad: str, *, llm: str = "", auth: str = "") -> str:
+    """CONFIG as a config.yaml's ``alerting:``, with enrichment by the LLM stand-in at ``llm``
+    (its OpenAI-compatible API) and an ``auth:`` section (its indented body) when given."""
+    text = "alerting:\n" + "".join(
+        f"  {line}\n" for line in CONFIG.format(ok=ok, bad=bad).strip().splitlines()
+    )
+    if llm:
+        text += (
+            f"ai: {{enabled: true, provider: openai, base_url: '{llm}/v1', api_key: sk-test, timeout: 5s}}\n"
+        )
+    if auth:
+        text += f"auth:\n{auth}"
+    return text
+
+
+@contextlib.contextmanager
+def llm_standin_thread() -> Iterator[LLMStandIn]:
+    """The LLM stand-in served by a loop in a thread of its own (the browser tier is synchronous:
+    Playwright's sync API owns the main thread's loop)."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    box: dict[str, Any] = {}
+
+    async def serve() -> None:
+        async with llm_standin() as standin:
+            box["standin"], box["done"] = standin, asyncio.Event()
+            started.set()
+            await box["done"].wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the LLM stand-in did not start")
+    try:
+        yield box["standin"]
+    finally:
+        loop.call_soon_threadsafe(box["done"].set)
+        thread.join(10)
+        loop.close()
+
+
+ENRICHED: dict[str, Any] = {
+    "labels": {
+        "alertname": "CheckoutErrors",
+        "namespace": "shop",
+        "severity": "warning",
+        "service": "checkout",
+        "source": "prometheus",  # as /webhook/proxy labels it: the same alert, the same fingerprint
+    },
+    "annotations": {"summary": "5% of checkouts fail with HTTP 502"},
+}
+"""An active alert also sent through ``POST /webhook/proxy``, which enriches it (the LLM stand-in)."""
 
 HISTORY_ALERTS = 60
 """Alerts seeded beyond the visible ones, so that history has three pages of 25."""
@@ -90,6 +151,7 @@ def seed_alerts() -> list[dict[str, Any]]:
             "labels": {"alertname": "PagerRefused", "namespace": "ops", "severity": "info", "team": "broken"},
             "annotations": {"summary": "routed to an endpoint that answers 400"},
         },
+        ENRICHED,
     ]
     for i in range(HISTORY_ALERTS):
         alerts.append(
@@ -109,19 +171,34 @@ def seed_alerts() -> list[dict[str, Any]]:
 class Dashboard:
     """The server under test and what the tests need to reach it."""
 
-    def __init__(self, server: Server, ok: CaptureServer, bad: CaptureServer) -> None:
+    def __init__(
+        self,
+        server: Server,
+        ok: CaptureServer,
+        bad: CaptureServer,
+        llm: LLMStandIn | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.server = server
         self.url = server.url
         self.ok = ok
         self.bad = bad
+        self.llm = llm
+        self.headers = headers or {}
+        """Sent with every request (an admin's credential when the server has ``auth:``)."""
 
     def api(self, path: str, **params: Any) -> Any:
-        r = httpx.get(f"{self.url}/{path}", params=params, timeout=10)
+        r = httpx.get(f"{self.url}/{path}", params=params, headers=self.headers, timeout=10)
         r.raise_for_status()
         return r.json()
 
+    def post(self, path: str, body: Any) -> Any:
+        r = httpx.post(f"{self.url}/{path}", json=body, headers=self.headers, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json() if r.content else None
+
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
-        assert httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).status_code == 200
+        self.post("api/v2/alerts", alerts)
 
     def fingerprint(self, alertname: str, **labels: str) -> str:
         for a in self.api("api/v2/alerts", filter=f'alertname="{alertname}"'):
@@ -146,3 +223,48 @@ def open_page(
     )
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
     return ctx, page, problems
+
+
+class Network:
+    """The page's requests in flight, but the event stream (it never ends, so Playwright's
+    "networkidle" never comes while the page is live)."""
+
+    STREAM = "api/ampp/v1/events"
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.inflight: set[Any] = set()
+        page.on("request", lambda r: self.inflight.add(r) if self.STREAM not in r.url else None)
+        page.on("requestfinished", lambda r: self.inflight.discard(r))
+        page.on("requestfailed", lambda r: self.inflight.discard(r))
+
+    def idle(self, quiet_ms: int = 500, timeout_s: float = 10.0) -> None:
+        """Once no request has been in flight for ``quiet_ms``."""
+        deadline = time.monotonic() + timeout_s
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+            if self.inflight:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_ms / 1000:
+                return
+        raise AssertionError(f"requests still in flight after {timeout_s}s: {[r.url for r in self.inflight]}")
+
+
+AXE = ROOT / "tests" / "browser" / "vendor" / "axe-4.10.3.min.js"
+AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is. axe-core is injected as
+    an inline script, which the page's own policy rightly refuses: open the page with
+    ``bypass_csp=True``."""
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256, "the vendored axe-core changed"
+    page.add_script_tag(content=AXE.read_text())
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+             .filter(v => v.impact === "serious" || v.impact === "critical")
+             .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+                       v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; "))"""
+    )
+    return found

@@ -78,6 +78,10 @@ async def test_each_method_authenticates_and_roles_decide(tmp_path: Path) -> Non
 
         wrong = await client.get("/api/v2/status", headers=basic("alice", "nope"))
         assert wrong.status == 401 and await wrong.json() == "authentication failed"
+        assert wrong.headers["WWW-Authenticate"] == 'Basic realm="Alertmanager++"'
+        script = {**basic("alice", "nope"), "X-Requested-With": "XMLHttpRequest"}
+        wrong = await client.get("/api/v2/status", headers=script)
+        assert wrong.status == 401 and "WWW-Authenticate" not in wrong.headers, "no browser prompt"
         unknown = await client.get("/api/v2/status", headers={"X-API-Key": "ampp_not-a-key-at-all-0000"})
         assert unknown.status == 401
 

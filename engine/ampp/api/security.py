@@ -94,11 +94,11 @@ class Security:
             if limiter is not None:
                 await limiter.login_failed(address)
             await self._audit_failure(request, found)
-            return _refuse(401, "authentication failed", _challenge(auth.tokens is not None))
+            return _refuse(401, "authentication failed", _challenge(request, auth.tokens is not None))
         identity: Identity = found
         if identity.role < required:
             if not identity.authenticated:
-                return _refuse(401, "authentication required", _challenge(auth.tokens is not None))
+                return _refuse(401, "authentication required", _challenge(request, auth.tokens is not None))
             return _refuse(403, f"{identity.role.label} may not do this: it needs {required.label}")
         if limiter is not None and identity.authenticated:
             wait = await limiter.after_auth(budget, f"{identity.method}:{identity.name}")
@@ -186,7 +186,12 @@ def _origin_allowed(origin: str, allowed: list[str]) -> bool:
     return bool(origin) and ("*" in allowed or origin in allowed)
 
 
-def _challenge(bearer: bool) -> dict[str, str]:
+def _challenge(request: web.Request, bearer: bool) -> dict[str, str]:
+    """The 401's challenge; none for a script that says so (``X-Requested-With``, as the
+    dashboard's requests do): a Basic challenge would make the browser hold the request for its
+    own password prompt instead of answering the script, which has a sign-in page of its own."""
+    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        return {}
     return {"WWW-Authenticate": 'Bearer realm="Alertmanager++"' if bearer else 'Basic realm="Alertmanager++"'}
 
 

@@ -38,13 +38,18 @@ export function render(main, { args }) {
       mount(head, errorBox(e));
     }
     let history = null;
-    let enriched = alert?.enrichment || null;
+    let enriched = null;
     try {
       // Asking the list first: a timeline that does not exist yet would be a 404 in the console.
       const known = await api("history", { params: { fingerprint: fp, limit: 1 } });
       if (known.total > 0) history = await api(`history/${encodeURIComponent(fp)}`);
-      if (!enriched && history?.events.some((e) => e.kind === "alert.enriched")) {
-        enriched = (await api(`api/ampp/v1/enrichment/${encodeURIComponent(fp)}`)).enrichment;
+      // The timeline says whether the alert was ever enriched (asking blindly would be a 404 in
+      // the console); the enrichment API has the latest one, the event its copy (the API's
+      // memory does not outlive a restart).
+      const last = history?.events.findLast((e) => e.kind === "alert.enriched");
+      if (last) {
+        enriched = await api(`api/ampp/v1/enrichment/${encodeURIComponent(fp)}`).then((r) => r.enrichment,
+          (e) => { if (e.status === 404 && last.details) return last.details; throw e; });
       }
     } catch (e) {
       mount(timeline, h("h2", null, "Timeline"), errorBox(e));
@@ -86,23 +91,22 @@ export function render(main, { args }) {
             alert?.status.inhibitedBy.length ? [h("dt", null, "Inhibited by"), h("dd", null, alert.status.inhibitedBy.map((id) => h("a", { href: `#/alert/${id}`, class: "mono" }, id)))] : null))));
   }
 
-  // The enrichment's own fields (ampp.enrich): summary, suggested_action, confidence (0-1), then
-  // severity, provider, model, source... as they come.
+  // The enrichment (ampp.enrich): what the model made of the alert, and who answered: the
+  // provider's model, or the rule-based fallback and why.
   function drawEnrichment(e) {
     if (!e || typeof e !== "object") {
       clear(enrichment);
       return;
     }
     const confidence = typeof e.confidence === "number" ? `${Math.round(e.confidence * 100)}%` : null;
-    const known = { summary: "Summary", suggested_action: "Suggested action" };
-    const rows = [];
-    for (const [k, label] of Object.entries(known)) if (e[k]) rows.push(h("dt", null, label), h("dd", null, String(e[k])));
-    if (confidence) rows.push(h("dt", null, "Confidence"), h("dd", null, String(confidence)));
-    for (const [k, v] of Object.entries(e)) {
-      if (k in known || k === "confidence" || v === null || typeof v === "object") continue;
-      rows.push(h("dt", null, k), h("dd", null, String(v)));
-    }
-    mount(enrichment, h("section", { class: "card", "aria-labelledby": "h-enrich" }, h("h2", { id: "h-enrich" }, "Enrichment"), h("dl", { class: "kv" }, rows)));
+    const by = e.source === "fallback" ? `the rule-based fallback${e.error ? ` (${e.error})` : ""}` : [e.provider, e.model].filter(Boolean).join(" / ");
+    mount(enrichment, h("section", { class: "card", "aria-labelledby": "h-enrich" },
+      h("h2", { id: "h-enrich" }, "Enrichment ", e.severity ? badge(`severity-${e.severity}`, e.severity) : null),
+      h("dl", { class: "kv" },
+        e.summary ? [h("dt", null, "Summary"), h("dd", null, e.summary)] : null,
+        e.suggested_action ? [h("dt", null, "Suggested action"), h("dd", null, e.suggested_action)] : null,
+        confidence ? [h("dt", null, "Confidence"), h("dd", null, confidence)] : null,
+        by ? [h("dt", null, "By"), h("dd", null, by, e.cached ? " (from the cache)" : "")] : null)));
   }
 
   function drawTimeline(history) {

@@ -1,8 +1,10 @@
 // The dashboard's entry: a router over the URL fragment (#/page/args?query, so every view is
-// linkable and works under any route prefix), the theme switch, keyboard shortcuts, live updates.
+// linkable and works under any route prefix), the theme switch, keyboard shortcuts, live updates,
+// and who is signed in (a page is shown once the server has said who the user is).
 
-import { h, clear, route, errorBox } from "./dom.js";
-import { startLive } from "./live.js";
+import { h, clear, mount, route, errorBox, loginHash, toast } from "./dom.js";
+import { startLive, stopLive } from "./live.js";
+import { session, loadSession, signOut, can, authOn, signedIn, ownCredential } from "./session.js";
 
 const PAGES = {
   alerts: () => import("./alerts.js"),
@@ -12,9 +14,10 @@ const PAGES = {
   report: () => import("./report.js"),
   deliveries: () => import("./deliveries.js"),
   status: () => import("./status.js"),
+  login: () => import("./login.js"),
 };
 const NAV = { alert: "alerts" };
-const TITLES = { alerts: "Alerts", alert: "Alert", silences: "Silences", history: "History", report: "Report", deliveries: "Deliveries", status: "Status" };
+const TITLES = { alerts: "Alerts", alert: "Alert", silences: "Silences", history: "History", report: "Report", deliveries: "Deliveries", status: "Status", login: "Sign in" };
 
 let cleanup = null;
 let generation = 0;
@@ -31,6 +34,10 @@ async function show() {
     else a.removeAttribute("aria-current");
   }
   document.title = `${TITLES[r.page] || "Not found"} · Alertmanager++`;
+  if (load && r.page !== "login" && !can("read")) { // nothing to show before signing in
+    history.replaceState(null, "", loginHash());
+    return show();
+  }
   if (!load) {
     clear(main).append(h("h1", null, "Not found"), h("p", null, "No such page. ", h("a", { href: "#/alerts" }, "Go to the alerts.")));
     return;
@@ -98,8 +105,39 @@ function init() {
     show();
     document.getElementById("main").focus({ preventScroll: true });
   });
-  startLive();
-  show();
+  window.addEventListener("ampp:session", () => { // signed in or out, or the role changed
+    showUser();
+    if (can("read")) startLive();
+    else stopLive("signed out");
+    show();
+  });
+  loadSession().catch((e) => {
+    console.warn("who am I:", e.message);
+    showUser();
+    startLive();
+    show();
+  });
+}
+
+// Who is signed in, top right (nothing when the server has no authentication).
+function showUser() {
+  const el = document.getElementById("user");
+  if (!authOn()) {
+    clear(el);
+    return;
+  }
+  const out = async () => {
+    await signOut();
+    toast("Signed out.");
+  };
+  mount(el,
+    signedIn()
+      ? [h("span", { class: "sr" }, "Signed in as "), h("strong", null, session.name), ` · ${session.role}`]
+      : h("span", null, session.role === "anonymous" ? "Not signed in" : `Not signed in · ${session.role}`),
+    " ",
+    signedIn() && ownCredential()
+      ? h("button", { type: "button", class: "small", onclick: out }, "Sign out")
+      : !signedIn() ? h("a", { href: loginHash(), class: "button small", onclick: (ev) => { ev.currentTarget.href = loginHash(); } }, "Sign in") : null);
 }
 
 init();

@@ -125,8 +125,22 @@ export function table(headers, rows, attrs = {}) {
       h("tbody", null, rows)));
 }
 
+// An error as the page shows it; a refusal says what to do about it: sign in (401), or that the
+// role does not allow it (403, the server's message names the role needed).
 export function errorBox(err) {
-  return h("p", { class: "error", role: "alert" }, String(err.message || err));
+  const message = String(err.message || err);
+  if (err.status === 401) {
+    return h("p", { class: "error", role: "alert" }, "Not signed in, or the sign-in has expired (", message, "). ",
+      h("a", { href: loginHash() }, "Sign in"));
+  }
+  if (err.status === 403) return h("p", { class: "error", role: "alert" }, "Your role does not allow this (", message, ").");
+  return h("p", { class: "error", role: "alert" }, message);
+}
+
+// The sign-in page, coming back here afterwards.
+export function loginHash() {
+  const here = location.hash.startsWith("#/login") ? "" : location.hash;
+  return here && here !== "#/" ? `#/login?next=${encodeURIComponent(here)}` : "#/login";
 }
 
 // Renders an annotation value: links stay links.

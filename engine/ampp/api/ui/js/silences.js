@@ -2,12 +2,12 @@
 // editor (matchers, start, duration or end, creator, comment) with a live preview of the alerts
 // it would mute before saving. Create from an alert, edit, expire, recreate an expired one.
 
-import { h, clear, mount, setQuery, badge, timeEl, errorBox, toast, debounce, duration, labelChips } from "./dom.js";
+import { h, clear, mount, setQuery, badge, timeEl, errorBox, toast, debounce, duration, labelChips, loginHash } from "./dom.js";
 import { api } from "./api.js";
 import { store, ensureGroups, alertState } from "./store.js";
 import { fromSilenceMatcher, toSilenceMatcher, matcherString, parseMatchers, TYPES, MatcherError } from "./matchers.js";
 import { onChange } from "./live.js";
-import { can } from "./session.js";
+import { can, session, signedIn } from "./session.js";
 
 const STATES = ["active", "pending", "expired"];
 
@@ -219,7 +219,8 @@ function editor(main, id, query) {
   const title = id ? "Edit silence" : query.get("from") ? "Recreate silence" : "New silence";
   mount(main, h("h1", null, title), h("p", { class: "muted" }, "Loading…"));
   if (!can("silence:write")) {
-    mount(main, h("h1", null, title), h("p", null, "Your role cannot create or change silences."));
+    mount(main, h("h1", null, title), h("p", null, `Your role (${session.role}) cannot create or change silences: that needs an operator or an admin. `,
+      signedIn() ? null : h("a", { href: loginHash() }, "Sign in")));
     return null;
   }
   let closed = false;
