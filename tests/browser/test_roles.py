@@ -155,9 +155,11 @@ def test_each_role_is_shown_the_buttons_it_may_use(
     assert not problems, "\n".join(problems)
 
 
-def test_an_operator_signed_in_with_an_api_key_silences_an_alert(browser: Any, secured: Secured) -> None:
+def test_an_operator_signed_in_with_an_api_key_silences_an_alert_on_a_phone(
+    browser: Any, secured: Secured, artifacts: Path
+) -> None:
     fp = secured.fingerprint("DiskFull", severity="critical")
-    ctx, page, problems = open_page(browser)
+    ctx, page, problems = open_page(browser, width=360)
     try:
         page.goto(f"{secured.url}/#/alerts")
         page.get_by_label("Key or token", exact=True).fill(KEYS["operator"])
@@ -165,6 +167,8 @@ def test_an_operator_signed_in_with_an_api_key_silences_an_alert(browser: Any, s
         row = page.locator(f'li.alert[data-fingerprint="{fp}"]')
         row.locator(".badge.active").wait_for()
         assert signed_in_as(page) == "Signed in as operator-key · operator Sign out"
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, "no sideways scrolling"
+        page.screenshot(path=artifacts / "alerts-signed-in-360px.png")
         row.get_by_role("link", name="Silence").click()
         page.get_by_text("Would mute 1 alert now").wait_for()
         page.get_by_label("Created by").fill("oncall@example.com")
