@@ -202,13 +202,17 @@ def test_a_new_alert_appears_live_within_two_seconds(page: Any, dashboard: Dashb
     page.goto(f"{dashboard.url}/#/alerts")
     page.locator("li.alert").first.wait_for()
     page.locator("#live.on").wait_for()
-    dashboard.post_alerts(
-        [{"labels": {"alertname": "JustFired", "namespace": "live", "severity": "critical"}}]
-    )
+    fired = {"alertname": "JustFired", "namespace": "live", "severity": "critical"}
+    dashboard.post_alerts([{"labels": fired}])
     sent = time.monotonic()
     page.locator("li.alert", has_text="JustFired").wait_for(timeout=2000)
     assert time.monotonic() - sent < 2.0
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "no reload"
+    resolve(dashboard, fired)
+    page.locator("li.alert", has_text="JustFired").wait_for(state="detached")
+
+
+STORM = {"alertname": "Storm", "namespace": "storm", "severity": "info"}
 
 
 def storm(dashboard: Dashboard, page: Any, seconds: float) -> None:
@@ -217,15 +221,13 @@ def storm(dashboard: Dashboard, page: Any, seconds: float) -> None:
     n = 0
     while time.monotonic() < end:
         n += 1
-        dashboard.post_alerts(
-            [
-                {
-                    "labels": {"alertname": "Storm", "namespace": "storm", "severity": "info"},
-                    "annotations": {"n": str(n)},
-                }
-            ]
-        )
+        dashboard.post_alerts([{"labels": STORM, "annotations": {"n": str(n)}}])
         page.wait_for_timeout(100)
+
+
+def resolve(dashboard: Dashboard, labels: dict[str, str]) -> None:
+    """A test's own alert resolved, so that the pages captured afterwards show the seeded ones."""
+    dashboard.post_alerts([{"labels": labels, "endsAt": "2020-01-01T00:00:00Z"}])
 
 
 def test_live_refresh_is_at_most_once_a_second_and_stops_with_the_page(
@@ -254,6 +256,7 @@ def test_live_refresh_is_at_most_once_a_second_and_stops_with_the_page(
         url for t, url in asked if t >= left and ("history?fingerprint=" in url or "alerts/groups" in url)
     ]
     assert after == [], "a page left behind still refreshes"
+    resolve(dashboard, STORM)
 
 
 def test_the_route_tester_highlights_the_routes_taken(page: Any, dashboard: Dashboard) -> None:
