@@ -353,7 +353,8 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
         "--config.file=/etc/ampp/alertmanager.yml",
         "--storage.path=/data",
         "--web.listen-address=:9093",
-        "--cluster.listen-address=",
+        "--cluster.listen-address=:9094",  # the replicas sharing PostgreSQL form the cluster
+        "--cluster.advertise-address=$(AMPP_POD_IP):9094",
         "--storage.url=$(AMPP_STORAGE_URL)",
         "--cache.url=$(AMPP_CACHE_URL)",
     ):
@@ -389,8 +390,16 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert service["spec"]["ports"][0]["port"] == 9093
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert service["spec"]["selector"] == selector
-    pdb = one(render(controlplane, tmp_path, {"replicaCount": 2}), "PodDisruptionBudget")
+    three = render(controlplane, tmp_path, {"replicaCount": 3})
+    pdb = one(three, "PodDisruptionBudget")
     assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
+    spread = one(three, "Deployment", FULLNAME)["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    [term] = spread["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"] == {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": selector},
+    }
+    assert "affinity" not in deployment["spec"]["template"]["spec"]  # one replica: nothing to spread
 
     for name, image, mount in (
         ("postgresql", "postgres:16", "/var/lib/postgresql/data"),
@@ -885,7 +894,7 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
         args.append(f"{flag}={local[flag]}" if flag in local else arg)
     sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
     args.append(f"--kubeconfig={sa}")
-    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace}
+    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace, "status.podIP": "127.0.0.1"}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AMPP_", "KUBECONFIG"))}
     for var in container["env"]:
         source = var.get("valueFrom")  # an empty value comes back from the API server as no value
