@@ -20,6 +20,7 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     ENRICHED,
     HISTORY_ALERTS,
+    MAINTENANCE,
     Dashboard,
     config_yaml,
     llm_standin_thread,
@@ -43,6 +44,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
             d = Dashboard(server, ok, bad, llm)
             d.post_alerts(seed_alerts())
             d.post("webhook/proxy", [ENRICHED])
+            d.post("api/v2/silences", MAINTENANCE)
             eventually(
                 lambda: d.api("api/ampp/v1/deliveries", state="dead")["deliveries"], what="a dead letter"
             )

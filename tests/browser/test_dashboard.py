@@ -296,11 +296,13 @@ def test_a_viewer_at_360_px_can_use_the_alerts_page_by_keyboard(
 PAGES = [
     ("alerts", "#/alerts", "li.alert"),
     ("alert", "#/alert/{enriched}", "#h-enrich"),
-    ("silences", "#/silences", "h1"),
+    ("silences", "#/silences", "article[data-silence]"),
+    ("silence", "#/silences/{silence}", "dl.kv"),
     ("silence-editor", "#/silences/new?fp={critical}", "form .matcher-row"),
     ("history", "#/history", "table"),
     ("report", "#/report", ".bars"),
     ("deliveries", "#/deliveries", "table"),
+    ("delivery", "#/deliveries/{delivery}", "dl.kv"),
     ("status", "#/status", ".node"),
 ]
 
@@ -312,11 +314,14 @@ def test_every_page_is_accessible_error_free_and_captured(
 ) -> None:
     critical = dashboard.fingerprint("DiskFull", severity="critical")
     enriched = dashboard.fingerprint("CheckoutErrors")
+    silence = dashboard.api("api/v2/silences", filter='alertname="Maintenance"')[0]["id"]
+    delivery = dashboard.api("api/ampp/v1/deliveries", receiver="broken")["deliveries"][0]["id"]
     # axe-core is injected as an inline script, which the page's own policy rightly refuses.
     ctx, page, problems = open_page(browser, theme=theme, bypass_csp=True)
     try:
         network = Network(page)
-        page.goto(f"{dashboard.url}/{path.format(critical=critical, enriched=enriched)}")
+        ids = {"critical": critical, "enriched": enriched, "silence": silence, "delivery": delivery}
+        page.goto(f"{dashboard.url}/{path.format(**ids)}")
         page.locator(ready).first.wait_for()
         network.idle()
         page.screenshot(path=artifacts / f"{name}-{theme}.png", full_page=True)

@@ -110,6 +110,15 @@ ENRICHED: dict[str, Any] = {
 }
 """An active alert also sent through ``POST /webhook/proxy``, which enriches it (the LLM stand-in)."""
 
+MAINTENANCE: dict[str, Any] = {
+    "matchers": [{"name": "alertname", "value": "Maintenance", "isRegex": False}],
+    "startsAt": "2020-01-01T00:00:00Z",
+    "endsAt": "2099-01-01T00:00:00Z",
+    "createdBy": "oncall@example.com",
+    "comment": "the nightly maintenance job's own alert",
+}
+"""An active silence that mutes none of the seeded alerts (the silences page is not empty)."""
+
 HISTORY_ALERTS = 60
 """Alerts seeded beyond the visible ones, so that history has three pages of 25."""
 
