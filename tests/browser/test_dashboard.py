@@ -16,7 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import HISTORY_ALERTS, Dashboard, Network, axe_violations, open_page
+from tests.support.browser import (
+    HISTORY_ALERTS,
+    Dashboard,
+    Network,
+    axe_violations,
+    create_silence,
+    open_page,
+)
 from tests.support.eventually import eventually
 from tests.support.llm_standins import GOOD
 
@@ -46,12 +53,7 @@ def test_silence_an_alert_see_it_muted_then_expire_it_and_see_it_active(
         "service",
     ], "the matchers are the alert's labels"
     page.get_by_text("Would mute 1 alert now").wait_for()  # the live preview
-    page.get_by_label("Created by").fill("oncall@example.com")
-    page.get_by_label("Comment").fill("deploying a fix")
-    page.get_by_role("button", name="Create").click()
-
-    page.get_by_role("heading", name="Silence", exact=True).wait_for()
-    silence_id = page.locator("dd.mono").first.inner_text()
+    silence_id = create_silence(page, "deploying a fix")
     page.get_by_role("link", name="Alerts", exact=True).click()
     alert_row(page, fp).locator(".badge.silenced").wait_for()
     assert "oncall@example.com" in alert_row(page, fp).locator(".why").inner_text()

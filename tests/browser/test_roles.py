@@ -13,7 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import Dashboard, axe_violations, config_yaml, open_page, seed_alerts
+from tests.support.browser import (
+    Dashboard,
+    axe_violations,
+    config_yaml,
+    create_silence,
+    open_page,
+    seed_alerts,
+)
 from tests.support.capture import CaptureServer
 from tests.support.eventually import eventually
 from tests.support.secured import KEYS, PASSWORD, hashed, key_headers
@@ -39,7 +46,6 @@ def auth_section(users: dict[str, str]) -> str:
 class Secured(Dashboard):
     """The server and its config, which a test may change and reload."""
 
-    config: Path
     ok_url: str
     bad_url: str
 
@@ -171,11 +177,7 @@ def test_an_operator_signed_in_with_an_api_key_silences_an_alert_on_a_phone(
         page.screenshot(path=artifacts / "alerts-signed-in-360px.png")
         row.get_by_role("link", name="Silence").click()
         page.get_by_text("Would mute 1 alert now").wait_for()
-        page.get_by_label("Created by").fill("oncall@example.com")
-        page.get_by_label("Comment").fill("replacing the disk")
-        page.get_by_role("button", name="Create").click()
-        page.get_by_role("heading", name="Silence", exact=True).wait_for()
-        silence_id = page.locator("dd.mono").first.inner_text()
+        silence_id = create_silence(page, "replacing the disk")
         page.get_by_role("link", name="Alerts", exact=True).click()
         row.locator(".badge.silenced").wait_for()
         page.get_by_role("link", name="Silences").click()

@@ -216,6 +216,15 @@ class Dashboard:
         raise AssertionError(f"no alert {alertname} {labels}")
 
 
+def create_silence(page: Any, comment: str) -> str:
+    """In the silence editor, its matchers set: who, why, Create; the new silence's id."""
+    page.get_by_label("Created by").fill("oncall@example.com")
+    page.get_by_label("Comment").fill(comment)
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("heading", name="Silence", exact=True).wait_for()
+    return str(page.locator("dd.mono").first.inner_text())
+
+
 class PageProblems(list[str]):
     """Console errors and uncaught exceptions seen by a page."""
 
