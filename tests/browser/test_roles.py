@@ -209,6 +209,35 @@ def test_a_role_taken_away_meanwhile_is_refused_and_said_plainly(browser: Any, s
     assert problems == [REFUSED.format("403 (Forbidden)")], "the refused silence's answer only"
 
 
+def test_a_key_revoked_meanwhile_signs_out_and_leads_back_to_the_sign_in(
+    browser: Any, secured: Secured
+) -> None:
+    r = httpx.post(
+        f"{secured.url}/api/ampp/v1/apikeys",
+        json={"name": "laptop", "role": "viewer"},
+        headers=secured.headers,
+    )
+    assert r.status_code == 201, r.text
+    key = r.json()
+    ctx, page, problems = open_page(browser)
+    try:
+        page.goto(f"{secured.url}/#/login")
+        page.get_by_label("Key or token", exact=True).fill(key["key"])
+        page.get_by_role("button", name="Sign in with the key").click()
+        page.locator("li.alert").first.wait_for()
+        assert signed_in_as(page) == "Signed in as laptop · viewer Sign out"
+        revoked = httpx.delete(f"{secured.url}/api/ampp/v1/apikeys/{key['id']}", headers=secured.headers)
+        assert revoked.status_code == 200, revoked.text
+        page.get_by_role("link", name="Silences").click()  # its requests are refused: 401
+        page.get_by_role("heading", name="Sign in", exact=True).wait_for()
+        assert page.url.endswith("#/login?next=%23%2Fsilences"), "back to the silences afterwards"
+        assert signed_in_as(page) == "Not signed in Sign in"
+        assert page.evaluate("sessionStorage.length") == 0, "the refused key is forgotten"
+    finally:
+        ctx.close()
+    assert problems and all(p == REFUSED.format("401 (Unauthorized)") for p in problems), problems
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_sign_in_page_is_accessible_and_captured(
     browser: Any, secured: Secured, artifacts: Path, theme: str
