@@ -33,8 +33,9 @@ USERS = {"alice": "admin", "olivia": "operator", "victor": "viewer"}
 REFUSED = "console.error: Failed to load resource: the server responded with a status of {}"
 
 
-def auth_section(users: dict[str, str]) -> str:
-    lines = ["  users:"] + [
+def auth_section(users: dict[str, str], anonymous_role: str = "") -> str:
+    lines = [f"  anonymous_role: {anonymous_role}"] if anonymous_role else []
+    lines += ["  users:"] + [
         f"    {name}: {{password_hash: '{HASH}', role: {role}}}" for name, role in users.items()
     ]
     lines += ["  api_keys:"] + [
@@ -49,8 +50,9 @@ class Secured(Dashboard):
     ok_url: str
     bad_url: str
 
-    def reconfigure(self, users: dict[str, str]) -> None:
-        self.server.config_path.write_text(config_yaml(self.ok_url, self.bad_url, auth=auth_section(users)))
+    def reconfigure(self, users: dict[str, str], anonymous_role: str = "") -> None:
+        auth = auth_section(users, anonymous_role)
+        self.server.config_path.write_text(config_yaml(self.ok_url, self.bad_url, auth=auth))
         r = httpx.post(f"{self.url}/-/reload", headers=self.headers, timeout=10)
         assert r.status_code == 200, r.text
 
@@ -207,6 +209,27 @@ def test_a_role_taken_away_meanwhile_is_refused_and_said_plainly(browser: Any, s
         ctx.close()
         secured.reconfigure(USERS)
     assert problems == [REFUSED.format("403 (Forbidden)")], "the refused silence's answer only"
+
+
+def test_with_an_anonymous_role_the_pages_show_without_signing_in(browser: Any, secured: Secured) -> None:
+    critical = secured.fingerprint("DiskFull", severity="critical")
+    secured.reconfigure(USERS, anonymous_role="viewer")
+    ctx, page, problems = open_page(browser)
+    try:
+        page.goto(f"{secured.url}/#/alerts")
+        row = page.locator(f'li.alert[data-fingerprint="{critical}"]')
+        row.wait_for()
+        assert signed_in_as(page) == "Not signed in · viewer Sign in"
+        assert row.get_by_role("link", name="Silence").count() == 0, "a viewer's page"
+        page.locator("#live.on").wait_for()
+        page.get_by_role("link", name="Sign in").click()
+        sign_in(page, "olivia")
+        row.get_by_role("link", name="Silence").wait_for()
+        assert signed_in_as(page) == "Signed in as olivia · operator Sign out"
+    finally:
+        ctx.close()
+        secured.reconfigure(USERS)
+    assert not problems, "\n".join(problems)
 
 
 def test_a_key_revoked_meanwhile_signs_out_and_leads_back_to_the_sign_in(

@@ -9,11 +9,11 @@ export class ApiError extends Error {
 }
 
 const KEY = "ampp.credential";
+let memory = null; // where the credential is kept when the browser refuses sessionStorage
 
 // The Authorization header value the user signed in with on the sign-in page, kept for the
 // tab's life (sessionStorage), or null: no authentication, or the browser's own basic-auth
 // prompt or an authenticating proxy in front supplies the credentials.
-let memory = null;
 export const credential = {
   get() {
     try {
