@@ -439,6 +439,21 @@ def _apikey(args: argparse.Namespace) -> int:
 
     try:
         settings = _storage_settings(args)
+        sources = tuple(dict.fromkeys(getattr(args, "sources", None) or ()))
+        if sources:
+            from .config.loader import load_file
+            from .config.settings import WebhookSettings
+            from .ingest.webhook import source_names
+
+            known = source_names(
+                load_file(args.config_file).webhook if args.config_file else WebhookSettings()
+            )
+            for s in sources:
+                if s not in known:
+                    where = "" if args.config_file else " (give --config.file for its webhook.sources)"
+                    print(f"ampp: error: --source: no webhook source {s!r}{where}; known: {', '.join(known)}",
+                          file=sys.stderr)  # fmt: skip
+                    return 1
     except ConfigError as e:
         print(f"ampp: error: {e}", file=sys.stderr)
         return 1
@@ -466,10 +481,13 @@ def _apikey(args: argparse.Namespace) -> int:
 
             if args.apikey_command == "create":
                 record_, secret = await keys.create(
-                    args.name, Role.parse(args.role), actor, expires_at, not args.person
+                    args.name, Role.parse(args.role), actor, expires_at, not args.person, sources
                 )
-                await record("apikey.create", record_.id, {"name": args.name, "role": args.role})
+                after = {"name": args.name, "role": args.role, "sources": list(sources)}
+                await record("apikey.create", record_.id, after)
                 print(f"id:   {record_.id}\nname: {record_.name}\nrole: {record_.role.label}")
+                if sources:
+                    print(f"sources: {', '.join(sources)} (only posting their alerts to /webhook)")
                 print(f"key:  {secret}\n(shown once: it is stored only as a hash)")
             elif args.apikey_command == "revoke":
                 try:
@@ -480,10 +498,13 @@ def _apikey(args: argparse.Namespace) -> int:
                 await record("apikey.revoke", found.id, {"name": found.name})
                 print(f"revoked {found.id} ({found.name})")
             else:
-                print(f"{'ID':38} {'NAME':20} {'ROLE':9} {'EXPIRES':25} {'LAST USED':25} REVOKED")
+                print(
+                    f"{'ID':38} {'NAME':20} {'ROLE':9} {'EXPIRES':25} {'LAST USED':25} {'REVOKED':25} SOURCES"
+                )
                 for k in await keys.list():
+                    scope = ",".join(k.sources) or "-"
                     print(f"{k.id:38} {k.name:20} {k.role.label:9} {when(k.expires_at):25} "
-                          f"{when(k.last_used_at):25} {when(k.revoked_at)}")  # fmt: skip
+                          f"{when(k.last_used_at):25} {when(k.revoked_at):25} {scope}")  # fmt: skip
             return 0
         finally:
             await storage.close()
@@ -657,6 +678,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     kcreate.add_argument("--expires", default=None, help="an RFC 3339 time after which the key is refused")
     kcreate.add_argument(
         "--person", action="store_true", help="a person's key: the alerts it posts are audited"
+    )
+    kcreate.add_argument(
+        "--source",
+        dest="sources",
+        action="append",
+        help="scope the key to this webhook source (repeatable): it may post alerts of it and nothing else",
     )
     krevoke = ksub.add_parser("revoke", help="refuse a key from now on (other replicas: within 10 s)")
     krevoke.add_argument("id")

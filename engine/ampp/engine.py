@@ -30,6 +30,7 @@ from .history.cache import QueryCache
 from .history.recorder import HistoryRecorder
 from .history.service import HistoryService
 from .ingest.alertstore import AlertStore
+from .ingest.webhook import source_names
 from .metrics import Metrics
 from .model.alert import Alert
 from .model.silence import Silence
@@ -514,6 +515,17 @@ def refusals(cfg: Config) -> list[ConfigIssue]:
     """What the engine refuses in a config that validated: ``check-config`` asks the same (and
     whether ``ai.api_key_file`` reads, which the engine finds when it reads the key)."""
     issues = unsupported_integrations(cfg)
+    known = source_names(cfg.webhook)
+    for i, key in enumerate(cfg.auth.api_keys if cfg.auth is not None else []):
+        for j, source in enumerate(key.sources):
+            if source not in known:
+                issues.append(
+                    ConfigIssue(
+                        cfg.source,
+                        ("auth", "api_keys", i, "sources", j),
+                        f"no webhook source {source!r} (the formats and webhook.sources: {', '.join(known)})",
+                    )
+                )
     receivers = {r.name for r in cfg.alerting.receivers}
     for i, target in enumerate(cfg.webhook.proxy.targets):
         if target not in receivers:

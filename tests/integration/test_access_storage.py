@@ -35,6 +35,22 @@ def storage_of(location: tuple[str, str]):  # type: ignore[no-untyped-def]
     return open_storage(None, where) if kind == "sqlite" else open_storage(where, None)
 
 
+async def test_a_keys_sources_are_kept(location: tuple[str, str]) -> None:
+    first, second = storage_of(location), storage_of(location)
+    await first.open()
+    await second.open()
+    try:
+        _, secret = await ApiKeys(first).create("dd", Role.OPERATOR, "jane", sources=("datadog", "sentry"))
+        _, open_secret = await ApiKeys(first).create("all", Role.OPERATOR, "jane")
+        found, unscoped = await ApiKeys(second).verify(secret), await ApiKeys(second).verify(open_secret)
+        assert found is not None and found.sources == ("datadog", "sentry")
+        assert unscoped is not None and unscoped.sources == ()
+        assert [k.sources for k in await ApiKeys(second).list()] == [("datadog", "sentry"), ()]
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_keys_and_audit_are_kept_and_shared(location: tuple[str, str]) -> None:
     first, second = storage_of(location), storage_of(location)
     await first.open()

@@ -47,6 +47,9 @@ class Access:
     budget: Budget = "api"
     audit: str | None = None
     """The action written to the audit log for each call (a mutating route names one)."""
+    sources: bool = False
+    """It takes alerts of a named source (``/webhook/{source}``, ``X-Ampp-Source``): an API key
+    scoped to sources may call it for those, and no other route."""
 
 
 ADMIN_ONLY = Access(Role.ADMIN)
@@ -55,12 +58,15 @@ _ATTR = "__ampp_access__"
 H = TypeVar("H", bound=Callable[..., Awaitable[web.StreamResponse]])
 
 
-def requires(role: Role, *, budget: Budget = "api", audit: str | None = None) -> Callable[[H], H]:
-    """Declare the least role a handler needs, which rate budget its requests count against, and
-    the action its calls are audited as (every mutating route names one)."""
+def requires(
+    role: Role, *, budget: Budget = "api", audit: str | None = None, sources: bool = False
+) -> Callable[[H], H]:
+    """Declare the least role a handler needs, which rate budget its requests count against, the
+    action its calls are audited as (every mutating route names one), and whether source-scoped
+    API keys may call it."""
 
     def mark(handler: H) -> H:
-        setattr(handler, _ATTR, Access(role, budget, audit))
+        setattr(handler, _ATTR, Access(role, budget, audit, sources))
         return handler
 
     return mark

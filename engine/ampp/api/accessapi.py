@@ -15,6 +15,7 @@ from ..auth.apikeys import ApiKey, ApiKeyNotFound
 from ..auth.audit import AuditEvent, AuditQuery
 from ..auth.roles import Role
 from ..engine import Engine
+from ..ingest.webhook import source_names
 from ..model.timefmt import NS, format_rfc3339millis, parse_rfc3339
 from .access import AUDIT, identity, requires
 from .keys import ENGINE
@@ -44,6 +45,7 @@ def key_json(k: ApiKey) -> dict[str, Any]:
         "lastUsedAt": _time(k.last_used_at),
         "revokedAt": _time(k.revoked_at),
         "machine": k.machine,
+        "sources": list(k.sources),
         "source": "config" if k.static else "api",
     }
 
@@ -57,12 +59,13 @@ async def list_keys(request: web.Request) -> web.Response:
     return json_response([key_json(k) for k in await _engine(request).api_keys.list()])
 
 
-def _parse_new_key(body: Any) -> tuple[str, Role, float | None, bool]:
+def _parse_new_key(body: Any, known: list[str]) -> tuple[str, Role, float | None, bool, tuple[str, ...]]:
+    """``known``: the webhook sources a key may be scoped to."""
     if not isinstance(body, dict):
         raise BadParameter("the body must be a JSON object with name and role")
-    unknown = set(body) - {"name", "role", "expiresAt", "machine"}
+    unknown = set(body) - {"name", "role", "expiresAt", "machine", "sources"}
     if unknown:
-        raise BadParameter(f"{sorted(unknown)[0]}: unknown field (name, role, expiresAt, machine)")
+        raise BadParameter(f"{sorted(unknown)[0]}: unknown field (name, role, expiresAt, machine, sources)")
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise BadParameter("name: required, a non-empty string of at most 200 characters")
@@ -81,7 +84,14 @@ def _parse_new_key(body: Any) -> tuple[str, Role, float | None, bool]:
     machine = body.get("machine", True)
     if not isinstance(machine, bool):
         raise BadParameter("machine: must be true or false")
-    return name.strip(), Role.parse(role), expires_at, machine
+    sources = body.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise BadParameter("sources: must be a list of webhook source names")
+    for i, s in enumerate(sources):
+        if s not in known:
+            raise BadParameter(f"sources[{i}]: no webhook source {s!r} (the formats and webhook.sources: "
+                               f"{', '.join(known)})")  # fmt: skip
+    return name.strip(), Role.parse(role), expires_at, machine, tuple(dict.fromkeys(sources))
 
 
 @requires(Role.ADMIN, audit="apikey.create")
@@ -90,12 +100,13 @@ async def create_key(request: web.Request) -> web.Response:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError as e:
         return json_response(f"the body is not valid JSON: {e}", 400)
+    engine = _engine(request)
     try:
-        name, role, expires_at, machine = _parse_new_key(body)
+        name, role, expires_at, machine, sources = _parse_new_key(body, source_names(engine.config.webhook))
     except BadParameter as e:
         return json_response(str(e), 400)
     who = identity(request)
-    record, secret = await _engine(request).api_keys.create(name, role, who.name, expires_at, machine)
+    record, secret = await engine.api_keys.create(name, role, who.name, expires_at, machine, sources)
     shown = key_json(record)
     request[AUDIT] = {"target": record.id, "after": shown}
     return json_response({**shown, "key": secret}, 201)

@@ -22,6 +22,7 @@ from ..auth.authenticator import Failure
 from ..auth.identity import OPEN, Identity
 from ..auth.roles import Role
 from ..config.security import SecuritySettings
+from ..ingest.webhook import SOURCE_HEADER
 from .access import ADMIN_ONLY, AUDIT, IDENTITY, Access, access_of
 from .webconfig import WEB_USER
 
@@ -100,6 +101,10 @@ class Security:
             if not identity.authenticated:
                 return _refuse(401, "authentication required", _challenge(request, auth.tokens is not None))
             return _refuse(403, f"{identity.role.label} may not do this: it needs {required.label}")
+        if identity.sources is not None:
+            refusal = _outside_scope(request, access, identity.sources)
+            if refusal is not None:
+                return _refuse(403, refusal)
         if limiter is not None and identity.authenticated:
             wait = await limiter.after_auth(budget, f"{identity.method}:{identity.name}")
             if wait is not None:
@@ -210,4 +215,21 @@ def _headers_too_big(request: web.Request, per_line: int, total_max: int) -> str
         total += size
     if total > total_max:
         return f"request headers are {total} bytes; at most {total_max} are accepted"
+    return None
+
+
+def _outside_scope(request: web.Request, access: Access | None, sources: frozenset[str]) -> str | None:
+    """Why a source-scoped API key may not make this request: it posts alerts of its own
+    sources, named by the path or the header, to a route that takes them, and nothing else."""
+    allowed = ", ".join(sorted(sources))
+    if access is None or not access.sources:
+        return f"this API key may only post alerts of its sources ({allowed}) to /webhook/{{source}}"
+    source = request.match_info.get("source") or request.headers.get(SOURCE_HEADER, "")
+    if not source:
+        return (
+            f"this API key is scoped to its sources ({allowed}): name the source, "
+            "/webhook/{source} or the X-Ampp-Source header"
+        )
+    if source not in sources:
+        return f"this API key may not post alerts of source {source!r} (its sources: {allowed})"
     return None

@@ -106,12 +106,12 @@ async def publish(engine: Engine, alerts: list[Alert], now: int) -> list[dict[st
     return await proxy.run(alerts, now, enrich, silenced, engine.notify_receiver)
 
 
-@requires(Role.OPERATOR, budget="ingest")
+@requires(Role.OPERATOR, budget="ingest", sources=True)
 async def post_webhook(request: web.Request) -> web.Response:
     return await receive(request)
 
 
-@requires(Role.OPERATOR, budget="ingest")
+@requires(Role.OPERATOR, budget="ingest", sources=True)
 async def post_proxy(request: web.Request) -> web.Response:
     return await receive(request, proxy=True)
 

@@ -50,6 +50,8 @@ class ApiKey:
     machine: bool = True
     static: bool = False
     """From the config: listed, but neither created nor revoked through the API."""
+    sources: tuple[str, ...] = ()
+    """The webhook sources it may post alerts of, and nothing else; empty: not scoped."""
 
     def valid(self, now: float) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
@@ -85,7 +87,10 @@ def static_keys(keys: list[StaticApiKey], source: str) -> dict[str, ApiKey]:
             raise ConfigError([ConfigIssue(source, where, "an API key must have at least 16 characters")])
         d = digest(clear)
         key_id = "config-" + d[:12]  # stable across restarts and replicas, reveals nothing usable
-        out[d] = ApiKey(key_id, k.name, Role.parse(k.role), d, 0.0, "config", machine=k.machine, static=True)
+        out[d] = ApiKey(
+            key_id, k.name, Role.parse(k.role), d, 0.0, "config", machine=k.machine, static=True,
+            sources=tuple(k.sources),
+        )  # fmt: skip
     return out
 
 
@@ -124,14 +129,21 @@ class ApiKeys:
         return record
 
     async def create(
-        self, name: str, role: Role, created_by: str, expires_at: float | None = None, machine: bool = True
+        self,
+        name: str,
+        role: Role,
+        created_by: str,
+        expires_at: float | None = None,
+        machine: bool = True,
+        sources: tuple[str, ...] = (),
     ) -> tuple[ApiKey, str]:
         """A new key: its record and the clear secret, which is not kept anywhere."""
         store = self._require_store()
         clear = new_secret()
         record = ApiKey(
-            str(uuid.uuid4()), name, role, digest(clear), time.time(), created_by, expires_at, machine=machine
-        )
+            str(uuid.uuid4()), name, role, digest(clear), time.time(), created_by, expires_at,
+            machine=machine, sources=sources,
+        )  # fmt: skip
         await store.insert_api_key(record)
         return record, clear
 

@@ -90,7 +90,8 @@ class Authenticator:
         found = await self.keys.verify(key)
         if found is None:
             return Failure("api-key", "", "unknown, revoked or expired API key")
-        return Identity(found.name, found.role, "api-key", found.machine)
+        sources = frozenset(found.sources) if found.sources else None
+        return Identity(found.name, found.role, "api-key", found.machine, sources)
 
     async def _token(self, token: str) -> Identity | Failure:
         if self.tokens is None:

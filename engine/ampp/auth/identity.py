@@ -21,6 +21,9 @@ class Identity:
     machine: bool = False
     """A program rather than a person (API keys, users marked ``machine``): the alerts it posts
     are not audited."""
+    sources: frozenset[str] | None = None
+    """A source-scoped API key's webhook sources: it may post alerts of these to ``/webhook``
+    and do nothing else. None: not scoped."""
 
     @property
     def authenticated(self) -> bool:

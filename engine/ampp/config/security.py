@@ -75,6 +75,9 @@ class StaticApiKey(StrictModel):
     """A file holding the key (a mounted Secret); read at load and on every reload."""
     machine: bool = True
     """A program's key: the alerts it posts are not written to the audit log."""
+    sources: list[str] = []
+    """Webhook sources the key may post alerts of (``/webhook/{source}`` or ``X-Ampp-Source``),
+    and nothing else; empty: not scoped, the role decides."""
 
     @model_validator(mode="after")
     def _one_source(self) -> StaticApiKey:

@@ -110,6 +110,11 @@ class Idempotency:
         self._seen.pop(key, None)
 
 
+def source_names(settings: WebhookSettings) -> list[str]:
+    """What ``/webhook/{source}`` takes: the formats' names and the configured sources."""
+    return sorted({*settings.sources, *NAMES})
+
+
 class WebhookIngest:
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings
@@ -134,7 +139,7 @@ class WebhookIngest:
         if source:
             chosen = self.sources.get(source) or BY_NAME.get(source)
             if chosen is None:
-                known = sorted([*self.sources, *NAMES])
+                known = source_names(self.settings)
                 return Outcome(404, {"error": f"unknown source {source!r}", "sources": known})
             return chosen
         fmt = detect(body, headers)

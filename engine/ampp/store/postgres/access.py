@@ -18,7 +18,9 @@ from ...auth.roles import Role
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
-_KEY_COLUMNS = "id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at, machine"
+_KEY_COLUMNS = (
+    "id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at, machine, sources"
+)
 
 
 def _ts(value: float | None) -> int | None:
@@ -34,14 +36,15 @@ def _key(r: asyncpg.Record) -> ApiKey:
     return ApiKey(
         r["id"], r["name"], Role.parse(r["role"]), r["digest"], r["created_at"] / 1_000_000, r["created_by"],
         _s(r["expires_at"]), _s(r["last_used_at"]), _s(r["revoked_at"]), r["machine"],
+        sources=tuple(r["sources"]),
     )  # fmt: skip
 
 
 async def insert_key(c: Conn, k: ApiKey) -> None:
     await c.execute(
-        f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         k.id, k.name, k.role.label, k.digest, _ts(k.created_at), k.created_by, _ts(k.expires_at),
-        _ts(k.last_used_at), _ts(k.revoked_at), k.machine,
+        _ts(k.last_used_at), _ts(k.revoked_at), k.machine, list(k.sources),
     )  # fmt: skip
 
 

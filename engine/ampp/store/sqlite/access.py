@@ -16,19 +16,24 @@ from ...auth.apikeys import ApiKey
 from ...auth.audit import AuditEvent, AuditQuery
 from ...auth.roles import Role
 
-_KEY_COLUMNS = "id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at, machine"
+_KEY_COLUMNS = (
+    "id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at, machine, sources"
+)
 
 
 def _key(row: Sequence[Any]) -> ApiKey:
-    i, name, role, digest, created, by, expires, used, revoked, machine = row
-    return ApiKey(i, name, Role.parse(role), digest, created, by, expires, used, revoked, bool(machine))
+    i, name, role, digest, created, by, expires, used, revoked, machine, sources = row
+    return ApiKey(
+        i, name, Role.parse(role), digest, created, by, expires, used, revoked, bool(machine),
+        sources=tuple(orjson.loads(sources)),
+    )  # fmt: skip
 
 
 def insert_key(c: sqlite3.Connection, k: ApiKey) -> None:
     c.execute(
-        f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (k.id, k.name, k.role.label, k.digest, k.created_at, k.created_by, k.expires_at, k.last_used_at,
-         k.revoked_at, int(k.machine)),
+         k.revoked_at, int(k.machine), orjson.dumps(list(k.sources)).decode()),
     )  # fmt: skip
 
 
