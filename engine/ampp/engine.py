@@ -11,9 +11,9 @@ import hashlib
 import logging
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .auth.apikeys import ApiKeys
 from .auth.audit import AuditLog
@@ -24,7 +24,7 @@ from .config.loader import Config, Override, load_file, with_overrides
 from .config.security import SecuritySettings
 from .dispatch.dispatcher import Dispatcher
 from .dispatch.route import Route, build_route
-from .enrich import Enricher, EnrichMetrics
+from .enrich import Enricher, EnrichMetrics, EnrichStage
 from .enrich.service import read_key
 from .history.cache import QueryCache
 from .history.recorder import HistoryRecorder
@@ -353,6 +353,7 @@ class Engine:
                 cfg.notify,
                 self.deliveries,
                 fallback=self.cluster is None,
+                enrich=EnrichStage(lambda: self.enricher),
             )
             enricher = await self._enricher_for(cfg)
             old = self.runtime
@@ -447,13 +448,19 @@ class Engine:
             ) from None
 
     async def notify_receiver(
-        self, receiver: str, alerts: list[Alert], group_key: str, repeat_interval: float
+        self,
+        receiver: str,
+        alerts: list[Alert],
+        group_key: str,
+        repeat_interval: float,
+        enrichment: Mapping[int, Mapping[str, Any] | None] | None = None,
     ) -> None:
         """Run one receiver's notification stages on ``alerts`` outside the routing tree (the
-        enrichment proxy): the same muting, dedup and durable delivery as a routed flush."""
+        enrichment proxy, which gives the ``enrichment`` it made): the same muting, dedup and
+        durable delivery as a routed flush."""
         rt = self.runtime
         assert rt is not None
-        ctx = FlushContext(group_key, {}, receiver, repeat_interval, now_ns())
+        ctx = FlushContext(group_key, {}, receiver, repeat_interval, now_ns(), enrichment=enrichment)
         await rt.pipeline.exec(ctx, alerts)
 
     def set_alert_status(self, alert: Alert) -> None:

@@ -423,9 +423,13 @@ def compare_batch(labels: list[str], reference: str, ours_out: list[str]) -> Non
 # --- default templates --------------------------------------------------------------------
 
 
+AMPP_NAMES = frozenset({"__enrichment", "pagerduty.default.enrichment"})
+"""Default templates of ampp's own (the AI enrichment), which Alertmanager does not have."""
+
+
 @pytest.fixture(scope="module")
 def default_names(ours: Templates) -> list[str]:
-    names = ours.names()
+    names = [n for n in ours.names() if n not in AMPP_NAMES]
     assert len(names) >= 60
     return names
 

@@ -185,7 +185,7 @@ async def llm_standin() -> AsyncIterator[LLMStandIn]:
     app.router.add_post("/v1/messages", standin.messages)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=1)  # a held answer ends with the test
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     standin.url = f"http://127.0.0.1:{port}"

@@ -97,8 +97,8 @@ async def publish(engine: Engine, alerts: list[Alert], now: int) -> list[dict[st
     proxy = Proxy(engine.config.webhook.proxy)
     enricher = engine.enricher
 
-    async def enrich(group: Sequence[Alert], at: int) -> dict[int, Enrichment]:
-        return await enricher.enrich(group, at) if enricher is not None else {}
+    async def enrich(group: Sequence[Alert], at: int) -> dict[int, Enrichment] | None:
+        return await enricher.enrich(group, at) if enricher is not None else None
 
     def silenced(labels: dict[str, str]) -> bool:
         return bool(engine.silences.matching(labels)[0])

@@ -42,9 +42,12 @@ async def read_key(settings: AISettings) -> str:
 
 
 class EnrichmentSink(Protocol):
-    """Told of each new enrichment (not of cache hits): the history records them."""
+    """Told of each new enrichment (not of cache hits), and of alerts notified without one:
+    the history records both."""
 
     def alerts_enriched(self, alerts: Sequence[Alert], enrichment: Enrichment) -> None: ...
+
+    def alerts_not_enriched(self, alerts: Sequence[Alert], reason: str) -> None: ...
 
 
 class Enricher:
@@ -191,9 +194,18 @@ class Enricher:
         if cost:
             self.metrics.cost.labels(p, m).inc(cost)
 
+    def not_enriched(self, alerts: Sequence[Alert], reason: str) -> None:
+        """The alerts go on without an enrichment (``reason``: timeout, circuit_open, ...)."""
+        for sink in self.sinks:
+            try:
+                sink.alerts_not_enriched(alerts, reason)
+            except Exception:
+                log.exception("enrichment sink failed")
+
     def _fallback(self, alerts: list[Alert], reason: str) -> Enrichment | None:
         if not self.settings.fallback_enabled:
             self.metrics.enrichments.labels("none", reason).inc()
+            self.not_enriched(alerts, reason)
             return None
         self.metrics.enrichments.labels("fallback", reason).inc()
         return fallback.classify(alerts, self.provider.name, self.provider.model, reason)

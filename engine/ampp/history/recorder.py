@@ -269,6 +269,17 @@ class HistoryRecorder:
                 )
             )
 
+    def alerts_not_enriched(self, alerts: Sequence[Alert], reason: str) -> None:
+        """Enricher sink: an ``alert.not_enriched`` event per alert notified without one."""
+        at = now_ns()
+        for a in alerts:
+            self.record(
+                HistoryEvent(
+                    at, "alert.not_enriched", fp_hex(a.fingerprint), a.labels, a.annotations,
+                    details={"reason": reason},
+                )
+            )  # fmt: skip
+
     async def silence_changed(self, event: str, sil: Silence, prev: Silence | None) -> None:
         """Silences sink: created, updated, replaced, expired."""
         self.record(

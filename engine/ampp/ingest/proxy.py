@@ -21,10 +21,12 @@ from ..model.alert import Alert
 from ..model.matchers import Matcher, parse_matcher
 from ..model.timefmt import format_rfc3339millis
 
-Enrich = Callable[[Sequence[Alert], int], Awaitable[dict[int, Enrichment]]]
+Enrich = Callable[[Sequence[Alert], int], Awaitable[dict[int, Enrichment] | None]]
+"""Each alert's enrichment by fingerprint; None while enrichment is off."""
 Silenced = Callable[[dict[str, str]], bool]
-Send = Callable[[str, list[Alert], str, float], Awaitable[None]]
-"""(receiver, alerts, group key, repeat interval)."""
+Send = Callable[[str, list[Alert], str, float, dict[int, dict[str, Any] | None] | None], Awaitable[None]]
+"""(receiver, alerts, group key, repeat interval, each alert's enrichment as JSON or None while
+enrichment is off)."""
 
 
 class Proxy:
@@ -44,7 +46,8 @@ class Proxy:
         self, alerts: list[Alert], now: int, enrich: Enrich, silenced: Silenced, send: Send
     ) -> list[dict[str, Any]]:
         """One entry per alert: the alert, its enrichment, whether it was filtered, where it went."""
-        found = await enrich(alerts, now)
+        enriched = await enrich(alerts, now)
+        found = enriched or {}
         verdicts = [self._filtered(a, silenced) for a in alerts]
         passing = [a for a, v in zip(alerts, verdicts, strict=True) if v is None]
         published: list[str] = []
@@ -52,8 +55,14 @@ class Proxy:
             key = hashlib.sha256(
                 ",".join(sorted(f"{a.fingerprint:016x}" for a in passing)).encode()
             ).hexdigest()
+            told = None
+            if enriched is not None:
+                told = {
+                    a.fingerprint: e.to_json() if (e := found.get(a.fingerprint)) else None for a in passing
+                }
             for target in self.settings.targets:
-                await send(target, passing, f"{{}}/proxy:{{}}:{key[:16]}", self.settings.repeat_interval)
+                group_key = f"{{}}/proxy:{{}}:{key[:16]}"
+                await send(target, passing, group_key, self.settings.repeat_interval, told)
                 published.append(target)
         out = []
         for alert, verdict in zip(alerts, verdicts, strict=True):

@@ -3,7 +3,8 @@
 The payload holds everything a worker needs to render and send the notification after a
 restart, without the aggregation group that produced it: the receiver, the integration, the
 group key and labels, the flush's instant, repeat interval and send_resolved, and a snapshot of
-every alert (labels, annotations, times, generator URL, fingerprint). Times are integers of
+every alert (labels, annotations, times, generator URL, fingerprint) and, while AI enrichment
+is on, each alert's enrichment as it was when the flush was queued. Times are integers of
 Unix nanoseconds (``"ns:<n>"`` beyond int64, such as Go's zero time), fingerprints 16 hex
 digits.
 """
@@ -95,6 +96,8 @@ def new_delivery(
         "resolved": [_fp(f) for f in ctx.resolved],
         "alerts": [_alert_json(a) for a in alerts],
     }
+    if ctx.enrichment is not None:
+        payload["enrichment"] = {_fp(a.fingerprint): ctx.enrichment.get(a.fingerprint) for a in alerts}
     return _job(payload, frozenset(ctx.firing), frozenset(ctx.resolved))
 
 
@@ -111,8 +114,14 @@ def decode(payload: Mapping[str, Any]) -> tuple[FlushContext, list[Alert]]:
         now=from_ts(payload["now"]),
         firing=tuple(int(f, 16) for f in payload["firing"]),
         resolved=tuple(int(f, 16) for f in payload["resolved"]),
+        enrichment=_enrichment(payload.get("enrichment")),
     )
     return ctx, [_alert(a) for a in payload["alerts"]]
+
+
+def _enrichment(found: Mapping[str, Any] | None) -> dict[int, Mapping[str, Any] | None] | None:
+    """The job's enrichments by fingerprint; None for a job queued with enrichment off."""
+    return None if found is None else {int(fp, 16): e for fp, e in found.items()}
 
 
 class FlushPolicy:
@@ -148,6 +157,9 @@ class FlushPolicy:
             "alerts": [_alert_json(a) for a in alerts],
             "resolved": [_fp(f) for f in sorted(resolved_fps)],
         }
+        if "enrichment" in job.payload:  # the carried-over alerts keep what they were told with
+            told = {fp: e for p in older for fp, e in (p.get("enrichment") or {}).items() if fp in extra}
+            payload["enrichment"] = {**dict.fromkeys(extra), **told, **job.payload["enrichment"]}
         return _job(payload, job.firing, frozenset(resolved_fps))
 
     def needs_update(self, entry: NflogEntry | None, job: NewDelivery, now: int) -> bool:

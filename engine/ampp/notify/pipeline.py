@@ -1,9 +1,11 @@
 """Assembles the notification pipeline from the config, one receiver stage per receiver.
 
 Per receiver, as Alertmanager's PipelineBuilder: inhibition, active and mute time intervals,
-silences, then a fan-out over the receiver's integrations, each of which deduplicates against
-the notification log and queues the notification in the durable delivery queue, whose workers
-send it with retries and record what they sent (ampp.notify.queue).
+silences, then (ampp++) the AI enrichment given by the engine (ampp.enrich.stage: it passes the
+alerts on within ``ai.timeout``) when an integration will send the flush, then a fan-out over
+the receiver's integrations, each of which deduplicates against the notification log and queues
+the notification in the durable delivery queue, whose workers send it with retries and record
+what they sent (ampp.notify.queue).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .stages import (
     SetNotifiesStage,
     TimeActiveStage,
     TimeMuteStage,
+    WhenNeededStage,
 )
 
 if TYPE_CHECKING:  # templates are imported when a config needs them, not at start-up
@@ -89,26 +92,30 @@ def build_pipeline(
     settings: NotifySettings,
     queue: Enqueuer | None = None,
     fallback: bool = True,
+    enrich: Stage | None = None,
 ) -> RoutingStage:
     """With a ``queue``, each integration's flush is queued durably (EnqueueStage, with the
     inline stages as its ``fallback`` while storage is down); without one it is sent inline.
     Both send through ``attempts`` with the same ``settings``. Replicas in a cluster have no
-    fallback: what one sends without the shared log, another would send again."""
+    fallback: what one sends without the shared log, another would send again. ``enrich`` runs
+    once per flush after the muting stages, before the fan-out."""
     stages: dict[str, Stage] = {}
     for name, items in integrations.items():
         sends: list[Stage] = []
+        dedups = []
         for i in items:
             retry = RetryStage(i, name, attempts, settings)
             inline = MultiStage(retry, SetNotifiesStage(i, nflog, name))
             send = inline if queue is None else EnqueueStage(i, name, queue, inline if fallback else None)
-            sends.append(MultiStage(DedupStage(i, nflog, name), send))
-        fanout = FanoutStage(*sends)
+            dedups.append(DedupStage(i, nflog, name))
+            sends.append(MultiStage(dedups[-1], send))
         stages[name] = MultiStage(
             MuteStage(inhibitor),
             TimeActiveStage(intervals),
             TimeMuteStage(intervals),
             MuteStage(silencer),
-            fanout,
+            *([WhenNeededStage(enrich, dedups)] if enrich and dedups else []),
+            FanoutStage(*sends),
         )
     return RoutingStage(stages)
 

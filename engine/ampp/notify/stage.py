@@ -8,9 +8,9 @@ Everything a stage needs about the flush travels in ``FlushContext``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..model.alert import Alert
 
@@ -27,6 +27,9 @@ class FlushContext:
     active_time_intervals: tuple[str, ...] = ()
     firing: tuple[int, ...] = ()
     resolved: tuple[int, ...] = ()
+    enrichment: Mapping[int, Mapping[str, Any] | None] | None = None
+    """The AI enrichment of each alert by fingerprint, as JSON (None for one that has none);
+    None for the whole flush while enrichment is off, so the payloads stay Alertmanager's."""
     extra: dict[str, object] = field(default_factory=dict)
 
     def with_(self, **changes: object) -> FlushContext:

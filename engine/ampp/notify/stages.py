@@ -82,11 +82,32 @@ class DedupStage:
         firing = tuple(a.fingerprint for a in alerts if not a.resolved_at(now))
         resolved = tuple(a.fingerprint for a in alerts if a.resolved_at(now))
         ctx = ctx.with_(firing=firing, resolved=resolved)
+        return ctx, alerts if self._needed(ctx, set(firing), set(resolved), now) else []
+
+    def needed(self, ctx: FlushContext, alerts: Sequence[Alert]) -> bool:
+        """Whether :meth:`exec` would let this flush through."""
+        now = self.now()
+        firing = {a.fingerprint for a in alerts if not a.resolved_at(now)}
+        return self._needed(ctx, firing, {a.fingerprint for a in alerts} - firing, now)
+
+    def _needed(self, ctx: FlushContext, firing: set[int], resolved: set[int], now: int) -> bool:
         entry = self.nflog.query(ctx.group_key, self.receiver, self.integration.name, self.integration.index)
         send_resolved = self.integration.send_resolved
-        if needs_update(entry, set(firing), set(resolved), send_resolved, int(ctx.repeat_interval * NS), now):
-            return ctx, alerts
-        return ctx, []
+        return needs_update(entry, firing, resolved, send_resolved, int(ctx.repeat_interval * NS), now)
+
+
+class WhenNeededStage:
+    """Runs ``stage`` only for a flush one of the receiver's integrations will send (its
+    DedupStage would let it through): the enrichment spends no tokens on repeats nobody gets."""
+
+    def __init__(self, stage: Stage, dedups: Sequence[DedupStage]) -> None:
+        self.stage = stage
+        self.dedups = list(dedups)
+
+    async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
+        if any(d.needed(ctx, alerts) for d in self.dedups):
+            return await self.stage.exec(ctx, alerts)
+        return ctx, alerts
 
 
 class Enqueuer(Protocol):

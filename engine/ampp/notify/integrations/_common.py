@@ -143,7 +143,9 @@ class ConfiguredIntegration(Generic[N]):
         """What the notification is built from: template.Data of the flush."""
         from ..templates._data import template_data  # loaded ahead by http.preload
 
-        return template_data(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now)
+        return template_data(
+            self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now, ctx.enrichment
+        )
 
     def renderer(self, ctx: FlushContext, alerts: Sequence[Alert]) -> Renderer:
         if self.templates is None:

@@ -4,8 +4,10 @@ As Alertmanager's notify/pagerduty: one event per flush, ``trigger`` while any a
 ``resolve`` once all are resolved, deduplicated by the SHA-256 of the group key so the
 resolve closes the incident the trigger opened. v2 puts the rendered description (cut at
 1024 characters) in ``payload.summary``; v1 sends it as ``description``. An event over
-512 KB loses its custom details. v2 retries 429 and 5xx, v1 403 and 5xx (PagerDuty's own
-retry guidance); a 400 shows PagerDuty's message and errors.
+512 KB loses its custom details. v2 retries 429 and 5xx, v1 403 and 5xx (PagerDuty's own retry
+guidance); a 400 shows PagerDuty's message and errors. With AI enrichment (ampp), the default
+description ends with its summary, and the custom details get an ``enrichment`` entry (the
+summary and suggested action).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ log = logging.getLogger("ampp.notify.pagerduty")
 MAX_EVENT_SIZE = 512_000
 MAX_V1_DESCRIPTION_RUNES = 1024
 MAX_V2_SUMMARY_RUNES = 1024
+ENRICHMENT_DETAIL = '{{ template "pagerduty.default.enrichment" . }}'
 TOO_BIG = "Custom details have been removed because the original event exceeds the maximum size of 512KB"
 
 
@@ -68,6 +71,9 @@ class PagerDutyIntegration(HTTPIntegration[PagerdutyConfig]):
         out: dict[str, Any] = {}
         for key, value in self.conf.details.items():
             out[key] = self._deep(r, value, key)
+        if r.data.enrichment is not None or any(a.enrichment for a in r.data.alerts):
+            # ampp: the AI enrichment's summary and suggested action, unless details has the key
+            out.setdefault("enrichment", r.text(ENRICHMENT_DETAIL, 'details "enrichment"'))
         return out
 
     def _deep(self, r: Renderer, value: Any, key: str) -> Any:

@@ -13,7 +13,17 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._data import KV, AlertList, Pair, Pairs, TemplateAlert, TemplateData, quote_meta, template_data
+    from ._data import (
+        KV,
+        AlertList,
+        Pair,
+        Pairs,
+        TemplateAlert,
+        TemplateData,
+        TemplateEnrichment,
+        quote_meta,
+        template_data,
+    )
     from ._engine import Templates
     from ._errors import TemplateError
     from ._gotime import GoDuration, GoTime
@@ -25,6 +35,7 @@ _WHERE = {
     "Pairs": "_data",
     "TemplateAlert": "_data",
     "TemplateData": "_data",
+    "TemplateEnrichment": "_data",
     "quote_meta": "_data",
     "template_data": "_data",
     "Templates": "_engine",
@@ -53,6 +64,7 @@ __all__ = [
     "Pairs",
     "TemplateAlert",
     "TemplateData",
+    "TemplateEnrichment",
     "TemplateError",
     "Templates",
     "quote_meta",

@@ -19,6 +19,9 @@ from ._gofmt import GoStruct
 from ._gotime import GoTime
 
 _GO_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+_EXTENSIONS = frozenset({"Enrichment"})
+"""Fields ampp adds to Alertmanager's structs: readable, but not printed by ``{{ . }}``, which
+prints what Alertmanager prints."""
 
 
 def quote_meta(s: str) -> str:
@@ -117,10 +120,72 @@ class KV(dict[str, str], GoObject):
 
 
 @_go_aliases
+class TemplateEnrichment(GoStruct, GoObject):
+    """An alert's (or the group's) AI enrichment as templates see it: ``.Enrichment.Summary``,
+    ``.Enrichment.SuggestedAction``... (ampp.enrich.model.Enrichment, read from its JSON)."""
+
+    __slots__ = (
+        "cached",
+        "confidence",
+        "error",
+        "model",
+        "provider",
+        "raw",
+        "severity",
+        "source",
+        "suggested_action",
+        "summary",
+    )  # fmt: skip
+    go_type_name = "*template.Enrichment"
+    go_fields: ClassVar[Mapping[str, str]] = {
+        "Severity": "severity",
+        "Summary": "summary",
+        "SuggestedAction": "suggested_action",
+        "Confidence": "confidence",
+        "Provider": "provider",
+        "Model": "model",
+        "Cached": "cached",
+        "Source": "source",
+        "Error": "error",
+    }
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = dict(raw)
+        self.severity = str(raw.get("severity", ""))
+        self.summary = str(raw.get("summary", ""))
+        self.suggested_action = str(raw.get("suggested_action", ""))
+        self.confidence = float(raw.get("confidence", 0.0))
+        self.provider = str(raw.get("provider", ""))
+        self.model = str(raw.get("model", ""))
+        self.cached = bool(raw.get("cached", False))
+        self.source = str(raw.get("source", ""))
+        self.error = str(raw.get("error", ""))
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any] | None) -> TemplateEnrichment | None:
+        return None if raw is None else cls(raw)
+
+    def go_struct_fields(self) -> list[tuple[str, Any]]:
+        return [(go, getattr(self, py)) for go, py in self.go_fields.items()]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TemplateEnrichment) and self.raw == other.raw
+
+    def __hash__(self) -> int:
+        return hash((self.summary, self.suggested_action))
+
+    def __repr__(self) -> str:
+        return f"TemplateEnrichment({self.summary!r})"
+
+
+@_go_aliases
 class TemplateAlert(GoStruct, GoObject):
     """template.Alert: one alert as templates see it."""
 
-    __slots__ = ("annotations", "ends_at", "fingerprint", "generator_url", "labels", "starts_at", "status")
+    __slots__ = (
+        "annotations", "ends_at", "enrichment", "fingerprint", "generator_url", "labels", "starts_at",
+        "status",
+    )  # fmt: skip
     go_type_name = "template.Alert"
     go_fields: ClassVar[Mapping[str, str]] = {
         "Status": "status",
@@ -130,6 +195,7 @@ class TemplateAlert(GoStruct, GoObject):
         "EndsAt": "ends_at",
         "GeneratorURL": "generator_url",
         "Fingerprint": "fingerprint",
+        "Enrichment": "enrichment",
     }
 
     def __init__(
@@ -141,6 +207,7 @@ class TemplateAlert(GoStruct, GoObject):
         ends_at: GoTime,
         generator_url: str,
         fingerprint: str,
+        enrichment: TemplateEnrichment | None = None,
     ) -> None:
         self.status = status
         self.labels = labels if isinstance(labels, KV) else KV(sorted(labels.items()))
@@ -149,13 +216,16 @@ class TemplateAlert(GoStruct, GoObject):
         self.ends_at = ends_at
         self.generator_url = generator_url
         self.fingerprint = fingerprint
+        self.enrichment = enrichment
+        """The alert's AI enrichment (``.Enrichment``), None without one."""
 
     def go_struct_fields(self) -> list[tuple[str, Any]]:
-        return [(go, getattr(self, py)) for go, py in self.go_fields.items()]
+        return [(go, getattr(self, py)) for go, py in self.go_fields.items() if go not in _EXTENSIONS]
 
-    def to_json(self) -> dict[str, Any]:
-        """template.Alert as Go's encoding/json writes it (its json tags, map keys sorted)."""
-        return {
+    def to_json(self, enriched: bool = False) -> dict[str, Any]:
+        """template.Alert as Go's encoding/json writes it (its json tags, map keys sorted);
+        with ``enriched`` (AI enrichment on), plus ``enrichment``: an object or null."""
+        out: dict[str, Any] = {
             "status": self.status,
             "labels": dict(sorted(self.labels.items())),
             "annotations": dict(sorted(self.annotations.items())),
@@ -164,6 +234,9 @@ class TemplateAlert(GoStruct, GoObject):
             "generatorURL": self.generator_url,
             "fingerprint": self.fingerprint,
         }
+        if enriched:
+            out["enrichment"] = None if self.enrichment is None else self.enrichment.raw
+        return out
 
     def __repr__(self) -> str:
         return f"TemplateAlert({self.status!r}, {dict(self.labels)!r})"
@@ -193,6 +266,8 @@ class TemplateData(GoStruct, GoObject):
         "alerts",
         "common_annotations",
         "common_labels",
+        "enriched",
+        "enrichment",
         "external_url",
         "group_labels",
         "receiver",
@@ -207,6 +282,7 @@ class TemplateData(GoStruct, GoObject):
         "CommonLabels": "common_labels",
         "CommonAnnotations": "common_annotations",
         "ExternalURL": "external_url",
+        "Enrichment": "enrichment",
     }
 
     def __init__(
@@ -218,6 +294,7 @@ class TemplateData(GoStruct, GoObject):
         common_labels: Mapping[str, str],
         common_annotations: Mapping[str, str],
         external_url: str,
+        enriched: bool = False,
     ) -> None:
         self.receiver = receiver
         self.status = status
@@ -226,6 +303,11 @@ class TemplateData(GoStruct, GoObject):
         self.common_labels = _kv(common_labels)
         self.common_annotations = _kv(common_annotations)
         self.external_url = external_url
+        self.enriched = enriched
+        """AI enrichment is on: the JSON gives every alert an ``enrichment`` (object or null)."""
+        self.enrichment = _common_enrichment(self.alerts) if enriched else None
+        """``.Enrichment``: the one every alert shares (the group's), else None (alerts enriched
+        one by one with ``ai.per_alert``, or not at all)."""
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TemplateData:
@@ -243,6 +325,7 @@ class TemplateData(GoStruct, GoObject):
                     ends_at=_time(a.get("endsAt")),
                     generator_url=a.get("generatorURL", ""),
                     fingerprint=a.get("fingerprint", ""),
+                    enrichment=TemplateEnrichment.of(a.get("enrichment")),
                 )
                 for a in d.get("alerts") or []
             ],
@@ -250,6 +333,7 @@ class TemplateData(GoStruct, GoObject):
             common_labels=d.get("commonLabels") or {},
             common_annotations=d.get("commonAnnotations") or {},
             external_url=d.get("externalURL", ""),
+            enriched=any("enrichment" in a for a in d.get("alerts") or []),
         )
 
     def firing(self) -> list[TemplateAlert]:
@@ -259,14 +343,15 @@ class TemplateData(GoStruct, GoObject):
         return self.alerts.resolved()
 
     def go_struct_fields(self) -> list[tuple[str, Any]]:
-        return [(go, getattr(self, py)) for go, py in self.go_fields.items()]
+        return [(go, getattr(self, py)) for go, py in self.go_fields.items() if go not in _EXTENSIONS]
 
     def to_json(self) -> dict[str, Any]:
-        """template.Data as Go's encoding/json writes it: the body of the webhook's message."""
+        """template.Data as Go's encoding/json writes it: the body of the webhook's message
+        (with AI enrichment on, each alert also carries its ``enrichment``)."""
         return {
             "receiver": self.receiver,
             "status": self.status,
-            "alerts": [a.to_json() for a in self.alerts],
+            "alerts": [a.to_json(self.enriched) for a in self.alerts],
             "groupLabels": dict(sorted(self.group_labels.items())),
             "commonLabels": dict(sorted(self.common_labels.items())),
             "commonAnnotations": dict(sorted(self.common_annotations.items())),
@@ -297,18 +382,28 @@ def _common(maps: Sequence[Mapping[str, str]]) -> dict[str, str]:
     return common
 
 
+def _common_enrichment(alerts: Sequence[TemplateAlert]) -> TemplateEnrichment | None:
+    first = alerts[0].enrichment if alerts else None
+    if first is None or any(a.enrichment != first for a in alerts[1:]):
+        return None
+    return first
+
+
 def template_data(
     receiver: str,
     group_labels: Mapping[str, str],
     alerts: Sequence[Alert],
     external_url: str,
     now_ns: int,
+    enrichment: Mapping[int, Mapping[str, Any] | None] | None = None,
 ) -> TemplateData:
     """Alertmanager's Template.Data: the alerts' statuses at ``now_ns``, the receiver name
-    QuoteMeta'd, the labels and annotations every alert shares."""
+    QuoteMeta'd, the labels and annotations every alert shares; and, while AI enrichment is on
+    (``enrichment`` by fingerprint, not None), each alert's enrichment."""
     items = AlertList()
     firing = False
     for a in alerts:
+        found = enrichment.get(a.fingerprint) if enrichment is not None else None
         status = a.status(now_ns)
         firing = firing or status == "firing"
         items.append(
@@ -320,6 +415,7 @@ def template_data(
                 ends_at=GoTime(a.ends_at),
                 generator_url=a.generator_url,
                 fingerprint=f"{a.fingerprint:016x}",
+                enrichment=TemplateEnrichment.of(found),
             )
         )
     return TemplateData(
@@ -330,4 +426,5 @@ def template_data(
         common_labels=_common([a.labels for a in alerts]),
         common_annotations=_common([a.annotations for a in alerts]),
         external_url=external_url,
+        enriched=enrichment is not None,
     )

@@ -15,6 +15,7 @@ const KIND_TEXT = {
   "alert.inhibited": "Inhibited",
   "alert.uninhibited": "No longer inhibited",
   "alert.enriched": "Enriched",
+  "alert.not_enriched": "Notified without enrichment",
   "notify.sent": "Notification sent",
   "notify.failed": "Notification failed",
   "silence.created": "Silence created",
