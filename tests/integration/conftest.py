@@ -16,6 +16,7 @@ import pytest
 from tests.integration.services import pg_url, services
 from tests.support.capture import CaptureServer
 from tests.support.integrations import built_integrations, reference, vendor
+from tests.support.llm_standins import standin
 from tests.support.prereq import REFERENCE
 
 __all__ = [  # fixtures
@@ -23,6 +24,7 @@ __all__ = [  # fixtures
     "pg_url",  # PostgreSQL and Redis (scripts/services.sh)
     "reference",
     "services",
+    "standin",  # an LLM provider's stand-in (tests/support/llm_standins.py)
     "vendor",
 ]
 
@@ -51,6 +53,13 @@ def server_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def capture() -> Iterator[CaptureServer]:
     """A webhook endpoint that records what a server sends; one per test module."""
+    with CaptureServer() as c:
+        yield c
+
+
+@pytest.fixture
+def hook() -> Iterator[CaptureServer]:
+    """A webhook endpoint of the test's own."""
     with CaptureServer() as c:
         yield c
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, now_ns
 from prometheus_client import CollectorRegistry, generate_latest
 
-from tests.support.llm_standins import GOOD, LLMStandIn, Reply, llm_standin
+from tests.support.llm_standins import GOOD, LLMStandIn, Reply
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +33,6 @@ PROVIDERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "openrouter": lambda url: {"provider": "openrouter", "base_url": f"{url}/api/v1"},
     "ollama": lambda url: {"provider": "ollama", "base_url": f"{url}/v1", "model": "llama3.1"},
 }
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[LLMStandIn]:
-    async with llm_standin() as s:
-        yield s
 
 
 def group(n: int = 1, **labels: str) -> list[Alert]:

@@ -8,7 +8,6 @@ answer in time costs the notification nothing but the enrichment, and the histor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,11 @@ import pytest
 from tests.support.capture import CaptureServer
 from tests.support.engine_app import engine_client
 from tests.support.eventually import eventually_async
-from tests.support.llm_standins import GOOD, LLMStandIn, Reply, llm_standin
+from tests.support.llm_standins import GOOD, LLMStandIn, Reply
 from tests.support.vendors import FAR_FUTURE, SMTPServer, VendorServer, api_alerts
 from tests.support.vendors import Reply as VendorReply
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[LLMStandIn]:
-    async with llm_standin() as st:
-        yield st
-
-
-@pytest.fixture
-def hook() -> Iterator[CaptureServer]:
-    with CaptureServer() as c:
-        yield c
 
 
 def ai(standin: LLMStandIn, **extra: str) -> str:

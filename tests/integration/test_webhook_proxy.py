@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import orjson
@@ -15,21 +14,9 @@ import pytest
 from tests.support import webhook_samples as s
 from tests.support.capture import CaptureServer
 from tests.support.engine_app import engine_client
-from tests.support.llm_standins import GOOD, LLMStandIn, llm_standin
+from tests.support.llm_standins import GOOD, LLMStandIn
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[LLMStandIn]:
-    async with llm_standin() as st:
-        yield st
-
-
-@pytest.fixture
-def hook() -> Iterator[CaptureServer]:
-    with CaptureServer() as c:
-        yield c
 
 
 def config(standin: LLMStandIn, hook: CaptureServer) -> str:

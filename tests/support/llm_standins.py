@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 GOOD = {
@@ -193,3 +194,10 @@ async def llm_standin() -> AsyncIterator[LLMStandIn]:
         yield standin
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[LLMStandIn]:
+    """A stand-in for one test (the integration tier's fixture)."""
+    async with llm_standin() as st:
+        yield st
