@@ -220,7 +220,7 @@ anonymous_role: {{ . }}
 {{- with $a.apiKeys }}
 api_keys:
 {{- range . }}
-  - {name: {{ .name | quote }}, role: {{ .role }}, key_file: {{ printf "/etc/ampp-keys/%s" .name | quote }}}
+  - {name: {{ .name | quote }}, role: {{ .role }}, key_file: {{ printf "/etc/ampp-keys/%s" .name | quote }}{{ with .sources }}, sources: {{ toJson . }}{{ end }}}
 {{- end }}
 {{- end }}
 {{- with $a.users }}
