@@ -18,7 +18,7 @@ from tests.support.capture import CaptureServer
 from tests.support.engine_app import engine_client
 from tests.support.eventually import eventually_async
 from tests.support.llm_standins import GOOD, LLMStandIn, Reply
-from tests.support.vendors import FAR_FUTURE, SMTPServer, VendorServer, api_alerts
+from tests.support.vendors import FAR_FUTURE, RESOLVED_AT, SMTPServer, VendorServer, api_alerts
 from tests.support.vendors import Reply as VendorReply
 
 pytestmark = pytest.mark.integration
@@ -83,8 +83,28 @@ async def test_each_alert_of_the_webhook_json_carries_its_enrichment(
             "externalURL", "version", "groupKey", "truncatedAlerts",
         }  # fmt: skip
         fp = payload["alerts"][0]["fingerprint"]
-        kinds = [e["kind"] for e in await timeline(engine, client, fp)]
-        assert "alert.enriched" in kinds and "notify.sent" in kinds, kinds
+
+        async def recorded() -> list[str]:  # the send is recorded once the endpoint has answered
+            kinds = [e["kind"] for e in await timeline(engine, client, fp)]
+            assert "alert.enriched" in kinds and "notify.sent" in kinds, kinds
+            return kinds
+
+        await eventually_async(recorded)
+
+
+async def test_a_resolve_carries_the_enrichment_the_alerts_had_without_asking_again(
+    tmp_path: Path, standin: LLMStandIn, hook: CaptureServer
+) -> None:
+    async with engine_client(tmp_path, ai(standin) + routed(webhook_receiver(hook))) as (_, client):
+        alerts = api_alerts(1)
+        assert (await client.post("/api/v2/alerts", json=alerts)).status == 200
+        await received(hook)
+        alerts[0]["endsAt"] = RESOLVED_AT
+        assert (await client.post("/api/v2/alerts", json=alerts)).status == 200
+        _, resolved = await received(hook, 2)
+    assert resolved["status"] == "resolved"
+    assert resolved["alerts"][0]["enrichment"]["summary"] == GOOD["summary"]
+    assert len(standin.requests) == 1, "a resolve asked the provider"
 
 
 async def test_with_enrichment_off_the_webhook_json_is_alertmanagers(

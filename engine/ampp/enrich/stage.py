@@ -4,10 +4,12 @@ integration): the flush's alerts go on unchanged, and the context carries each o
 enrichment (``FlushContext.enrichment``) for the payloads, the templates and the delivery
 queue's jobs.
 
-It never costs the notification: the enricher answers within ``ai.timeout`` (the fallback's
-answer, or none, past it); this stage bounds the wait again, a little later, against anything
-else, and sends without enrichment on any failure, which the history records
-(``alert.not_enriched``) as it records every enrichment (``alert.enriched``).
+A flush of resolved alerts only asks the provider nothing: they carry the enrichment they had
+while firing (kept by fingerprint, since this process started). It never costs the
+notification: the enricher answers within ``ai.timeout`` (the fallback's answer, or none, past
+it); this stage bounds the wait again, a little later, against anything else, and sends
+without enrichment on any failure, which the history records (``alert.not_enriched``) as it
+records every enrichment (``alert.enriched``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from ..model.alert import Alert
 from ..notify.stage import FlushContext
@@ -37,6 +40,9 @@ class EnrichStage:
         if enricher is None or not enricher.enabled or ctx.enrichment is not None:
             return ctx, alerts  # off (the payloads stay Alertmanager's), or enriched already (proxy)
         found: dict[int, Enrichment]
+        if all(a.resolved_at(ctx.now) for a in alerts):  # a resolve: what they had, at no cost
+            found = {a.fingerprint: e for a in alerts if (e := enricher.lookup(a.fingerprint)) is not None}
+            return ctx.with_(enrichment=_json(alerts, found)), alerts
         try:
             async with asyncio.timeout(enricher.settings.timeout + GRACE_S):
                 found = await enricher.enrich(alerts, ctx.now)
@@ -50,5 +56,8 @@ class EnrichStage:
             log.exception("enrichment failed; notifying without it group=%s", ctx.group_key)
             enricher.not_enriched(alerts, f"error: {type(e).__name__}")
             found = {}
-        by_fp = {a.fingerprint: f.to_json() if (f := found.get(a.fingerprint)) else None for a in alerts}
-        return ctx.with_(enrichment=by_fp), alerts
+        return ctx.with_(enrichment=_json(alerts, found)), alerts
+
+
+def _json(alerts: list[Alert], found: dict[int, Enrichment]) -> dict[int, dict[str, Any] | None]:
+    return {a.fingerprint: e.to_json() if (e := found.get(a.fingerprint)) else None for a in alerts}
