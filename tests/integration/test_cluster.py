@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,7 +24,8 @@ import pytest
 from tests.support.amtool import run_command
 from tests.support.capture import CaptureServer
 from tests.support.eventually import eventually
-from tests.support.servers import AMTOOL, Server, run_server
+from tests.support.forward import forward
+from tests.support.servers import AMTOOL, Server, free_port, run_server
 
 pytestmark = pytest.mark.integration
 
@@ -215,3 +217,73 @@ def metric(s: Server, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not in {s.url}/metrics")
+
+
+def test_a_replica_cut_off_from_postgresql_stops_notifying_and_catches_up(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The network-partition test: replica C reaches PostgreSQL through a TCP proxy, which is
+    stopped. C says so (/-/ready, metrics) and sends nothing; A and B take its groups and send
+    what they must, once; the proxy back, C catches up and nothing is sent twice."""
+    url = urlsplit(pg_url)
+    proxy_port = free_port()
+    via_proxy = url._replace(netloc=f"{url.username}@127.0.0.1:{proxy_port}").geturl()
+    with CaptureServer() as hook, contextlib.ExitStack() as stack:
+        cfg = CONFIG.format(url=hook.url)
+        cut = stack.enter_context(contextlib.ExitStack())
+        cut.enter_context(forward(proxy_port, (url.hostname or "127.0.0.1", url.port or 5432)))
+        servers = [
+            stack.enter_context(
+                run_server(
+                    "ampp",
+                    cfg,
+                    tmp_path / name,
+                    cluster=True,
+                    extra_args=[f"--storage.url={u}", *CLUSTER_ARGS],
+                )
+            )
+            for name, u in (("a", pg_url), ("b", pg_url), ("c", via_proxy))
+        ]
+        eventually(lambda: all(ready_peers(s) == 3 for s in servers), "three ready replicas", within=10)
+        a, b, c = servers
+        names = [f"P{i}" for i in range(12)]
+        for s in servers:
+            post(s, [{"labels": {"alertname": n}} for n in names])
+        eventually(lambda: len(notifications(hook)) == 12, "every group notified once", within=6)
+        owned_by_c = metric(c, "ampp_cluster_owned_groups")
+        assert owned_by_c > 0
+
+        cut.close()  # C's connections reset, no new ones
+        cut_at = time.monotonic()
+        eventually(lambda: httpx.get(f"{c.url}/-/ready").status_code == 503, "C says it is cut off", within=2)
+        assert "cut off from PostgreSQL" in httpx.get(f"{c.url}/-/ready").text
+        assert metric(c, "ampp_cluster_storage_connected") == 0
+        assert metric(c, "ampp_cluster_owned_groups") == 0
+        ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+        resolved = [{"labels": {"alertname": n}, "endsAt": ends} for n in names]
+        for s in (a, b):
+            post(s, resolved)
+        with contextlib.suppress(httpx.HTTPError):  # C keeps it in memory (and asks to retry)
+            httpx.post(f"{c.url}/api/v2/alerts", json=resolved, timeout=10)
+        eventually(
+            lambda: sum(1 for _, st, _ in notifications(hook) if st == "resolved") == 12,
+            "A and B send every resolution, C's groups' included",
+            within=DEAD_AFTER + 2 + 3,
+        )
+        took = time.monotonic() - cut_at
+        eventually(
+            lambda: all(ready_peers(s) == 2 for s in (a, b)), "A and B list two ready replicas", within=2
+        )
+
+        cut.enter_context(forward(proxy_port, (url.hostname or "127.0.0.1", url.port or 5432)))
+        eventually(lambda: httpx.get(f"{c.url}/-/ready").status_code == 200, "C back", within=5)
+        eventually(lambda: all(ready_peers(s) == 3 for s in servers), "C counted in again", within=5)
+        firing_again = [{"labels": {"alertname": n}} for n in names[:3]]
+        post(c, firing_again)  # C accepts again, and the owners notify
+        eventually(lambda: len(notifications(hook)) == 27, "three groups firing again", within=6)
+        time.sleep(3)  # more group intervals on every replica: nothing else
+        got = notifications(hook)
+    counts = collections.Counter(got)
+    assert [n for n, k in counts.items() if k > 1] == [], "duplicates"
+    assert len(got) == 27, got
+    assert took < DEAD_AFTER + 2 + 1.5, took
