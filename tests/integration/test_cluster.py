@@ -29,7 +29,7 @@ from tests.support.servers import AMTOOL, Server, free_port, run_server
 
 pytestmark = pytest.mark.integration
 
-HEARTBEAT, TIMEOUT = 0.2, 0.1
+HEARTBEAT, TIMEOUT = 0.25, 0.25
 DEAD_AFTER = 2 * HEARTBEAT + 2 * TIMEOUT  # ampp.cluster.ownership.Timing.dead_after
 CLUSTER_ARGS = [
     f"--cluster.probe-interval={int(HEARTBEAT * 1000)}ms",
