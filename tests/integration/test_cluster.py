@@ -280,7 +280,21 @@ def test_a_replica_cut_off_from_postgresql_stops_notifying_and_catches_up(
         eventually(lambda: all(ready_peers(s) == 3 for s in servers), "C counted in again", within=5)
         firing_again = [{"labels": {"alertname": n}} for n in names[:3]]
         post(c, firing_again)  # C accepts again, and the owners notify
-        eventually(lambda: len(notifications(hook)) == 27, "three groups firing again", within=6)
+        try:
+            eventually(lambda: len(notifications(hook)) == 27, "three groups firing again", within=6)
+        except AssertionError as e:
+            views = {
+                s.url: [
+                    (x["labels"]["alertname"], x["status"]["state"], x["updatedAt"])
+                    for x in httpx.get(
+                        f"{s.url}/api/v2/alerts", params={"filter": 'alertname=~"P[012]"'}
+                    ).json()
+                ]
+                for s in servers
+            }
+            owned = {s.url: metric(s, "ampp_cluster_owned_groups") for s in servers}
+            jobs = httpx.get(f"{a.url}/api/ampp/v1/deliveries", params={"limit": 10}).json()["deliveries"]
+            raise AssertionError(f"{e}: {len(notifications(hook))} {views} {owned} {jobs}") from None
         time.sleep(3)  # more group intervals on every replica: nothing else
         got = notifications(hook)
     counts = collections.Counter(got)

@@ -41,7 +41,9 @@ from .settings import ClusterSettings
 log = logging.getLogger("ampp.cluster")
 
 CONNECT_TIMEOUT = 5.0
-"""How long opening the cluster's connection may take (a heartbeat has ``timing.timeout``)."""
+"""How long opening the cluster's connection, or reading everything again once it is open, may
+take; any other call to PostgreSQL here has ``timing.fence`` (a heartbeat ``timing.timeout``):
+a network that drops packets must never hold the heartbeat loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +188,8 @@ class Cluster:
     async def announce_config(self, digest: str) -> None:
         """Tell the others this replica applied a config they may not have (they reload)."""
         self.config_digest = digest
-        conn = self._conn
-        if conn is None:
-            return
-        try:
-            async with asyncio.timeout(self.timing.timeout + 1):
+        try:  # through the pool: the cluster's own connection is the heartbeat's
+            async with asyncio.timeout(self.timing.fence), self.storage.pool.acquire() as conn:
                 await sql.announce_config(conn, self.name, digest)
         except Exception as e:
             log.warning("Could not tell the other replicas about the reload: %s", e)
@@ -265,7 +264,8 @@ class Cluster:
             await conn.add_listener(sql.ALERTS_CHANNEL, self._on_alert)
             await conn.add_listener(sql.SILENCES_CHANNEL, self._on_silence)
             await conn.add_listener(sql.CONFIG_CHANNEL, self._on_config)
-            await self._catch_up()
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await self._catch_up()
         except BaseException:
             conn.terminate()
             raise
@@ -310,7 +310,7 @@ class Cluster:
             with contextlib.suppress(KeyError):
                 m.peer_info.remove(name)
         log.info("Cluster members changed members=%s", ",".join(sorted(members)) or "none")
-        dead = [n for n in old - members if n != self.name and n not in names]
+        dead = [n for n in old - members if n != self.name and n not in names] if self.connected() else []
         if dead:
             await self._release(dead)
         if self.name not in members:
@@ -341,7 +341,7 @@ class Cluster:
         """The notifications dead replicas claimed but never finished: pending again, now (not
         when their lease runs out), unless the replica came back meanwhile."""
         try:
-            async with self.storage.pool.acquire() as conn:
+            async with asyncio.timeout(self.timing.fence), self.storage.pool.acquire() as conn:
                 n = sum([await sql.release_dead(conn, name, self.timing.dead_after) for name in dead])
         except Exception as e:
             log.warning("Handing back a dead replica's notifications failed (their lease will): %s", e)
@@ -390,14 +390,18 @@ class Cluster:
             fps, self._alert_fps = self._alert_fps, set()
             ids, self._silence_ids = self._silence_ids, set()
             try:
-                if fps:
-                    taken = self.alerts.take(await self.storage.fetch_alerts(list(fps)), self.alert_sinks)
-                    self.metrics.replicated.labels("alert").inc(len(taken))
-                if ids:
-                    await self._take_silences(await self.storage.fetch_silences(list(ids)))
-            except Exception as e:  # read again once the connection is back (the catch-up)
-                log.warning("Reading another replica's changes failed: %s", e)
+                async with asyncio.timeout(self.timing.fence):
+                    alerts = await self.storage.fetch_alerts(list(fps)) if fps else []
+                    silences = await self.storage.fetch_silences(list(ids)) if ids else []
+                taken = self.alerts.take(alerts, self.alert_sinks)
+                self.metrics.replicated.labels("alert").inc(len(taken))
+                await self._take_silences(silences)
+            except Exception as e:  # tried again (a reconnection reads everything anyway)
+                log.warning("Reading another replica's changes failed: %s", str(e) or type(e).__name__)
+                self._alert_fps |= fps
+                self._silence_ids |= ids
                 await asyncio.sleep(self.timing.heartbeat)
+                self._changed.set()
 
     async def _take_silences(self, found: Iterable[Any]) -> None:
         for s in found:
