@@ -127,3 +127,22 @@ def test_the_clear_key_is_stored_and_logged_nowhere(tmp_path: Path, pg_url: str)
     dump = psql(pg_url, "SELECT row_to_json(k)::text FROM api_keys k UNION ALL "
                         "SELECT row_to_json(a)::text FROM audit_log a")  # fmt: skip
     assert "cli" in dump and secret not in dump and secret not in log and secret not in cli.stderr
+
+
+def test_the_cli_makes_a_key_scoped_to_a_source(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+
+    def apikey(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ampp_command()[:-1], "apikey", *args, f"--storage.path={data}"],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    made = apikey("create", "--name", "dd", "--role", "operator", "--source", "datadog")
+    assert made.returncode == 0, made.stderr
+    assert "sources: datadog" in made.stdout
+    listed = apikey("list")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].split()[-1] == "datadog", listed.stdout
+    bad = apikey("create", "--name", "x", "--role", "operator", "--source", "shipments")
+    assert bad.returncode == 1
+    assert (
+        "--source: no webhook source 'shipments' (give --config.file for its webhook.sources)" in bad.stderr
+    )
