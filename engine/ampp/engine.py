@@ -7,6 +7,7 @@ Nothing here knows about HTTP or Kubernetes; the API and the operator drive it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import socket
@@ -341,7 +342,10 @@ class Engine:
             inhibitor = Inhibitor(rules, self.marker)
             silencer = Silencer(self.silences, self.marker)
             integrations = build_integrations(cfg, self.options.external_url)
-            access = AccessControl.of(cfg, self.api_keys, self._cache_url(cfg), fetch_url)
+            outbound = UrlPolicy.of(cfg.security.outbound)
+            access = AccessControl.of(
+                cfg, self.api_keys, self._cache_url(cfg), functools.partial(fetch_url, policy=outbound)
+            )
             await access.start()
             pipeline = build_pipeline(
                 integrations,
@@ -551,12 +555,12 @@ def _version() -> str:
     return __version__
 
 
-async def fetch_url(url: str) -> bytes:
-    """GET through the one HTTP sender (its TLS defaults and, once applied, the outbound URL
-    policy): how ampp.auth fetches a JWKS."""
+async def fetch_url(url: str, policy: UrlPolicy | None = None) -> bytes:
+    """GET through the one HTTP sender (its TLS defaults, the outbound URL ``policy``): how
+    ampp.auth fetches a JWKS."""
     from .notify.http import HTTPSender, check_response
 
-    sender = HTTPSender(timeout=10)
+    sender = HTTPSender(timeout=10, policy=policy)
     try:
         resp = await sender.request("GET", url, content_type=None, headers={"Accept": "application/json"})
         check_response(resp)

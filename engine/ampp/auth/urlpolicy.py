@@ -116,6 +116,53 @@ class UrlPolicy:
         self.check_host(url.host)
 
 
+async def allowed_addresses(policy: UrlPolicy, host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to that the policy allows, in the resolver's order, for
+    a client to connect to exactly those. OutboundRefused (the first refusal) when there is
+    none; OSError when the name does not resolve."""
+    policy.check_host(host)
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    allowed: list[str] = []
+    refusal: OutboundRefused | None = None
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0])
+        try:
+            policy.check_address(host, ipaddress.ip_address(address.split("%")[0]))
+        except OutboundRefused as e:
+            refusal = refusal or e
+            continue
+        if address not in allowed:
+            allowed.append(address)
+    if not allowed:
+        raise refusal or OutboundRefused(f"{host}: no address")
+    return allowed
+
+
+async def connect_socket(policy: UrlPolicy, host: str, port: int, seconds: float | None) -> socket.socket:
+    """A TCP socket connected to an allowed address of ``host``, for a client that takes a
+    connected socket (the e-mail notifier's SMTP client): the check and the connect see the
+    same address; each address gets ``seconds`` to answer."""
+    loop = asyncio.get_running_loop()
+    last: OSError | None = None
+    for address in await allowed_addresses(policy, host, port):
+        ip = ipaddress.ip_address(address.split("%")[0])
+        sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(seconds):
+                await loop.sock_connect(sock, (address, port))
+        except (OSError, TimeoutError) as e:
+            sock.close()
+            last = e if isinstance(e, OSError) else OSError(f"dial tcp {address}:{port}: i/o timeout")
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    assert last is not None
+    raise last
+
+
 class PolicyBackend:
     """httpcore's network backend (duck-typed: httpcore is imported only once a client is made;
     httpcore2 under the LLM SDKs' httpx2 has the same interface) with the policy applied to
@@ -138,24 +185,10 @@ class PolicyBackend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        self.policy.check_host(host)
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            allowed = await allowed_addresses(self.policy, host, port)
         except OSError as e:
             raise self.connect_error(f"resolving {host}: {e}") from None
-        allowed: list[str] = []
-        refusal: OutboundRefused | None = None
-        for *_, sockaddr in infos:
-            address = str(sockaddr[0])
-            try:
-                self.policy.check_address(host, ipaddress.ip_address(address.split("%")[0]))
-            except OutboundRefused as e:
-                refusal = refusal or e
-                continue
-            if address not in allowed:
-                allowed.append(address)
-        if not allowed:
-            raise refusal or OutboundRefused(f"{host}: no address")
         last: Exception | None = None
         for address in allowed:
             try:

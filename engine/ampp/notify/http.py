@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
 from .. import ALERTMANAGER_VERSION
+from ..auth.urlpolicy import OutboundRefused, UrlPolicy, guard
 from ..config.httpclient import HTTPConfig, OAuth2
 from .stage import NotifyError
 from .tls import default_context, tls_context
@@ -138,10 +139,19 @@ def _target(url: str) -> str:
 
 
 class HTTPSender:
-    """An integration's HTTP client, built from its http_config (None: common's defaults)."""
+    """An integration's HTTP client, built from its http_config (None: common's defaults), and
+    held to the outbound URL ``policy`` (``security.outbound``; its defaults when not given):
+    a refused target is a permanent failure, so the notification is dead-lettered with the
+    reason rather than retried."""
 
-    def __init__(self, http_config: HTTPConfig | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        http_config: HTTPConfig | None = None,
+        timeout: float | None = None,
+        policy: UrlPolicy | None = None,
+    ) -> None:
         self.config = http_config
+        self.policy = policy if policy is not None else UrlPolicy()
         tls = http_config.tls_config if http_config is not None else None
         self.server_name = (tls.server_name if tls is not None else "") or None
         self._options: dict[str, Any] = {
@@ -164,10 +174,13 @@ class HTTPSender:
             import httpx
 
             t = self._timeout
-            self._client = httpx.AsyncClient(
-                verify=self._verify or default_context(),
-                timeout=httpx.Timeout(t) if t else httpx.Timeout(None),
-                **self._options,
+            self._client = guard(
+                httpx.AsyncClient(
+                    verify=self._verify or default_context(),
+                    timeout=httpx.Timeout(t) if t else httpx.Timeout(None),
+                    **self._options,
+                ),
+                self.policy,
             )
         return self._client
 
@@ -213,6 +226,8 @@ class HTTPSender:
             )
             resp.raise_for_status()
             body = resp.json()
+        except OutboundRefused as e:
+            raise NotifyError(f"oauth2 token request refused: {e}", retry=False) from None
         except (httpx.HTTPError, ValueError) as e:
             raise NotifyError(f"oauth2 token request failed: {e}") from None
         token = str(body["access_token"])
@@ -248,6 +263,9 @@ class HTTPSender:
 
         try:
             resp = await self.client.request(method, url, content=body, headers=h, extensions=extensions)
+        except OutboundRefused as e:
+            shown = "<redacted>" if secret_url else _redact_url(url)
+            raise NotifyError(f'{method.capitalize()} "{shown}": {e}', retry=False) from None
         except httpx.HTTPError as e:
             if isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)):
                 BREAKER.failure(target)

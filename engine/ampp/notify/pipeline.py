@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ..auth.urlpolicy import UrlPolicy
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
 from ..config.settings import NotifySettings
@@ -73,10 +74,11 @@ def build_integrations(
     kinds = {kind for r in cfg.alerting.receivers for kind, _, _ in r.integrations()}
     if templates is None and (kinds - registry.UNTEMPLATED or cfg.template_files):
         templates = load_templates(cfg)
+    outbound = UrlPolicy.of(cfg.security.outbound)
     out: dict[str, list[registry.BuiltIntegration]] = {}
     for receiver in cfg.alerting.receivers:
         out[receiver.name] = [
-            registry.build(kind, idx, conf, receiver.name, external_url, templates)
+            registry.build(kind, idx, conf, receiver.name, external_url, templates, outbound)
             for kind, idx, conf in receiver.integrations()
         ]
     return out

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ...auth.urlpolicy import UrlPolicy
 from ...config.notifiers import HTTPNotifierConfig, NotifierConfig
 from ...model.alert import Alert
 from ..http import HTTPSender
@@ -127,13 +128,21 @@ class ConfiguredIntegration(Generic[N]):
     name = ""
 
     def __init__(
-        self, index: int, conf: N, receiver: str, external_url: str, templates: Templates | None
+        self,
+        index: int,
+        conf: N,
+        receiver: str,
+        external_url: str,
+        templates: Templates | None,
+        outbound: UrlPolicy | None = None,
     ) -> None:
         self.index = index
         self.conf = conf
         self.receiver = receiver
         self.external_url = external_url
         self.templates = templates
+        self.outbound = outbound if outbound is not None else UrlPolicy()
+        """Where it may connect (``security.outbound``)."""
 
     @property
     def send_resolved(self) -> bool:
@@ -164,10 +173,16 @@ class HTTPIntegration(ConfiguredIntegration[C]):
     """
 
     def __init__(
-        self, index: int, conf: C, receiver: str, external_url: str, templates: Templates | None
+        self,
+        index: int,
+        conf: C,
+        receiver: str,
+        external_url: str,
+        templates: Templates | None,
+        outbound: UrlPolicy | None = None,
     ) -> None:
-        super().__init__(index, conf, receiver, external_url, templates)
-        self.sender = HTTPSender(conf.http_config, self.timeout())
+        super().__init__(index, conf, receiver, external_url, templates, outbound)
+        self.sender = HTTPSender(conf.http_config, self.timeout(), self.outbound)
 
     def timeout(self) -> float | None:
         """The request timeout: the kinds whose config has Go's ``timeout`` field say it."""

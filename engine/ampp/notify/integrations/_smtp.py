@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import aiosmtplib
 
+from ...auth.urlpolicy import UrlPolicy, connect_socket
+
 LOCALHOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 TIMEOUT = 30.0
 """Seconds allowed to connect and for each reply of the server."""
@@ -49,12 +51,20 @@ async def step(what: str, op: Awaitable[T]) -> T:
 
 
 async def connect(
-    host: str, port: int, tls: ssl.SSLContext | None, local_name: str, io_timeout: float = TIMEOUT
+    host: str,
+    port: int,
+    tls: ssl.SSLContext | None,
+    local_name: str,
+    policy: UrlPolicy,
+    io_timeout: float = TIMEOUT,
 ) -> aiosmtplib.SMTP:
-    """A session with the server's greeting read; with ``tls``, TLS from the first byte."""
+    """A session with the server's greeting read; with ``tls``, TLS from the first byte. The
+    socket is connected here, to an address the outbound ``policy`` allows (OutboundRefused
+    otherwise), and handed to aiosmtplib."""
+    sock = await connect_socket(policy, host, port, io_timeout)
     smtp = aiosmtplib.SMTP(
         hostname=host,
-        port=port,
+        sock=sock,
         local_hostname=local_name,
         use_tls=tls is not None,
         start_tls=False,  # Go's notifier decides on STARTTLS itself, after EHLO

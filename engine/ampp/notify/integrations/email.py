@@ -28,6 +28,7 @@ from datetime import datetime
 
 import aiosmtplib
 
+from ...auth.urlpolicy import OutboundRefused, UrlPolicy
 from ...config.notifiers import EmailConfig
 from ...model.alert import Alert
 from ...model.labels import go_quote
@@ -64,9 +65,15 @@ class EmailIntegration(ConfiguredIntegration[EmailConfig]):
     name = "email"
 
     def __init__(
-        self, index: int, conf: EmailConfig, receiver: str, external_url: str, templates: Templates | None
+        self,
+        index: int,
+        conf: EmailConfig,
+        receiver: str,
+        external_url: str,
+        templates: Templates | None,
+        outbound: UrlPolicy | None = None,
     ) -> None:
-        super().__init__(index, conf, receiver, external_url, templates)
+        super().__init__(index, conf, receiver, external_url, templates, outbound)
         headers = dict(conf.headers)
         headers.setdefault("Subject", DEFAULT_SUBJECT)
         headers.setdefault("To", conf.to)
@@ -170,6 +177,8 @@ class EmailIntegration(ConfiguredIntegration[EmailConfig]):
             await self._send(sender, recipients, message)
         except _smtp.SMTPError as e:
             raise NotifyError(str(e)) from None
+        except OutboundRefused as e:  # security.outbound: a permanent failure, never retried
+            raise NotifyError(f"establish connection to server: {e}", retry=False) from None
 
     async def _send(self, sender: str, recipients: list[str], message: bytes) -> None:
         c = self.conf
@@ -186,7 +195,7 @@ class EmailIntegration(ConfiguredIntegration[EmailConfig]):
             raise NotifyError(f"parse TLS configuration: {e}", retry=False) from None
         what = "establish TLS connection to server" if implicit else "establish connection to server"
         connect = _smtp.connect(
-            self.host, port, tls if implicit else None, c.hello or "localhost", self.timeout
+            self.host, port, tls if implicit else None, c.hello or "localhost", self.outbound, self.timeout
         )
         smtp = await _smtp.step(what, connect)
         try:

@@ -13,6 +13,7 @@ from ...config.notifiers import NotifierConfig
 from ..stage import Integration
 
 if TYPE_CHECKING:
+    from ...auth.urlpolicy import UrlPolicy
     from ..templates import Templates
 
 __all__ = ["KINDS", "UNTEMPLATED", "BuiltIntegration", "build"]
@@ -60,6 +61,7 @@ def build(
     receiver: str,
     external_url: str,
     templates: Templates | None,
+    outbound: UrlPolicy | None = None,
 ) -> BuiltIntegration:
     """The integration for one ``<kind>_configs`` entry of a receiver.
 
@@ -71,5 +73,5 @@ def build(
         raise ValueError(f"{kind} integrations need templates")
     module = importlib.import_module(f"{__package__}.{where[0]}")
     cls: type[Any] = getattr(module, where[1])
-    built: BuiltIntegration = cls(index, conf, receiver, external_url, templates)
+    built: BuiltIntegration = cls(index, conf, receiver, external_url, templates, outbound=outbound)
     return built
