@@ -40,6 +40,9 @@ from .settings import ClusterSettings
 
 log = logging.getLogger("ampp.cluster")
 
+FORGET_EVERY_S = 60.0
+"""How often the rows of replicas gone for longer than --cluster.reconnect-timeout are deleted."""
+
 CONNECT_TIMEOUT = 5.0
 """How long opening the cluster's connection, or reading everything again once it is open, may
 take; any other call to PostgreSQL here has ``timing.fence`` (a heartbeat ``timing.timeout``):
@@ -106,7 +109,7 @@ class Cluster:
         self._changed = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._connected_reported = True
+        self._forgotten_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -291,6 +294,8 @@ class Cluster:
         """Recompute who owns groups; take over what this replica gained, hand back what dead
         replicas had claimed."""
         self._report()
+        if self.connected() and time.monotonic() - self._forgotten_at > FORGET_EVERY_S:
+            await self._forget()
         now = self.now_us()
         members = eligible(self.rows, now, self.timing) if self.connected() else frozenset()
         live = self.live()
@@ -336,6 +341,15 @@ class Cluster:
         m.takeovers.inc(len(gained))
         for g in gained:
             g.flush_soon()
+
+    async def _forget(self) -> None:
+        """Stop listing the replicas not heard of for --cluster.reconnect-timeout."""
+        self._forgotten_at = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timing.fence), self.storage.pool.acquire() as conn:
+                await sql.forget(conn, self.settings.forget_after)
+        except Exception as e:
+            log.debug("Forgetting long-dead replicas failed: %s", e)
 
     async def _release(self, dead: list[str]) -> None:
         """The notifications dead replicas claimed but never finished: pending again, now (not
