@@ -251,8 +251,8 @@ class Engine:
 
     async def _start_cluster(self) -> None:
         settings = self.options.cluster
-        if settings is None or not hasattr(self.storage, "connect"):
-            return  # SQLite: one instance, nothing shared
+        if settings is None or type(self.storage).__module__ != "ampp.store.postgres.storage":
+            return  # SQLite: one instance, nothing shared (nor asyncpg imported to find out)
         from .cluster.metrics import ClusterMetrics
         from .cluster.node import Cluster
         from .store.postgres.storage import PostgresStorage

@@ -301,3 +301,16 @@ def test_a_replica_cut_off_from_postgresql_stops_notifying_and_catches_up(
     assert [n for n, k in counts.items() if k > 1] == [], "duplicates"
     assert len(got) == 27, got
     assert took < DEAD_AFTER + 2 + 1.5, took
+
+
+def test_sqlite_with_a_cluster_address_is_one_instance(tmp_path: Path) -> None:
+    """No database shared, no cluster: the listen address only names the instance, as before."""
+    with (
+        CaptureServer() as hook,
+        run_server("ampp", CONFIG.format(url=hook.url), tmp_path, cluster=True) as s,
+    ):
+        status = httpx.get(f"{s.url}/api/v2/status").json()["cluster"]
+        assert status["status"] == "ready" and len(status["peers"]) == 1
+        assert "state" not in status["peers"][0]
+        post(s, [{"labels": {"alertname": "Alone"}}])
+        hook.wait_for(1, timeout=5)
