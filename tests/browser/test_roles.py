@@ -47,12 +47,9 @@ def auth_section(users: dict[str, str], anonymous_role: str = "") -> str:
 class Secured(Dashboard):
     """The server and its config, which a test may change and reload."""
 
-    ok_url: str
-    bad_url: str
-
     def reconfigure(self, users: dict[str, str], anonymous_role: str = "") -> None:
         auth = auth_section(users, anonymous_role)
-        self.server.config_path.write_text(config_yaml(self.ok_url, self.bad_url, auth=auth))
+        self.server.config_path.write_text(config_yaml(self.ok.url, self.bad.url, auth=auth))
         r = httpx.post(f"{self.url}/-/reload", headers=self.headers, timeout=10)
         assert r.status_code == 200, r.text
 
@@ -63,7 +60,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         config = config_yaml(ok.url, bad.url, auth=auth_section(USERS))
         with run_server("ampp", config, tmp_path_factory.mktemp("secured")) as server:
             d = Secured(server, ok, bad, headers=key_headers("admin"))
-            d.ok_url, d.bad_url = ok.url, bad.url
             d.post_alerts(seed_alerts())
             d.post(
                 "api/v2/silences",
