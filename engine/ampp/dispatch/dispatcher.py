@@ -113,17 +113,13 @@ class AggregationGroup:
                     await self.pipeline.exec(ctx, alerts)
             except asyncio.CancelledError:
                 raise
-            except FlushDeferred as d:
-                before = now - int((opts.group_interval + d.keep_s) * NS)
-                for a in alerts:
-                    got = self.alerts.get(a.fingerprint)
-                    if got is not None and a.resolved_at(before) and got.updated_at == a.updated_at:
-                        del self.alerts[a.fingerprint]
-                return
+            except FlushDeferred as d:  # only what the owner has flushed by now leaves the group
+                check = now - int((opts.group_interval + d.keep_s) * NS)
             except Exception as e:  # a failed flush is retried at the next interval
                 log.error("Notify for alerts failed num_alerts=%d err=%s", len(alerts), e or type(e).__name__)
                 return
-            check = self.clock.now()
+            else:
+                check = self.clock.now()
             for a in alerts:
                 got = self.alerts.get(a.fingerprint)
                 if got is not None and a.resolved_at(check) and got.updated_at == a.updated_at:
