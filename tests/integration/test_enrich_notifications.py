@@ -36,12 +36,13 @@ def ai(standin: LLMStandIn, **extra: str) -> str:
     return "ai:\n" + "".join(f"  {k}: {v}\n" for k, v in settings.items())
 
 
-def routed(receivers: str, group_by: str = "['alertname']") -> str:
+def routed(receivers: str) -> str:
+    """One route to the receiver ``team`` (``receivers``: its integrations), flushed at once."""
     return f"""
 alerting:
   route:
     receiver: team
-    group_by: {group_by}
+    group_by: [alertname]
     group_wait: 0s
     group_interval: 1s
     repeat_interval: 1h
