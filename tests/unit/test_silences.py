@@ -150,3 +150,42 @@ async def test_matching_reads_only_silences_not_expired(store: Silences, clock: 
     await store.expire(later)
     clock.now += 1  # expired once its (new) end has passed
     assert store.matching({"alertname": "a"}) == ([], [])
+
+
+async def test_matching_asks_only_the_silences_an_alert_can_match(store: Silences, clock: Clock) -> None:
+    """Silences are indexed by one of their equality matchers: an alert is checked against those
+    its labels hold the value of, and those without such a matcher (regex, not-equal, or an
+    equality with "", which a missing label matches too), in the order they were stored."""
+    by_instance = [
+        CountingSilence(f"host{i}", [new_matcher("instance", MatchType.EQUAL, f"h{i}")], T0, T0 + 60 * NS)
+        for i in range(100)
+    ]
+    store.load(by_instance)
+    regex = Silence("", [new_matcher("instance", MatchType.REGEX, "h1.*")], T0, T0 + 60 * NS)
+    missing_team = Silence(
+        "",
+        [new_matcher("team", MatchType.EQUAL, ""), new_matcher("job", MatchType.NOT_EQUAL, "x")],
+        T0,
+        T0 + 60 * NS,
+    )
+    regex_id = await store.set(regex)
+    missing_id = await store.set(missing_team)
+    two_matchers = await store.set(
+        Silence(
+            "",
+            [new_matcher("job", MatchType.EQUAL, "node"), new_matcher("instance", MatchType.EQUAL, "h1")],
+            T0,
+            T0 + 60 * NS,
+        )
+    )
+    store.matching({})  # lists the unexpired silences once (each asked its state)
+    CountingSilence.checks = 0
+    assert store.matching({"instance": "h1", "job": "node"}) == (
+        ["host1", regex_id, missing_id, two_matchers],
+        [],
+    )
+    assert CountingSilence.checks == 1, "every indexed silence was looked at"
+    assert store.matching({"instance": "h1", "job": "other", "team": "a"}) == (["host1", regex_id], [])
+    assert store.matching({"instance": "h2", "job": "x"}) == (["host2"], [])
+    assert store.matching({"alertname": "a", "job": "x"}) == ([], [])
+    assert store.matching({"alertname": "a"}) == ([missing_id], [])

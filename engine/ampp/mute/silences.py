@@ -87,12 +87,12 @@ class Silences:
         self.version = 0
         self._now = now
         self.sinks = tuple(sinks)
-        self._unexpired: list[Silence] = []
+        self._index = _Index([])
         """The silences not expired when last listed: matching reads these, not every silence
         kept for retention (expired ones pile up: 20 changes a second make 6,000 in 5 minutes)."""
-        self._unexpired_version = -1
-        self._unexpired_until = 0
-        """The earliest end among them: past it, one may have expired and the list is redone."""
+        self._index_version = -1
+        self._index_until = 0
+        """The earliest end among them: past it, one may have expired and the index is redone."""
 
     def load(self, silences: Iterable[Silence]) -> None:
         for s in silences:
@@ -190,21 +190,60 @@ class Silences:
             self.version += 1
         return gone
 
-    def _unexpired_at(self, now: int) -> list[Silence]:
-        if self._unexpired_version != self.version or now > self._unexpired_until:
-            self._unexpired = [s for s in self._by_id.values() if s.state(now) != "expired"]
-            self._unexpired_until = min((s.ends_at for s in self._unexpired), default=2**63)
-            self._unexpired_version = self.version
-        return self._unexpired
+    def _unexpired_at(self, now: int) -> _Index:
+        if self._index_version != self.version or now > self._index_until:
+            unexpired = [s for s in self._by_id.values() if s.state(now) != "expired"]
+            self._index = _Index(unexpired)
+            self._index_until = min((s.ends_at for s in unexpired), default=2**63)
+            self._index_version = self.version
+        return self._index
 
     def matching(self, labels: dict[str, str]) -> tuple[list[str], list[str]]:
-        """Ids of the active and of the pending silences that match ``labels``."""
+        """Ids of the active and of the pending silences that match ``labels``, in the order
+        the silences were stored."""
         now = self._now()
         active: list[str] = []
         pending: list[str] = []
-        for s in self._unexpired_at(now):
+        for s in self._unexpired_at(now).candidates(labels):
             state = s.state(now)
             if state == "expired" or not s.matches(labels):
                 continue
             (active if state == "active" else pending).append(s.id)
         return active, pending
+
+
+class _Index:
+    """Silences found by one of their equality matchers (``instance="a"``): an alert asks only
+    those whose matcher its labels satisfy, plus the silences without one. Each flush asks it for
+    every alert of the group, and a silence changes the version every muter's cache keys on, so
+    with 100 silences and 2,000-alert groups a scan made 200,000 matcher checks a flush."""
+
+    __slots__ = ("_by_label", "_unanchored")
+
+    def __init__(self, silences: Sequence[Silence]) -> None:
+        self._by_label: dict[str, dict[str, list[tuple[int, Silence]]]] = {}
+        self._unanchored: list[tuple[int, Silence]] = []
+        for position, s in enumerate(silences):
+            anchor = next((m for m in s.matchers if m.type is MatchType.EQUAL and m.value), None)
+            if anchor is None:  # a value of "" also matches a missing label: not indexable
+                self._unanchored.append((position, s))
+            else:
+                by_value = self._by_label.setdefault(anchor.name, {})
+                by_value.setdefault(anchor.value, []).append((position, s))
+
+    def candidates(self, labels: dict[str, str]) -> list[Silence]:
+        """The silences that may match ``labels`` (every other one cannot), in stored order."""
+        found = list(self._unanchored)
+        for name, by_value in self._by_label.items():
+            value = labels.get(name)
+            if value is not None:
+                hits = by_value.get(value)
+                if hits:
+                    found += hits
+        if len(found) > 1:
+            found.sort(key=_position)
+        return [s for _, s in found]
+
+
+def _position(item: tuple[int, Silence]) -> int:
+    return item[0]
