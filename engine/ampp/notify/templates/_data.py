@@ -210,8 +210,8 @@ class TemplateAlert(GoStruct, GoObject):
         enrichment: TemplateEnrichment | None = None,
     ) -> None:
         self.status = status
-        self.labels = labels if isinstance(labels, KV) else KV(sorted(labels.items()))
-        self.annotations = annotations if isinstance(annotations, KV) else KV(sorted(annotations.items()))
+        self.labels = KV(sorted(labels.items()))  # sorted here once: to_json writes them as they are
+        self.annotations = KV(sorted(annotations.items()))
         self.starts_at = starts_at
         self.ends_at = ends_at
         self.generator_url = generator_url
@@ -227,8 +227,8 @@ class TemplateAlert(GoStruct, GoObject):
         with ``enriched`` (AI enrichment on), plus ``enrichment``: an object or null."""
         out: dict[str, Any] = {
             "status": self.status,
-            "labels": dict(sorted(self.labels.items())),
-            "annotations": dict(sorted(self.annotations.items())),
+            "labels": self.labels,
+            "annotations": self.annotations,
             "startsAt": format_rfc3339nano(self.starts_at.ns),
             "endsAt": format_rfc3339nano(self.ends_at.ns),
             "generatorURL": self.generator_url,
