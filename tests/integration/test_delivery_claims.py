@@ -19,7 +19,7 @@ from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.notify.delivery import FlushPolicy, new_delivery
 from ampp.notify.stage import FlushContext
 from ampp.store.base import Storage
-from ampp.store.delivery_common import NewDelivery
+from ampp.store.delivery_common import ClaimAtEnqueue, NewDelivery
 
 from tests.integration.test_storage import Backend
 from tests.support.capture import CaptureServer
@@ -90,6 +90,38 @@ async def test_enqueue_claim_complete_round_trip(backend: Backend) -> None:
         assert (await s.enqueue_deliveries([job()], POLICY, now_ns()))[0].outcome == "deduplicated"
     finally:
         await s.close()
+
+
+async def test_a_job_is_claimed_in_the_transaction_that_queues_it(backend: Backend) -> None:
+    """The first attempt needs no claim round trip: up to ``limit`` new rows are inserted
+    claimed, and only where nothing of their target is in flight (one at a time, in order)."""
+    s, other = await opened(backend), await opened(backend)
+    try:
+        first, second = job("g1"), job("g2")
+        results = await s.enqueue_deliveries([first, second], POLICY, now_ns(), ClaimAtEnqueue("r1", 60, 1))
+        assert [r.outcome for r in results] == ["queued", "queued"]
+        claimed = [r.claimed for r in results if r.claimed is not None]
+        assert len(claimed) == 1, "claimed more than the free workers"
+        [d] = claimed
+        stored = await s.get_delivery(d.id)
+        assert stored is not None
+        for row in (d, stored):
+            assert (row.state, row.attempts, row.claimed_by) == ("inflight", 1, "r1")
+            assert row.claimed_until is not None and row.claimed_until > now_ns() + 50 * NS
+        assert d.payload is first.payload or d.payload is second.payload, (
+            "the job's own payload, not read back"
+        )
+        assert stored.payload == d.payload and stored.key == d.key
+        # The other one waits for a claim; another replica's claim never gets the claimed one.
+        [waiting] = (await other.claim_deliveries("r2", 60, 10)).jobs
+        assert waiting.id != d.id
+        # Something of the target in flight: the next flush of that target is queued, not claimed.
+        newer = job("g1" if d.payload is first.payload else "g2", firing=("A", "B"))
+        [r] = await s.enqueue_deliveries([newer], POLICY, now_ns(), ClaimAtEnqueue("r1", 60, 10))
+        assert (r.outcome, r.claimed) == ("queued", None)
+        assert (await s.claim_deliveries("r1", 60, 10)).jobs == []  # it waits behind the one in flight
+    finally:
+        await asyncio.gather(s.close(), other.close())
 
 
 async def test_two_claimers_never_claim_the_same_job(backend: Backend) -> None:

@@ -19,7 +19,7 @@ from ampp.metrics import Metrics
 from ampp.model.alert import Alert
 from ampp.model.timefmt import NS, ZERO, now_ns
 from ampp.notify.attempt import Attempts, backoff_delay
-from ampp.notify.delivery import FlushPolicy, decode, new_delivery
+from ampp.notify.delivery import FlushPolicy, as_decoded, decode, new_delivery
 from ampp.notify.nflog import NotificationLog
 from ampp.notify.queue import DeliveryQueue
 from ampp.notify.stage import FlushContext, MultiStage, NotifyError
@@ -162,6 +162,26 @@ def test_payload_round_trips_what_the_worker_renders() -> None:
     assert FlushPolicy(0).parse(j.payload) == j
 
 
+def test_a_flush_sent_from_memory_is_what_its_payload_decodes_to() -> None:
+    """as_decoded (a job claimed as it is queued) gives the worker what decode gives from the
+    payload: the context (enrichment included, by the flush's alerts) and the alerts."""
+    alerts = [alert("A"), alert("B"), alert("C", resolved=True)]
+    for enrichment in (None, {alerts[0].fingerprint: {"summary": "disk"}, 12345: {"summary": "other"}}):
+        ctx = FlushContext(
+            GROUP, {"alertname": "A"}, "r", repeat_interval=3600, now=now_ns(),
+            firing=(alerts[0].fingerprint, alerts[1].fingerprint), resolved=(alerts[2].fingerprint,),
+            enrichment=enrichment,
+        )  # fmt: skip
+        (mem_ctx, mem_alerts), (ctx2, alerts2) = (
+            as_decoded(ctx, alerts),
+            decode(new_delivery(ctx, Hook(), "r", alerts).payload),
+        )
+        assert mem_ctx == ctx2
+        assert [(a.fingerprint, a.labels, a.annotations, a.starts_at, a.ends_at) for a in mem_alerts] == [
+            (a.fingerprint, a.labels, a.annotations, a.starts_at, a.ends_at) for a in alerts2
+        ]
+
+
 def test_merge_carries_resolved_alerts_only_the_older_flush_holds() -> None:
     policy = FlushPolicy(0)
     old = job(Hook(), firing=["A"], resolved=["B"])
@@ -189,6 +209,35 @@ async def test_a_notification_is_sent_and_logged_in_one_step(env: Env) -> None:
     assert entry.firing == frozenset(a.fingerprint for a in env.hook.calls[0][2])
     assert env.nflog.query(*entry.key) is not None
     assert sample(env.metrics, "alertmanager_notifications_total", integration="webhook") == 1
+
+
+async def test_a_flush_claimed_as_it_is_queued_is_sent_from_memory(env: Env) -> None:
+    """With a worker free, the job is claimed in its enqueue transaction and its first attempt
+    renders the flush's own alerts: no claim round trip, no payload decoded. A job that waits
+    (its target busy) is claimed and decoded as before."""
+    gate = env.hook.gate = asyncio.Event()
+    alerts = [alert("A"), alert("B")]
+    ctx = FlushContext(
+        GROUP, {"alertname": "A"}, "r", 3600, now_ns(), firing=tuple(a.fingerprint for a in alerts)
+    )
+    result = await env.queue.enqueue(new_delivery(ctx, env.hook, "r", alerts), as_decoded(ctx, alerts))
+    assert result.claimed is not None and result.claimed.id == result.id
+    assert (await env.row(result.claimed.id)).state == "inflight"
+    await eventually_async(lambda: len(env.hook.calls) == 1)
+    sent_ctx, sent = env.hook.calls[0][1:]
+    assert all(x is y for x, y in zip(sent, alerts, strict=True)), "the alerts were decoded again"
+    assert sent_ctx == decode(result.claimed.payload)[0]
+    later = [alert("A"), alert("C")]
+    ctx2 = FlushContext(
+        GROUP, {"alertname": "A"}, "r", 3600, now_ns(), firing=tuple(a.fingerprint for a in later)
+    )
+    waiting = await env.queue.enqueue(new_delivery(ctx2, env.hook, "r", later), as_decoded(ctx2, later))
+    assert (waiting.outcome, waiting.claimed) == ("queued", None)  # the first one is in flight
+    gate.set()
+    await eventually_async(lambda: len(env.hook.calls) == 2)
+    assert [a.labels for a in env.hook.calls[1][2]] == [a.labels for a in later]
+    assert not any(x is y for x, y in zip(env.hook.calls[1][2], later, strict=True))
+    await eventually_async(lambda: _state(env, waiting.id or 0, "done"))
 
 
 async def _state(env: Env, id_: int, state: str) -> bool:
@@ -393,7 +442,7 @@ async def test_stop_hands_back_the_sends_in_flight(tmp_path: Path) -> None:
 
 async def test_the_enqueue_stage_falls_back_to_sending_inline() -> None:
     class Broken:
-        async def enqueue(self, job: NewDelivery) -> EnqueueResult:
+        async def enqueue(self, job: NewDelivery, flush: object = None) -> EnqueueResult:
             raise OSError("database is locked")
 
     class Inline:

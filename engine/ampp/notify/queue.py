@@ -1,12 +1,14 @@
 """The durable delivery queue: every notification is a job in storage, sent by a worker pool.
 
 The pipeline's EnqueueStage hands each flush (one job per integration) to :meth:`enqueue`,
-which commits it (jobs queued together share one transaction) and wakes the claimer. The
-claimer claims due jobs, never more than ``workers`` in flight, and sends each in a task of its
-own, so one receiver's integrations are sent in parallel and a slow endpoint holds only the
-workers sending to it (for ``attempt_timeout`` at most); a refusing one costs nothing per
-attempt (the HTTP sender's circuit breaker). Each attempt renders from the job's payload, sends
-with a timeout, then:
+which commits it (jobs queued together share one transaction): while a worker is free and
+nothing of its target is in flight, the job is claimed in that same transaction and its first
+attempt starts at once, from the flush in memory. Otherwise the claimer, woken, claims due
+jobs, never more than ``workers`` in flight. Each is sent in a task of its own, so one
+receiver's integrations are sent in parallel and a slow endpoint holds only the workers sending
+to it (for ``attempt_timeout`` at most); a refusing one costs nothing per attempt (the HTTP
+sender's circuit breaker). Each attempt renders from the job's payload, sends with a timeout,
+then:
 
 - **success**: the job is marked done and the notification-log entry written in one
   transaction;
@@ -36,14 +38,20 @@ from collections.abc import Mapping, Sequence
 
 from ..config.settings import NotifySettings
 from ..metrics import Metrics
+from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from ..store.base import DeliveryStorage
-from ..store.delivery_common import Delivery, EnqueueResult, NewDelivery, RedriveResult
+from ..store.delivery_common import ClaimAtEnqueue, Delivery, EnqueueResult, NewDelivery, RedriveResult
 from ..store.records import NflogEntry
 from .attempt import Attempts, Target, alerts_to_send
 from .delivery import FlushPolicy, decode
 from .nflog import NotificationLog
-from .stage import Integration
+from .stage import FlushContext, Integration
+
+Decoded = tuple[FlushContext, list[Alert]]
+"""A job's flush as the worker renders it (``delivery.decode``, ``delivery.as_decoded``)."""
+Held = tuple[NewDelivery, FlushContext, list[Alert]]
+"""A job as this process queued it, with its flush: what its payload says, without parsing it."""
 
 log = logging.getLogger("ampp.notify.queue")
 
@@ -82,7 +90,9 @@ class DeliveryQueue:
         """Whether jobs are claimed; off while the engine is not ready (the operator's config is
         not merged yet: its receivers' jobs would look like ones a reload removed)."""
         self._wake = asyncio.Event()
-        self._batch: list[tuple[NewDelivery, asyncio.Future[EnqueueResult]]] = []
+        self._batch: list[tuple[NewDelivery, Decoded | None, asyncio.Future[EnqueueResult]]] = []
+        self._reserved = 0
+        """Workers promised to the enqueue being committed (what it may claim)."""
         self._batch_ready = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._interrupted: list[int] = []
@@ -117,6 +127,7 @@ class DeliveryQueue:
         A send cut off here is pending again and sent after the restart (at least once: the
         endpoint may have had it already); one the endpoint answered is always recorded first,
         so it is never sent again. What is queued is durable already and needs no waiting."""
+        self.sending = False  # nor claimed as it is queued
         for t in (self._claimer, self._gauges):
             if t is not None:
                 t.cancel()
@@ -133,7 +144,7 @@ class DeliveryQueue:
             *(t for t in (self._writer, self._claimer, self._gauges) if t is not None), return_exceptions=True
         )
         self._writer = self._claimer = self._gauges = None
-        for _, fut in self._batch:  # flushes whose commit had not started: they fall back
+        for _, _, fut in self._batch:  # flushes whose commit had not started: they fall back
             if not fut.done():
                 fut.set_exception(RuntimeError("delivery queue stopped"))
         self._batch = []
@@ -150,12 +161,20 @@ class DeliveryQueue:
         self._wake.set()
 
     # -- enqueue (group commit) ----------------------------------------------------------
-    async def enqueue(self, job: NewDelivery) -> EnqueueResult:
-        """Return once the job is durable (or known not to be needed)."""
+    async def enqueue(self, job: NewDelivery, flush: Decoded | None = None) -> EnqueueResult:
+        """Return once the job is durable (or known not to be needed).
+
+        ``flush``: the context and alerts the job was made of (``delivery.as_decoded``). A job
+        claimed in the transaction that queues it (a worker free, nothing of its target in
+        flight) starts its first attempt at once, from these rather than from its payload."""
         fut: asyncio.Future[EnqueueResult] = asyncio.get_running_loop().create_future()
-        self._batch.append((job, fut))
+        self._batch.append((job, flush, fut))
         self._batch_ready.set()
         return await fut
+
+    def _free(self) -> int:
+        """Workers not sending and not promised to an enqueue (none while not ready)."""
+        return self.settings.workers - len(self._sending) - self._reserved if self.sending else 0
 
     async def _write_loop(self) -> None:
         while True:
@@ -164,21 +183,34 @@ class DeliveryQueue:
             batch, self._batch = self._batch, []
             if not batch:
                 continue
+            free = self._free()
+            claim = ClaimAtEnqueue(self.replica, self.lease(), free) if free > 0 else None
+            self._reserved += max(free, 0)
             try:
-                results = await self.storage.enqueue_deliveries([j for j, _ in batch], self.policy, now_ns())
+                results = await self.storage.enqueue_deliveries(
+                    [j for j, _, _ in batch], self.policy, now_ns(), claim
+                )
             except Exception as e:
                 self.healthy = False
-                for _, fut in batch:
+                for _, _, fut in batch:
                     if not fut.done():
                         fut.set_exception(e)
                 continue
+            finally:
+                self._reserved -= max(free, 0)
             self.healthy = True
-            for (job, fut), result in zip(batch, results, strict=True):
+            for (job, flush, fut), result in zip(batch, results, strict=True):
                 self.metrics.delivery_enqueued.labels(job.integration, result.outcome).inc()
                 if result.superseded:
                     self.metrics.delivery_superseded.labels(job.integration).inc(result.superseded)
                 if result.entry is not None:
                     self.nflog.remember(result.entry)
+                if result.claimed is not None:
+                    # The stored payload is the job's own unless older flushes were merged in.
+                    held = (
+                        (job, *flush) if flush is not None and result.claimed.payload is job.payload else None
+                    )
+                    self._start(result.claimed, held)
                 if not fut.done():
                     fut.set_result(result)
             self._wake.set()
@@ -192,7 +224,7 @@ class DeliveryQueue:
         while True:
             self._wake.clear()
             timeout = self.settings.poll_interval
-            free = self.settings.workers - len(self._sending) if self.sending else 0
+            free = self._free()
             if free > 0:
                 try:
                     claim = await self.storage.claim_deliveries(self.replica, self.lease(), free)
@@ -203,9 +235,7 @@ class DeliveryQueue:
                 else:
                     failing = False
                     for job in claim.jobs:
-                        self._sending[job.id] = asyncio.get_running_loop().create_task(
-                            self._deliver(job), name=f"delivery {job.id}"
-                        )
+                        self._start(job)
                     if claim.next_due_in is not None:
                         timeout = min(timeout, max(claim.next_due_in, 0.001))
             try:
@@ -214,9 +244,14 @@ class DeliveryQueue:
             except TimeoutError:
                 pass
 
-    async def _deliver(self, job: Delivery) -> None:
+    def _start(self, job: Delivery, held: Held | None = None) -> None:
+        self._sending[job.id] = asyncio.get_running_loop().create_task(
+            self._deliver(job, held), name=f"delivery {job.id}"
+        )
+
+    async def _deliver(self, job: Delivery, held: Held | None = None) -> None:
         try:
-            await self._attempt(job)
+            await self._attempt(job, held)
         except asyncio.CancelledError:
             self._interrupted.append(job.id)
             raise
@@ -232,14 +267,19 @@ class DeliveryQueue:
                 return i
         return None
 
-    async def _attempt(self, job: Delivery) -> None:
+    async def _attempt(self, job: Delivery, held: Held | None = None) -> None:
+        """One attempt at ``job``: rendered from ``held`` (the job as this process queued it and
+        its flush, see :meth:`enqueue`), else from the payload."""
         where = Target(job.receiver or "", job.integration or "", job.idx or 0)
-        try:
-            flush = self.policy.parse(job.payload)
-            ctx, alerts = decode(job.payload)
-        except (KeyError, ValueError, TypeError) as e:
-            await self._dead(job, f"{where}: unreadable job payload: {e}", "invalid")
-            return
+        if held is not None:
+            flush, ctx, alerts = held
+        else:
+            try:
+                flush = self.policy.parse(job.payload)
+                ctx, alerts = decode(job.payload)
+            except (KeyError, ValueError, TypeError) as e:
+                await self._dead(job, f"{where}: unreadable job payload: {e}", "invalid")
+                return
         integration = self._integration(job)
         if integration is None:
             await self._dead(

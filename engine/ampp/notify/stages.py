@@ -14,7 +14,7 @@ from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from ..store.delivery_common import EnqueueResult, NewDelivery
 from .attempt import Attempts, Target, alerts_to_send
-from .delivery import new_delivery
+from .delivery import as_decoded, new_delivery
 from .nflog import NotificationLog, needs_update
 from .stage import FlushContext, Integration, NotifyError, Stage
 
@@ -113,7 +113,9 @@ class WhenNeededStage:
 class Enqueuer(Protocol):
     """The durable delivery queue, as the pipeline sees it (ampp.notify.queue.DeliveryQueue)."""
 
-    async def enqueue(self, job: NewDelivery) -> EnqueueResult: ...
+    async def enqueue(
+        self, job: NewDelivery, flush: tuple[FlushContext, list[Alert]] | None = None
+    ) -> EnqueueResult: ...
 
 
 class EnqueueStage:
@@ -138,7 +140,7 @@ class EnqueueStage:
     async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
         job = new_delivery(ctx, self.integration, self.receiver, alerts)
         try:
-            await self.queue.enqueue(job)
+            await self.queue.enqueue(job, as_decoded(ctx, alerts))
         except Exception as e:
             if self.fallback is None:
                 raise

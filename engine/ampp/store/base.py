@@ -18,7 +18,15 @@ from ..auth.apikeys import ApiKeyStore
 from ..auth.audit import AuditStore
 from ..model.alert import Alert
 from ..model.silence import Silence
-from .delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from .delivery_common import (
+    Claim,
+    ClaimAtEnqueue,
+    Delivery,
+    DeliveryPolicy,
+    EnqueueResult,
+    NewDelivery,
+    RedriveResult,
+)
 from .history_query import HistoryPage, HistoryQuery, Report, Timeline
 from .records import HistoryEvent, NflogEntry
 
@@ -54,9 +62,14 @@ class DeliveryStorage(Protocol):
     superseded or merged is decided once, in store.delivery_common; the backends apply it."""
 
     async def enqueue_deliveries(
-        self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+        self,
+        jobs: Sequence[NewDelivery],
+        policy: DeliveryPolicy,
+        now: int,
+        claim: ClaimAtEnqueue | None = None,
     ) -> list[EnqueueResult]:
-        """Queue flushes durably, one transaction for the batch; one result per job."""
+        """Queue flushes durably, one transaction for the batch; one result per job. With
+        ``claim``, up to ``claim.limit`` new rows are claimed in that transaction too."""
         ...
 
     async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:

@@ -112,6 +112,21 @@ class EnqueueResult:
     entry: NflogEntry | None = None
     """The notification-log entry in storage: written (``recorded``) or the reason for
     ``deduplicated`` (another replica's send); the engine takes it into its in-memory log."""
+    claimed: Delivery | None = None
+    """The new row, claimed in the transaction that queued it (:class:`ClaimAtEnqueue`); its
+    payload is the very dict the job (or the job merged with older flushes) carried."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAtEnqueue:
+    """Claim new rows in the transaction that queues them, for the queue's free workers: the
+    first attempt of a notification then needs no claim of its own (one storage round trip
+    less between a flush and its send). Only a row whose target has nothing in flight is
+    claimed, so one target's notifications still go out one at a time and in order."""
+
+    replica: str
+    lease_s: float
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +193,8 @@ class EnqueuePlan:
     supersede: tuple[int, ...] = ()
     entry: NflogEntry | None = None
     """``recorded``: the entry to write; ``deduplicated``: the logged entry that says it was sent."""
+    claimable: bool = False
+    """``queued`` while nothing of the target is in flight: the new row may be claimed at once."""
 
     @property
     def insert(self) -> tuple[str, str | None] | None:
@@ -188,11 +205,13 @@ class EnqueuePlan:
             return ("done", "recorded")
         return None
 
-    def result(self, id_: int | None = None, superseded: int | None = None) -> EnqueueResult:
+    def result(
+        self, id_: int | None = None, superseded: int | None = None, claimed: Delivery | None = None
+    ) -> EnqueueResult:
         """The result once applied: ``id_`` of the inserted row, how many rows the backend
-        found still pending to supersede (default: all it was told to)."""
+        found still pending to supersede (default: all it was told to), the row if claimed."""
         n = len(self.supersede) if superseded is None else superseded
-        return EnqueueResult(self.outcome, self.id if id_ is None else id_, n, self.entry)
+        return EnqueueResult(self.outcome, self.id if id_ is None else id_, n, self.entry, claimed)
 
 
 def plan_enqueue(
@@ -215,7 +234,9 @@ def plan_enqueue(
     older = tuple(r.id for r in pending if r.key != job.key)
     if same is not None:
         return EnqueuePlan("refreshed", job, same.id, older)
-    return EnqueuePlan("queued", job, supersede=older)
+    # What stays live besides the new row is in flight: the pending ones are superseded.
+    idle = not any(r.state == "inflight" for r in live)
+    return EnqueuePlan("queued", job, supersede=older, claimable=idle)
 
 
 def merge_into_newer(

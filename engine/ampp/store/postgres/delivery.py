@@ -22,6 +22,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..delivery_common import (
     Claim,
+    ClaimAtEnqueue,
     Delivery,
     DeliveryPolicy,
     EnqueueResult,
@@ -91,11 +92,13 @@ def _ns(us: int | None) -> int | None:
     return None if us is None else us * 1000
 
 
-def _delivery(r: asyncpg.Record) -> Delivery:
+def _delivery(r: asyncpg.Record, payload: dict[str, Any] | None = None) -> Delivery:
+    """The row; ``payload`` when the caller holds it already (not read back)."""
     return Delivery(
         r["id"], r["key"], r["state"], r["attempts"], r["next_attempt_at"] * 1000, r["claimed_by"],
         _ns(r["claimed_until"]), r["last_error"], r["outcome"], r["created_at"] * 1000,
-        r["updated_at"] * 1000, r["group_key"], r["receiver"], r["integration"], r["idx"], r["payload"],
+        r["updated_at"] * 1000, r["group_key"], r["receiver"], r["integration"], r["idx"],
+        r["payload"] if payload is None else payload,
     )  # fmt: skip
 
 
@@ -126,6 +129,21 @@ async def save_nflog(conn: Conn, e: NflogEntry) -> None:
     )  # fmt: skip
 
 
+_CLAIMED_INSERT = f"""
+INSERT INTO delivery_queue (key, payload, state, attempts, claimed_by, claimed_until,
+                            group_key, receiver, integration, idx)
+VALUES ($1, $2, 'inflight', 1, $3, now() + make_interval(secs => $4), $5, $6, $7, $8)
+ON CONFLICT (key) WHERE state IN ('pending', 'inflight') DO NOTHING
+RETURNING {COLUMNS.removesuffix(", payload")}
+"""
+"""A new row claimed by its enqueuer ($3 replica, $4 lease seconds), its first attempt begun."""
+
+
+async def _insert_claimed(conn: Conn, job: NewDelivery, claim: ClaimAtEnqueue) -> Delivery | None:
+    r = await conn.fetchrow(_CLAIMED_INSERT, job.key, job.payload, claim.replica, claim.lease_s, *job.target)
+    return None if r is None else _delivery(r, job.payload)
+
+
 async def _insert(conn: Conn, job: NewDelivery, state: str, outcome: str | None) -> int | None:
     return await conn.fetchval(  # type: ignore[no-any-return]
         "INSERT INTO delivery_queue (key, payload, state, outcome, group_key, receiver, integration, idx) "
@@ -151,12 +169,18 @@ async def _supersede(conn: Conn, ids: Sequence[int], by: int, state: str, error:
 
 # -- enqueue ---------------------------------------------------------------------------------
 async def enqueue(
-    conn: Conn, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+    conn: Conn,
+    jobs: Sequence[NewDelivery],
+    policy: DeliveryPolicy,
+    now: int,
+    claim: ClaimAtEnqueue | None = None,
 ) -> list[EnqueueResult]:
     """Each job under its target's lock, targets locked in one order (no deadlocks)."""
     results: dict[int, EnqueueResult] = {}
+    free = claim.limit if claim is not None else 0
     for i in sorted(range(len(jobs)), key=lambda i: jobs[i].target):
-        results[i] = await _enqueue_one(conn, jobs[i], policy, now)
+        results[i] = await _enqueue_one(conn, jobs[i], policy, now, claim if free > 0 else None)
+        free -= results[i].claimed is not None
     return [results[i] for i in range(len(jobs))]
 
 
@@ -169,7 +193,9 @@ async def _live(conn: Conn, t: Target) -> list[LiveRow]:
     return [LiveRow(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-async def _enqueue_one(conn: Conn, job: NewDelivery, policy: DeliveryPolicy, now: int) -> EnqueueResult:
+async def _enqueue_one(
+    conn: Conn, job: NewDelivery, policy: DeliveryPolicy, now: int, claim: ClaimAtEnqueue | None
+) -> EnqueueResult:
     await _lock(conn, job.target)
     plan = plan_enqueue(job, await _live(conn, job.target), await _nflog(conn, job.target), policy, now)
     if plan.outcome == "refreshed":
@@ -182,6 +208,12 @@ async def _enqueue_one(conn: Conn, job: NewDelivery, policy: DeliveryPolicy, now
         return plan.result(superseded=await _supersede(conn, plan.supersede, plan.id, "pending"))
     if plan.insert is None:  # deduplicated, busy
         return plan.result()
+    if claim is not None and plan.claimable:
+        claimed = await _insert_claimed(conn, plan.job, claim)
+        if claimed is None:  # only without the lock (rows written by something else): leave it be
+            return EnqueueResult("busy")
+        n = await _supersede(conn, plan.supersede, claimed.id, "pending")
+        return plan.result(claimed.id, n, claimed)
     rid = await _insert(conn, plan.job, *plan.insert)
     if rid is None:  # only without the lock (rows written by something else): leave it be
         return EnqueueResult("busy")

@@ -21,7 +21,15 @@ from ...model.alert import Alert
 from ...model.labels import share_values
 from ...model.matchers import MatchType, new_matcher
 from ...model.silence import Silence
-from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ..delivery_common import (
+    Claim,
+    ClaimAtEnqueue,
+    Delivery,
+    DeliveryPolicy,
+    EnqueueResult,
+    NewDelivery,
+    RedriveResult,
+)
 from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 from ..records import HistoryEvent, NflogEntry
 from . import access, delivery
@@ -306,10 +314,14 @@ class PostgresStorage:
 
     # -- delivery queue (ampp.notify.queue; the SQL and its rules in postgres.delivery) --
     async def enqueue_deliveries(
-        self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+        self,
+        jobs: Sequence[NewDelivery],
+        policy: DeliveryPolicy,
+        now: int,
+        claim: ClaimAtEnqueue | None = None,
     ) -> list[EnqueueResult]:
         async with self.pool.acquire() as conn, conn.transaction():
-            return await delivery.enqueue(conn, jobs, policy, now)
+            return await delivery.enqueue(conn, jobs, policy, now, claim)
 
     async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
         async with self.pool.acquire() as conn:

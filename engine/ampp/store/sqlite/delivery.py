@@ -17,6 +17,7 @@ import orjson
 from ...model.timefmt import NS
 from ..delivery_common import (
     Claim,
+    ClaimAtEnqueue,
     Delivery,
     DeliveryPolicy,
     EnqueueResult,
@@ -63,14 +64,26 @@ def _nflog(c: sqlite3.Connection, t: Target) -> NflogEntry | None:
     return NflogEntry(*t, frozenset(orjson.loads(r[0])), frozenset(orjson.loads(r[1])), r[2], r[3])
 
 
-def _insert(c: sqlite3.Connection, job: NewDelivery, state: str, outcome: str | None, now: int) -> int:
+def _insert(
+    c: sqlite3.Connection,
+    job: NewDelivery,
+    state: str,
+    outcome: str | None,
+    now: int,
+    claim: tuple[str, int] | None = None,
+) -> int:
+    """A new row; ``claim`` (replica, lease end) inserts it claimed, its first attempt begun."""
+    if claim is not None:
+        state = "inflight"
+    by, until = claim if claim is not None else (None, None)
     row = c.execute(
         "INSERT INTO delivery_queue (key, payload, state, outcome, attempts, next_attempt_at, "
-        "created_at, updated_at, group_key, receiver, integration, idx) "
-        "VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) "
+        "created_at, updated_at, group_key, receiver, integration, idx, claimed_by, claimed_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (key) WHERE state IN ('pending', 'inflight') DO NOTHING RETURNING id",
-        (job.key, orjson.dumps(job.payload).decode(), state, outcome, now, now, now, *job.target),
-    ).fetchone()
+        (job.key, orjson.dumps(job.payload).decode(), state, outcome, 0 if claim is None else 1,
+         now, now, now, *job.target, by, until),
+    ).fetchone()  # fmt: skip
     assert row is not None, "checked in the same transaction that no live row has this key"
     return int(row[0])
 
@@ -86,9 +99,19 @@ def _supersede(c: sqlite3.Connection, ids: Sequence[int], by: int, now: int, err
 
 # -- enqueue ---------------------------------------------------------------------------------
 def enqueue(
-    c: sqlite3.Connection, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+    c: sqlite3.Connection,
+    jobs: Sequence[NewDelivery],
+    policy: DeliveryPolicy,
+    now: int,
+    claim: ClaimAtEnqueue | None = None,
 ) -> list[EnqueueResult]:
-    return [_enqueue_one(c, job, policy, now) for job in jobs]
+    results = []
+    free = claim.limit if claim is not None else 0
+    for job in jobs:
+        result = _enqueue_one(c, job, policy, now, claim if free > 0 else None)
+        free -= result.claimed is not None
+        results.append(result)
+    return results
 
 
 def _live(c: sqlite3.Connection, t: Target) -> list[LiveRow]:
@@ -100,7 +123,9 @@ def _live(c: sqlite3.Connection, t: Target) -> list[LiveRow]:
     return [LiveRow(i, k, state, None if p is None else orjson.loads(p)) for i, k, state, p in rows]
 
 
-def _enqueue_one(c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy, now: int) -> EnqueueResult:
+def _enqueue_one(
+    c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy, now: int, claim: ClaimAtEnqueue | None
+) -> EnqueueResult:
     plan = plan_enqueue(job, _live(c, job.target), _nflog(c, job.target), policy, now)
     if plan.outcome == "refreshed":
         assert plan.id is not None
@@ -112,6 +137,13 @@ def _enqueue_one(c: sqlite3.Connection, job: NewDelivery, policy: DeliveryPolicy
         return plan.result()
     if plan.insert is None:  # deduplicated, busy
         return plan.result()
+    if claim is not None and plan.claimable:
+        until = now + int(claim.lease_s * NS)
+        rid = _insert(c, plan.job, *plan.insert, now, (claim.replica, until))
+        _supersede(c, plan.supersede, rid, now)
+        claimed = Delivery(rid, plan.job.key, "inflight", 1, now, claim.replica, until, None, None, now, now,
+                           *plan.job.target, plan.job.payload)  # fmt: skip
+        return plan.result(rid, claimed=claimed)
     rid = _insert(c, plan.job, *plan.insert, now)
     _supersede(c, plan.supersede, rid, now)
     if plan.outcome == "recorded" and plan.entry is not None:

@@ -28,7 +28,15 @@ from ...model.alert import Alert
 from ...model.silence import Silence
 from ...model.timefmt import now_ns
 from ..codec import alert_from_row, alert_row, silence_from_row, silence_row
-from ..delivery_common import Claim, Delivery, DeliveryPolicy, EnqueueResult, NewDelivery, RedriveResult
+from ..delivery_common import (
+    Claim,
+    ClaimAtEnqueue,
+    Delivery,
+    DeliveryPolicy,
+    EnqueueResult,
+    NewDelivery,
+    RedriveResult,
+)
 from ..history_query import HistoryPage, HistoryQuery, Report, Timeline
 from ..records import HistoryEvent, NflogEntry
 from . import access, alert_journal, delivery
@@ -214,9 +222,13 @@ class SQLiteStorage:
         return await self._run(run)
 
     async def enqueue_deliveries(
-        self, jobs: Sequence[NewDelivery], policy: DeliveryPolicy, now: int
+        self,
+        jobs: Sequence[NewDelivery],
+        policy: DeliveryPolicy,
+        now: int,
+        claim: ClaimAtEnqueue | None = None,
     ) -> list[EnqueueResult]:
-        return await self._queue(delivery.enqueue, jobs, policy, now)
+        return await self._queue(delivery.enqueue, jobs, policy, now, claim)
 
     async def claim_deliveries(self, replica: str, lease_s: float, limit: int) -> Claim:
         def run(c: sqlite3.Connection) -> Claim:
