@@ -122,6 +122,27 @@ async def test_resolved_alerts_leave_the_group_after_a_successful_flush() -> Non
     d.stop()
 
 
+async def test_a_flush_lists_the_alerts_in_alertmanagers_order_as_they_join_and_leave() -> None:
+    """The group keeps its notification order (types.AlertSlice: job, instance, labels) between
+    flushes and redoes it when an alert joins or leaves; an update keeps its place."""
+    clock = FakeClock()
+    rec = Recorder(clock)
+    d = Dispatcher(route("{receiver: r, group_wait: 0s, group_interval: 100ms}"), rec, clock)
+    for name, instance in (("B", "h2"), ("C", "h3")):
+        d.process(firing(clock, name, job="node", instance=instance))
+    await clock.advance(0)
+    d.process(firing(clock, "A", job="node", instance="h1"))  # joins: sorts first
+    gone = firing(clock, "C", job="node", instance="h3")
+    gone.ends_at = clock.now() + 50 * MS  # resolves before the next flush, then leaves
+    d.process(gone)
+    await clock.advance(0.1)
+    d.process(firing(clock, "B", job="node", instance="h2"))  # an update: same place
+    d.process(firing(clock, "Z", job="api"))  # joins: job api sorts before node
+    await clock.advance(0.1)
+    assert [names for _, _, names in rec.flushes] == [["B", "C"], ["A", "B", "C"], ["Z", "A", "B"]]
+    d.stop()
+
+
 _TREE = """
 receiver: default
 routes:
