@@ -451,7 +451,11 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
         with start_server(kind, config, workdir / f"{kind}-latency") as srv:
             res.update(_latency(srv, capture, sizes.latency_alerts))
 
-    # 4. SIGTERM with many aggregation groups, an endpoint answering after 10 s mid-send.
+        # 4. GET /api/v2/alerts/groups over many groups.
+        with start_server(kind, config, workdir / f"{kind}-groups") as srv:
+            res.update(_groups(srv, sizes.batch_alerts // 5))
+
+    # 5. SIGTERM with many aggregation groups, an endpoint answering after 10 s mid-send.
     res.update(_sigterm(kind, sizes.batch_alerts // 10, workdir))
     return res
 
@@ -565,6 +569,40 @@ def _latency(srv: Running, capture: CaptureServer, count: int) -> dict[str, Any]
         "webhook_p50_ms": statistics.median(lat),
         "webhook_p99_ms": percentile(lat, 99),
         "webhook_detail": f"{len(lat)} alerts, each a new group; max {max(lat):.1f} ms",
+    }
+
+
+GROUP_GETS = 7
+
+
+def _groups(srv: Running, alerts: int) -> dict[str, Any]:
+    """``alerts`` alerts in groups of 10 (1,000 alertnames x 10 teams under the bench's
+    ``group_by: [alertname, team]``), then GET /api/v2/alerts/groups: the first answer and the
+    median of the next ones."""
+    import httpx
+
+    now = datetime.now(UTC)
+    starts, ends = _ts(now), _ts(now + timedelta(hours=2))
+    with httpx.Client(timeout=120) as client:
+        for b in range(0, alerts, BATCH):
+            body = []
+            for n in range(b, min(b + BATCH, alerts)):
+                a = make_alert(n, starts, ends)
+                a["labels"] |= {"alertname": f"BenchAlert{n % 1000}", "team": f"team-{n // 1000 % 10}"}
+                body.append(a)
+            client.post(f"{srv.url}/api/v2/alerts", json=body).raise_for_status()
+        times, groups = [], 0
+        for _ in range(GROUP_GETS):
+            t = time.perf_counter()
+            r = client.get(f"{srv.url}/api/v2/alerts/groups")
+            r.raise_for_status()
+            times.append((time.perf_counter() - t) * 1000)
+            groups = len(r.json())
+    return {
+        "groups_first_ms": times[0],
+        "groups_ms": statistics.median(times[1:]),
+        "groups_detail": f"{groups:,} groups of {alerts:,} alerts; each GET, ms: "
+        + " ".join(f"{t:.0f}" for t in times),
     }
 
 
@@ -768,6 +806,8 @@ ROWS = [
     ("held_alerts", "alerts held at the end (GET /api/v2/alerts)", "{:,.0f}"),
     ("webhook_p50_ms", "POST -> webhook, group_wait 0, p50 ms", "{:.1f}"),
     ("webhook_p99_ms", "POST -> webhook, group_wait 0, p99 ms", "{:.1f}"),
+    ("groups_first_ms", "GET /api/v2/alerts/groups, first, ms", "{:.0f}"),
+    ("groups_ms", "GET /api/v2/alerts/groups, median of the next, ms", "{:.0f}"),
     ("sigterm_exit_s", "SIGTERM to exit, groups and a slow send in flight, s", "{:.2f}"),
 ]
 
@@ -832,6 +872,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             "single_detail",
             "single_auth_detail",
             "webhook_detail",
+            "groups_detail",
             "sigterm_detail",
         ):
             for n, text in enumerate(results[k].get(d, []), 1):

@@ -259,12 +259,12 @@ async def get_alerts(request: web.Request) -> web.Response:
         engine, matchers, _bool(request, "silenced"), _bool(request, "inhibited"), _bool(request, "active")
     )
     _bool(request, "unprocessed")
-    route = engine.runtime.route if engine.runtime else None
-    assert route is not None
+    assert engine.runtime is not None
+    dispatcher = engine.runtime.dispatcher
     now = now_ns()
     out = []
     for a in engine.alerts.snapshot():
-        receivers = [r.opts.receiver for r in route.match(a.labels)]
+        receivers = [r.opts.receiver for r in dispatcher.routes(a.labels)]
         if receiver_re is not None and not any(receiver_re.match(r) for r in receivers):
             continue
         if not keep(a, now):

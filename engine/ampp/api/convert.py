@@ -10,17 +10,31 @@ from ..model.silence import Silence
 from ..model.timefmt import TimestampError, format_rfc3339millis, parse_rfc3339
 from ..mute.marker import AlertStatus
 
+_RECEIVERS: dict[str, dict[str, str]] = {}
+"""``{"name": receiver}`` objects, one per receiver name, shared by every alert listed."""
+
+
+def _receiver(name: str) -> dict[str, str]:
+    r = _RECEIVERS.get(name)
+    if r is None:
+        if len(_RECEIVERS) >= 4096:
+            _RECEIVERS.clear()
+        r = _RECEIVERS[name] = {"name": name}
+    return r
+
 
 def alert_json(a: Alert, status: AlertStatus, receivers: list[str]) -> dict[str, Any]:
+    """An alert as the v2 API lists it. Serialized at once by the caller: the status's lists
+    and the alert's maps go in as they are, not copied (a listing holds 100,000 of them)."""
     out = {
         "annotations": a.annotations,
         "endsAt": format_rfc3339millis(a.ends_at),
         "fingerprint": f"{a.fingerprint:016x}",
-        "receivers": [{"name": r} for r in receivers],
+        "receivers": [_receiver(r) for r in receivers],
         "startsAt": format_rfc3339millis(a.starts_at),
         "status": {
-            "inhibitedBy": list(status.inhibited_by),
-            "silencedBy": list(status.silenced_by),
+            "inhibitedBy": status.inhibited_by,
+            "silencedBy": status.silenced_by,
             "state": status.state,
         },
         "updatedAt": format_rfc3339millis(a.updated_at),

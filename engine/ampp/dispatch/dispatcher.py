@@ -9,6 +9,7 @@ resolved alerts that did not change meanwhile leave the group.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,6 +172,8 @@ class Dispatcher:
         self.route = route
         self.pipeline = pipeline
         self.groups: dict[tuple[int, frozenset[tuple[str, str]]], AggregationGroup] = {}
+        self._listed: list[AggregationGroup] | None = None
+        """The groups in the API's order, kept until one is made or dropped."""
         self.loop = asyncio.get_running_loop()
         self.clock = clock or LoopClock(self.loop)
         names: set[str] = set()
@@ -203,6 +206,7 @@ class Dispatcher:
             if group is None:
                 group = AggregationGroup(route, labels, self.pipeline, self.loop, self.clock)
                 self.groups[key] = group
+                self._listed = None
             group.insert(alert)
 
     async def _maintain(self, interval: float) -> None:
@@ -210,6 +214,7 @@ class Dispatcher:
             await asyncio.sleep(interval)
             for key in [k for k, g in self.groups.items() if g.empty() and not g.flushing]:
                 self.groups.pop(key).stop()
+                self._listed = None
 
     def stop(self) -> None:
         if self._maintenance is not None:
@@ -217,15 +222,18 @@ class Dispatcher:
         for g in self.groups.values():
             g.stop()
         self.groups.clear()
+        self._listed = None
 
     def alert_groups(
         self, route_filter: Callable[[Route], bool], alert_filter: Callable[[Alert, int], bool]
     ) -> tuple[list[AlertGroupView], dict[int, list[str]]]:
         """Dispatcher.Groups: the groups and, per alert, every receiver it is grouped for."""
         now = self.clock.now()
+        if self._listed is None:
+            self._listed = sorted(self.groups.values(), key=functools.cmp_to_key(_group_cmp))
         views: list[AlertGroupView] = []
         receivers: dict[int, list[str]] = {}
-        for g in self.groups.values():
+        for g in self._listed:
             if not route_filter(g.route):
                 continue
             receiver = g.route.opts.receiver
@@ -234,14 +242,15 @@ class Dispatcher:
                 receivers.setdefault(a.fingerprint, []).append(receiver)
             if alerts:
                 views.append(AlertGroupView(g.labels, receiver, alerts))
-        import functools
-
-        def cmp(x: AlertGroupView, y: AlertGroupView) -> int:
-            if x.labels == y.labels:
-                return (x.receiver > y.receiver) - (x.receiver < y.receiver)
-            return -1 if labelset_before(x.labels, y.labels) else 1
-
-        views.sort(key=functools.cmp_to_key(cmp))
         for r in receivers.values():
-            r.sort()
+            if len(r) > 1:
+                r.sort()
         return views, receivers
+
+
+def _group_cmp(x: AggregationGroup, y: AggregationGroup) -> int:
+    """The API's order of groups: by label set (LabelSet.Before), then by receiver."""
+    if x.labels == y.labels:
+        a, b = x.route.opts.receiver, y.route.opts.receiver
+        return (a > b) - (a < b)
+    return -1 if labelset_before(x.labels, y.labels) else 1
