@@ -81,6 +81,14 @@ class FanoutStage:
         self.stages = list(stages)
 
     async def exec(self, ctx: FlushContext, alerts: list[Alert]) -> tuple[FlushContext, list[Alert]]:
+        if len(self.stages) == 1:  # a receiver of one integration, the common case: no task to start
+            try:
+                await self.stages[0].exec(ctx, list(alerts))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                raise NotifyError(str(error)) from error
+            return ctx, alerts
         results = await asyncio.gather(
             *(s.exec(ctx, list(alerts)) for s in self.stages), return_exceptions=True
         )
