@@ -226,7 +226,7 @@ class HistoryRecorder:
                 del self._firing[fp]
                 self._alert_event("alert.resolved", a, a.ends_at)
 
-    def mute_changed(self, fp: int, change: MuteChange, by: list[str]) -> None:
+    def mute_changed(self, fp: int, change: MuteChange, by: Sequence[str]) -> None:
         """Marker sink: silenced/inhibited transitions."""
         a = self._known.get(fp)
         self.record(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..model.alert import Alert
@@ -13,10 +13,13 @@ AlertState = Literal["unprocessed", "active", "suppressed"]
 
 @dataclass(slots=True)
 class AlertStatus:
+    """Empty reasons are the shared ``()``: most alerts have none, and a list each cost 170
+    bytes an alert (17 MiB for 100,000)."""
+
     state: AlertState = "unprocessed"
-    silenced_by: list[str] = field(default_factory=list)
-    inhibited_by: list[str] = field(default_factory=list)
-    pending_silences: list[str] = field(default_factory=list)
+    silenced_by: Sequence[str] = ()
+    inhibited_by: Sequence[str] = ()
+    pending_silences: Sequence[str] = ()
     silences_version: int = -1
 
 
@@ -27,7 +30,7 @@ class MuteSink(Protocol):
     """Told when an alert becomes silenced or inhibited, or stops being so, and by what
     (the silence ids or the inhibiting alert's fingerprint; before the change for un-)."""
 
-    def mute_changed(self, fp: int, change: MuteChange, by: list[str]) -> None: ...
+    def mute_changed(self, fp: int, change: MuteChange, by: Sequence[str]) -> None: ...
 
 
 class Marker:
@@ -52,8 +55,8 @@ class Marker:
     def set_active_or_silenced(self, fp: int, version: int, active: list[str], pending: list[str]) -> None:
         s = self._get(fp)
         before = s.silenced_by
-        s.silenced_by = active
-        s.pending_silences = pending
+        s.silenced_by = active or ()
+        s.pending_silences = pending or ()
         s.silences_version = version
         s.state = "suppressed" if active or s.inhibited_by else "active"
         if bool(before) != bool(active):
@@ -63,7 +66,7 @@ class Marker:
     def set_inhibited(self, fp: int, ids: list[str]) -> None:
         s = self._get(fp)
         before = s.inhibited_by
-        s.inhibited_by = ids
+        s.inhibited_by = ids or ()
         s.state = "suppressed" if ids or s.silenced_by else "active"
         if bool(before) != bool(ids):
             for sink in self.sinks:

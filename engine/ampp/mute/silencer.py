@@ -22,7 +22,7 @@ class Silencer:
         status = self.marker.status(fp)
         version = self.silences.version
         if status.silences_version == version:
-            ids = status.silenced_by + status.pending_silences
+            ids = [*status.silenced_by, *status.pending_silences]
             if not ids:
                 return False
             now = self.silences._now()
