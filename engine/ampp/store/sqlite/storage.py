@@ -15,9 +15,11 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import orjson
@@ -64,6 +66,58 @@ alert commits a POST waits for run first, and the history catches up once load d
 recorder buffers meanwhile)."""
 
 
+class _Worker:
+    """One thread that runs calls one at a time, those a request waits for first.
+
+    Under sustained load the state database's thread is busy with the delivery queue
+    (megabyte-sized notification payloads) and the journal fold; in FIFO order an alert commit,
+    which a POST is answered after, queued behind all of them (hundreds of ms in issue 21's
+    soak). Urgent calls keep their order among themselves, as the others do."""
+
+    def __init__(self, name: str) -> None:
+        self._queues: tuple[deque[_Call], deque[_Call]] = (deque(), deque())
+        self._ready = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[], T], urgent: bool) -> Future[T]:
+        fut: Future[T] = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the database is closed")
+            self._queues[0 if urgent else 1].append((fut, fn))
+            self._ready.notify()
+        return fut
+
+    def _loop(self) -> None:
+        urgent, normal = self._queues
+        while True:
+            with self._ready:
+                while not (urgent or normal or self._closed):
+                    self._ready.wait()
+                if not (urgent or normal):
+                    return  # closed, and everything submitted has run
+                fut, fn = (urgent or normal).popleft()
+            if not fut.set_running_or_notify_cancel():
+                continue  # its caller was cancelled before it started
+            try:
+                result = fn()
+            except BaseException as e:
+                fut.set_exception(e)
+            else:
+                fut.set_result(result)
+
+    def shutdown(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join()
+
+
+_Call = tuple[Future[Any], Callable[[], Any]]
+
+
 class _Database:
     """One SQLite file with one connection on one dedicated thread, which serializes its
     statements; the event loop only awaits."""
@@ -71,18 +125,21 @@ class _Database:
     def __init__(self, path: str, migrations: list[str], name: str) -> None:
         self.path = path
         self.migrations = migrations
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._worker = _Worker(name)
         self._conn: sqlite3.Connection | None = None
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, fn: Callable[[sqlite3.Connection], T], urgent: bool = False) -> T:
+        """``fn`` on the connection's thread; ``urgent``: before every call not urgent that
+        waits (what a request's answer waits for: alert commits, silences)."""
+
         def call() -> T:
             assert self._conn is not None, f"{self.path} is not open"
             return fn(self._conn)
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await asyncio.wrap_future(self._worker.submit(call, urgent))
 
     async def open(self) -> None:
-        self._conn = await asyncio.get_running_loop().run_in_executor(self._executor, self.connect)
+        self._conn = await asyncio.wrap_future(self._worker.submit(self.connect, True))
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -96,7 +153,7 @@ class _Database:
         if self._conn is not None:
             await self.run(lambda c: c.close())
             self._conn = None
-        self._executor.shutdown(wait=True)
+        self._worker.shutdown()
 
 
 class SQLiteStorage:
@@ -154,7 +211,7 @@ class SQLiteStorage:
         """Append the changes to the journal (see alert_journal); folded later, when quiet."""
         rows = [alert_row(a) for a in upserts]
         gone = [f"{fp:016x}" for fp in deletes]
-        await self._run(lambda c: alert_journal.append(c, rows, gone))
+        await self._run(lambda c: alert_journal.append(c, rows, gone), urgent=True)
         self._journal_changes += len(rows) + len(gone)
         self._last_write = asyncio.get_running_loop().time()
         if self._journal_changes >= FOLD_BACKLOG:
@@ -188,10 +245,14 @@ class SQLiteStorage:
 
     async def save_silence(self, silence: Silence) -> None:
         row = silence_row(silence)
-        await self._run(lambda c: _commit(c, "INSERT OR REPLACE INTO silences VALUES (?,?,?,?,?,?,?)", [row]))
+        await self._run(
+            lambda c: _commit(c, "INSERT OR REPLACE INTO silences VALUES (?,?,?,?,?,?,?)", [row]), urgent=True
+        )
 
     async def delete_silences(self, ids: Sequence[str]) -> None:
-        await self._run(lambda c: _commit(c, "DELETE FROM silences WHERE id = ?", [(i,) for i in ids]))
+        await self._run(
+            lambda c: _commit(c, "DELETE FROM silences WHERE id = ?", [(i,) for i in ids]), urgent=True
+        )
 
     async def load_nflog(self) -> list[NflogEntry]:
         rows = await self._run(lambda c: c.execute("SELECT * FROM nflog").fetchall())
