@@ -119,6 +119,34 @@ class TestData:
         assert template_data("r", {}, [a2], "", now).status == "resolved"
         assert template_data("r", {}, [], "", now).status == "resolved"
 
+    def test_data_json_is_template_data_as_json(self) -> None:
+        """The webhook's body, built directly, is what the template objects print, key order
+        included (Go's encoding/json: struct fields in order, map keys sorted)."""
+        from ampp.notify.templates._data import data_json
+
+        now = parse_rfc3339("2024-03-01T10:00:00.5Z")
+        alerts = [
+            Alert(
+                {"zz": "1", "alertname": "A", "job": "x"}, {"b": "2", "a": "<&>"}, now - 10, ZERO, "http://g"
+            ),
+            Alert({"alertname": "A", "job": "y", "env": "é"}, {"b": "2"}, now - 1_500_000_000, now),
+            Alert({"alertname": "A", "job": "z"}, {}, now - 10, now + 123_456_789),
+        ]
+        enriched = {
+            alerts[0].fingerprint: {"summary": "disk", "confidence": 0.5},
+            alerts[1].fingerprint: None,
+        }
+        for group, enrichment in ((alerts, None), (alerts, enriched), (alerts[1:2], None), ([], enriched)):
+            labels = {"b": "1", "alertname": "A"}
+            expected = template_data("ops.team (1)", labels, group, "http://am", now, enrichment).to_json()
+            got = data_json("ops.team (1)", labels, group, "http://am", now, enrichment)
+            assert got == expected
+            assert [list(a) + list(a["labels"]) for a in got["alerts"]] == [
+                list(a) + list(a["labels"]) for a in expected["alerts"]
+            ]
+            assert list(got["commonLabels"]) == list(expected["commonLabels"])
+            assert all(("enrichment" in a) == (enrichment is not None) for a in got["alerts"])
+
     def test_kv(self) -> None:
         kv = KV({"zeta": "1", "alertname": "A", "beta": "2"})
         assert [(p.name, p.value) for p in kv.sorted_pairs()] == [

@@ -156,6 +156,13 @@ class ConfiguredIntegration(Generic[N]):
             self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now, ctx.enrichment
         )
 
+    def message(self, ctx: FlushContext, alerts: Sequence[Alert]) -> dict[str, Any]:
+        """:meth:`data` as Go's encoding/json writes it (``TemplateData.to_json``), built
+        directly: the body of the integrations that send template.Data as JSON."""
+        from ..templates._data import data_json
+
+        return data_json(self.receiver, ctx.group_labels, alerts, self.external_url, ctx.now, ctx.enrichment)
+
     def renderer(self, ctx: FlushContext, alerts: Sequence[Alert]) -> Renderer:
         if self.templates is None:
             raise NotifyError(f"{self.name} renders templates, and none were loaded", retry=False)

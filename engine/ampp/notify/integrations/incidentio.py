@@ -56,7 +56,7 @@ class IncidentioIntegration(HTTPIntegration[IncidentioConfig]):
         if c.max_alerts and len(alerts) > c.max_alerts:
             truncated = len(alerts) - c.max_alerts
             alerts = alerts[: c.max_alerts]
-        msg = self.data(ctx, alerts).to_json()
+        msg = self.message(ctx, alerts)
         msg.update({"version": "1", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
         body = go_json(msg)
         if len(body) > MAX_PAYLOAD:

@@ -32,7 +32,7 @@ class WebhookIntegration(HTTPIntegration[WebhookConfig]):
         if max_alerts and len(alerts) > max_alerts:
             truncated = len(alerts) - max_alerts
             alerts = alerts[:max_alerts]
-        payload = self.data(ctx, alerts).to_json()
+        payload = self.message(ctx, alerts)
         payload.update({"version": "4", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
         resp = await self.sender.post(self._url(), go_json(payload), secret_url=True)
         check_response(resp)

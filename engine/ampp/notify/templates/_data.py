@@ -428,3 +428,44 @@ def template_data(
         external_url=external_url,
         enriched=enrichment is not None,
     )
+
+
+def data_json(
+    receiver: str,
+    group_labels: Mapping[str, str],
+    alerts: Sequence[Alert],
+    external_url: str,
+    now_ns: int,
+    enrichment: Mapping[int, Mapping[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """``template_data(...).to_json()``, written without the template objects: the body of
+    the webhook's and incident.io's messages. Each flush of a 2,000-alert group made 10,000
+    objects (an alert, two sorted KVs, two times) only to print them, a third of the engine's
+    time per notification under issue 21's load."""
+    items = []
+    firing = False
+    for a in alerts:
+        status = "resolved" if a.resolved_at(now_ns) else "firing"
+        firing = firing or status == "firing"
+        item: dict[str, Any] = {
+            "status": status,
+            "labels": dict(sorted(a.labels.items())),
+            "annotations": dict(sorted(a.annotations.items())),
+            "startsAt": format_rfc3339nano(a.starts_at),
+            "endsAt": format_rfc3339nano(a.ends_at),
+            "generatorURL": a.generator_url,
+            "fingerprint": f"{a.fingerprint:016x}",
+        }
+        if enrichment is not None:
+            found = enrichment.get(a.fingerprint)
+            item["enrichment"] = None if found is None else dict(found)
+        items.append(item)
+    return {
+        "receiver": quote_meta(receiver),
+        "status": "firing" if firing else "resolved",
+        "alerts": items,
+        "groupLabels": dict(sorted(group_labels.items())),
+        "commonLabels": dict(sorted(_common([a.labels for a in alerts]).items())),
+        "commonAnnotations": dict(sorted(_common([a.annotations for a in alerts]).items())),
+        "externalURL": external_url,
+    }
