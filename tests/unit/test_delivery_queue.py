@@ -414,6 +414,40 @@ async def test_start_takes_back_what_a_killed_run_was_sending(tmp_path: Path) ->
         await e.storage.close()
 
 
+async def test_payloads_are_stored_compressed_and_text_ones_still_read(tmp_path: Path) -> None:
+    """A payload is JSON compressed into a BLOB; a row queued by a version that wrote JSON
+    text (before compression) is claimed and sent all the same after the upgrade."""
+    import sqlite3
+
+    import orjson
+
+    storage = SQLiteStorage(str(tmp_path))
+    await storage.open()
+    hook = Hook()
+    policy = FlushPolicy(3600 * NS)
+    new, old = job(hook, firing=("New",)), job(hook, firing=("Old",), receiver="r2")
+    [queued] = await storage.enqueue_deliveries([new], policy, now_ns())
+    await storage.close()
+    with sqlite3.connect(tmp_path / "ampp.db") as db:
+        [(stored,)] = db.execute("SELECT payload FROM delivery_queue WHERE id = ?", (queued.id,)).fetchall()
+        assert isinstance(stored, bytes) and len(stored) < len(orjson.dumps(new.payload))
+        db.execute(
+            "INSERT INTO delivery_queue (key, payload, next_attempt_at, created_at, updated_at, group_key,"
+            " receiver, integration, idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (old.key, orjson.dumps(old.payload).decode(), now_ns(), now_ns(), now_ns(), *old.target),
+        )
+    e = await make_env(tmp_path, hook, settings())
+    try:
+        e.queue.configure(settings(), {"r": [hook], "r2": [hook]})
+        await eventually_async(lambda: len(hook.calls) == 2)
+        assert sorted(hook.names(0) + hook.names(1)) == ["New", "Old"]
+        rows = await e.storage.list_deliveries(None, None, 10)
+        assert sorted(d.payload["receiver"] for d in rows) == ["r", "r2"]
+    finally:
+        await e.queue.stop()
+        await e.storage.close()
+
+
 async def test_without_send_resolved_a_resolution_is_only_logged(tmp_path: Path) -> None:
     e = await make_env(tmp_path, Hook(resolved=False), settings())
     try:
