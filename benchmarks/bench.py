@@ -437,6 +437,12 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
             res["single_p50_ms"], res["single_p99_ms"] = r["p50_ms"], r["p99_ms"]
             res["single_detail"] = _detail(r, 1)
             _note_disturbance(res, r)
+        if tool == "wrk":  # beside wrk's figure, what a Python client (issue #2's ~4,000/s) gets
+            with start_server(kind, config, workdir / f"{kind}-single-py") as srv:
+                r = run_load(srv, singles, connections, sizes.time_cap_s, "aiohttp")
+                res["single_py_req_per_s"] = r["ok"] / r["elapsed"]
+                res["single_py_detail"] = _detail(r, 1)
+                _note_disturbance(res, r)
 
         # 2b. What access control costs on the ingest path: the same config as config.yaml without
         # and with auth (an API key) and rate limits, in A-B-B-A order, so that a drift of the
@@ -812,6 +818,7 @@ ROWS = [
     ("single_req_per_s", "single-alert requests/s", "{:,.0f}"),
     ("single_p50_ms", "POST single alert, p50 ms", "{:.2f}"),
     ("single_p99_ms", "POST single alert, p99 ms", "{:.2f}"),
+    ("single_py_req_per_s", "  the same from a Python client (aiohttp, 8 connections)", "{:,.0f}"),
     ("single_auth_req_per_s", "single-alert requests/s, auth (API key) + rate limits on", "{:,.0f}"),
     ("single_auth_ratio", "  the same / same config.yaml without (target >= 0.90)", "{:.2f}"),
     ("rss_mib", "RSS holding the new alerts, MiB", "{:.0f}"),
@@ -883,6 +890,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             "resend_detail",
             "rss_detail",
             "single_detail",
+            "single_py_detail",
             "single_auth_detail",
             "webhook_detail",
             "groups_detail",
