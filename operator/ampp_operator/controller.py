@@ -245,6 +245,11 @@ class Controller:
             )
             await self._apply(result)
             wanted, silence_verdicts = self._desired_silences(resources)
+            self.engine.silences.owners = {
+                silences.silence_id(r.uid): f"the Silence resource {r.namespace}/{r.name}"
+                for r in resources
+                if r.ref.kind == names.SILENCE.kind and silences.silence_id(r.uid) in wanted
+            }
             now = now_ns()
             failed = await silences.sync(self.engine.silences, wanted, now)
             for sid, error in failed.items():
@@ -327,18 +332,22 @@ class Controller:
                 if verdict.accepted:
                     sid = silences.silence_id(r.uid)
                     d = wanted[sid]
-                    state = silences.state(self.engine.silences, sid, now) or "pending"
-                    ready = Condition(
-                        "Ready",
-                        "True" if state == "active" else "False",
-                        state.capitalize(),
-                        f"the silence is {state}",
-                    )
+                    seen = silences.observe(self.engine.silences, d, now)
+                    refused = self.silence_errors.get(sid)
+                    if refused is not None:
+                        ready = Condition("Ready", "False", "EngineRefused", refused)
+                    else:
+                        ready = Condition(
+                            "Ready",
+                            "True" if seen.state == "active" else "False",
+                            seen.state.capitalize(),
+                            f"the silence is {seen.state}",
+                        )
                     extra = {
                         "silenceID": sid,
-                        "state": state,
-                        "startsAt": _rfc3339(d.starts_at),
-                        "endsAt": _rfc3339(d.ends_at),
+                        "state": seen.state,
+                        "startsAt": _rfc3339(seen.starts_at),
+                        "endsAt": _rfc3339(seen.ends_at),
                         "matchers": silences.matchers_text(d.matchers),
                     }
             else:

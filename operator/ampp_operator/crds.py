@@ -396,6 +396,7 @@ def all_crds() -> dict[str, Schema]:
                 {"name": "State", "type": "string", "jsonPath": ".status.state"},
                 {"name": "Starts", "type": "string", "jsonPath": ".status.startsAt"},
                 {"name": "Ends", "type": "string", "jsonPath": ".status.endsAt"},
+                *ACCEPTED_COLUMNS,
                 {"name": "ID", "type": "string", "jsonPath": ".status.silenceID", "priority": 1},
                 {"name": "Comment", "type": "string", "jsonPath": ".spec.comment", "priority": 1},
             ],

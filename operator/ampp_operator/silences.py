@@ -31,13 +31,14 @@ __all__ = [
     "MARKER",
     "Action",
     "DesiredSilence",
+    "Observed",
     "desired_silence",
     "is_operator_silence",
     "matchers_text",
     "next_transition",
+    "observe",
     "plan",
     "silence_id",
-    "state",
     "sync",
 ]
 
@@ -140,16 +141,26 @@ class Action:
     silence: Silence | None = None
 
 
-def plan(desired: DesiredSilence | None, existing: Silence | None, now: int) -> Action:
+def plan(desired: DesiredSilence | None, existing: Silence | None, now: int, retention_ns: int = 0) -> Action:
     """Compare what a resource wants with what the engine holds. Pure.
 
     No change when they agree, including starts that differ but both lie in the past (the
     engine moves a past start to "now" when it creates a silence, and each replica has its
     own now): otherwise every reconcile would replace the silence.
+
+    A resource whose window lies wholly in the past is recorded as an expired silence (as
+    Alertmanager keeps expired silences for ``retention_ns``), so its id answers like any
+    other silence that ended, instead of 404.
     """
     live = existing is not None and existing.state(now) != "expired"
-    if desired is None or desired.ends_at <= now:
+    if desired is None:
         return Action("expire") if live else Action("none")
+    if desired.ends_at <= now:
+        if live:
+            return Action("expire")
+        if existing is None and desired.ends_at + retention_ns > now:
+            return Action("set", desired.to_silence())
+        return Action("none")
     if existing is None or not live:
         return Action("set", desired.to_silence())
     assert existing is not None
@@ -179,7 +190,7 @@ async def sync(store: Silences, desired: Mapping[str, DesiredSilence], now: int)
     errors: dict[str, str] = {}
     for sid, want in desired.items():
         try:
-            await _do(store, sid, plan(want, store.get(sid), now))
+            await _do(store, sid, plan(want, store.get(sid), now, store.retention_ns))
         except Exception as e:  # the engine's store refused it; the others still go in
             errors[sid] = str(e) or type(e).__name__
     for sil in store.all():
@@ -199,9 +210,30 @@ async def _do(store: Silences, sid: str, action: Action) -> None:
         await store.expire(sid)
 
 
-def state(store: Silences, sid: str, now: int) -> SilenceState | None:
-    sil = store.get(sid)
-    return None if sil is None else sil.state(now)
+@dataclass(frozen=True)
+class Observed:
+    """What a Silence resource's status reports: the engine silence's state and window."""
+
+    state: SilenceState
+    starts_at: int
+    ends_at: int
+
+
+def observe(store: Silences, desired: DesiredSilence, now: int) -> Observed:
+    """The state and times of the engine silence a resource made (its times move when the
+    engine re-creates it after a change, so they are read back rather than predicted); a
+    window that has ended is expired whatever the engine holds (a silence it no longer keeps
+    after the retention is expired all the same)."""
+    sil = store.get(desired.id)
+    if desired.ends_at <= now:
+        if sil is not None and sil.state(now) == "expired":
+            return Observed("expired", sil.starts_at, sil.ends_at)
+        return Observed("expired", desired.starts_at, desired.ends_at)
+    if sil is None:
+        return Observed(
+            "active" if desired.starts_at <= now else "pending", desired.starts_at, desired.ends_at
+        )
+    return Observed(sil.state(now), sil.starts_at, sil.ends_at)
 
 
 def next_transition(desired: Mapping[str, DesiredSilence], now: int) -> int | None:

@@ -119,6 +119,7 @@ async def test_initial_sync_applies_and_writes_status(engine: Engine, base_file:
     assert accepted(kube, "AlertRoute", "a", "lost") == ("False", "ReceiverNotFound")
     sil = kube.status("Silence", "a", "quiet")
     assert sil["state"] == "active" and engine.silences.get(sil["silenceID"]) is not None
+    assert engine.silences.owners == {sil["silenceID"]: "the Silence resource a/quiet"}
     assert kube.objects[("Silence", "a", "quiet")]["metadata"]["finalizers"] == [names.FINALIZER]
     assert ("AlertRoute a/lost", "Warning", "ReceiverNotFound") in kube.events
     assert ("Receiver a/pager", "Normal", "Accepted") in kube.events

@@ -73,7 +73,7 @@ def test_silence_rules_and_columns() -> None:
         "at least one matcher must not match the empty string",
     }
     columns = [c["name"] for c in version["additionalPrinterColumns"] if not c.get("priority")]
-    assert columns == ["Matchers", "State", "Starts", "Ends", "Age"]
+    assert columns == ["Matchers", "State", "Starts", "Ends", "Accepted", "Reason", "Age"]
 
 
 def test_receiver_has_no_inline_secrets_or_files() -> None:

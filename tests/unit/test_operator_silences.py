@@ -94,9 +94,14 @@ def test_plan() -> None:
     expired = d.to_silence()
     expired.ends_at = now - NS
     assert silences.plan(d, expired, now).kind == "set"
-    # Past its end: nothing to create; a live copy is expired.
-    late = T0 + 2 * 3600 * NS
-    assert silences.plan(d, None, late).kind == "none"
+    # Past its end: recorded as an expired silence while the retention keeps expired ones;
+    # a live copy is expired.
+    late = T0 + 90 * 60 * NS
+    recorded = silences.plan(d, None, late, retention_ns=3600 * NS)
+    assert recorded.kind == "set" and recorded.silence is not None
+    assert (recorded.silence.starts_at, recorded.silence.ends_at) == (d.starts_at, d.ends_at)
+    assert silences.plan(d, None, late, retention_ns=0).kind == "none"  # the retention is over
+    assert silences.plan(d, recorded.silence, late, retention_ns=3600 * NS).kind == "none"
     assert silences.plan(None, existing, now).kind == "expire"
     assert silences.plan(None, expired, now).kind == "none"
 
@@ -118,8 +123,8 @@ async def test_sync_creates_updates_expires_and_leaves_api_silences_alone() -> N
     d1 = desired({"duration": "1h"})
     d2 = desired({"duration": "1h"}, uid="uid-2")
     await silences.sync(store, {d1.id: d1, d2.id: d2}, clock())
-    assert silences.state(store, d1.id, clock()) == "active"
-    assert silences.state(store, d2.id, clock()) == "active"
+    assert silences.observe(store, d1, clock()).state == "active"
+    assert silences.observe(store, d2, clock()).state == "active"
     version = store.version
     await silences.sync(store, {d1.id: d1, d2.id: d2}, clock())
     assert store.version == version  # nothing to do: nothing done
@@ -130,5 +135,43 @@ async def test_sync_creates_updates_expires_and_leaves_api_silences_alone() -> N
     s1 = store.get(d1.id)
     assert s1 is not None and s1.ends_at == d1b.ends_at and s1.state(clock()) == "active"
     clock.now += 1  # an end equal to now still counts as active (upstream's getState)
-    assert silences.state(store, d2.id, clock()) == "expired"  # its resource is gone
-    assert silences.state(store, hand_id, clock()) == "active"  # not ours: untouched
+    assert store.get(d2.id).state(clock()) == "expired"  # type: ignore[union-attr]  # its resource is gone
+    assert store.get(hand_id).state(clock()) == "active"  # type: ignore[union-attr]  # not ours: untouched
+
+
+async def test_a_window_in_the_past_is_kept_as_an_expired_silence() -> None:
+    """Not pending for ever, not absent: the engine holds it, expired, with its own times;
+    its status says expired even once the retention dropped it."""
+    clock = Clock(T0 + 10 * 3600 * NS)
+    store = Silences(now=clock, retention_s=24 * 3600)
+    d = desired({"startsAt": "2030-01-01T01:00:00Z", "endsAt": "2030-01-01T02:00:00Z"})
+    assert await silences.sync(store, {d.id: d}, clock()) == {}
+    held = store.get(d.id)
+    assert held is not None and held.state(clock()) == "expired"
+    assert (held.starts_at, held.ends_at) == (d.starts_at, d.ends_at)
+    assert silences.observe(store, d, clock()) == silences.Observed("expired", d.starts_at, d.ends_at)
+    clock.now += 48 * 3600 * NS
+    store.gc()
+    assert store.get(d.id) is None
+    await silences.sync(store, {d.id: d}, clock())
+    assert store.get(d.id) is None  # not written again to be dropped again
+    assert silences.observe(store, d, clock()).state == "expired"
+
+
+async def test_observed_times_follow_the_engine_after_a_change() -> None:
+    """A change of matchers re-creates the active silence: it starts when that happened."""
+    clock = Clock(T0 + 10 * NS)
+    store = Silences(now=clock)
+    d = desired({"duration": "1h"})
+    await silences.sync(store, {d.id: d}, clock())
+    clock.now += 60 * NS
+    r = make(
+        "Silence", "team-a", "s",
+        {"matchers": [*M, {"name": "severity", "value": "page"}], "comment": "why", "duration": "1h"},
+        uid="uid-1", created=CREATED,
+    )  # fmt: skip
+    changed = silences.desired_silence(r, enforce=True)
+    await silences.sync(store, {d.id: changed}, clock())
+    seen = silences.observe(store, changed, clock())
+    assert (seen.state, seen.starts_at, seen.ends_at) == ("active", clock(), changed.ends_at)
+    assert changed.starts_at == T0  # what the resource says: not when the silence started

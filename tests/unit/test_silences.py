@@ -8,7 +8,7 @@ from ampp.model.silence import Silence, SilenceState
 from ampp.model.timefmt import NS
 from ampp.mute.marker import Marker
 from ampp.mute.silencer import Silencer
-from ampp.mute.silences import SilenceInvalid, SilenceNotFound, Silences
+from ampp.mute.silences import SilenceInvalid, SilenceNotFound, SilenceOwned, Silences
 
 pytestmark = pytest.mark.unit
 
@@ -189,3 +189,26 @@ async def test_matching_asks_only_the_silences_an_alert_can_match(store: Silence
     assert store.matching({"instance": "h2", "job": "x"}) == (["host2"], [])
     assert store.matching({"alertname": "a", "job": "x"}) == ([], [])
     assert store.matching({"alertname": "a"}) == ([missing_id], [])
+
+
+async def test_owned_silences_are_refused_to_the_api(store: Silences) -> None:
+    """A silence another source keeps (the operator's Silence resources) is named with its
+    owner when the API would change it; the owner itself goes through set_with_id."""
+    sid = await store.set(sil(T0, T0 + 3600 * NS))
+    store.check_editable(sid)  # nobody owns it
+    store.owners[sid] = "the Silence resource team-a/maintenance"
+    with pytest.raises(
+        SilenceOwned, match=f"silence {sid} belongs to the Silence resource team-a/maintenance"
+    ):
+        store.check_editable(sid)
+    assert isinstance(SilenceOwned("x"), SilenceInvalid)  # the API's 400 for POST, 500 for DELETE
+
+
+async def test_a_window_that_has_ended_is_kept_by_its_owner(store: Silences, clock: Clock) -> None:
+    """set_with_id records a window wholly in the past as it is: an expired silence (moving its
+    start to now, as for a live one, would put the start after the end)."""
+    past = sil(T0 - 7200 * NS, T0 - 3600 * NS, sid="11111111-1111-8111-8111-616d70700001")
+    await store.set_with_id(past)
+    held = store.get(past.id)
+    assert held is not None and held.state(clock()) == "expired"
+    assert (held.starts_at, held.ends_at) == (T0 - 7200 * NS, T0 - 3600 * NS)

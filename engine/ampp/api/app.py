@@ -383,6 +383,8 @@ async def post_silences(request: web.Request) -> web.Response:
         return _error("Failed to create silence: end time can't be in the past")
     try:
         before = engine.silences.get(sil.id) if sil.id else None
+        if sil.id:
+            engine.silences.check_editable(sil.id)
         sid = await engine.silences.set(sil)
     except StorageUnavailable as e:
         return _unavailable(e)
@@ -415,12 +417,13 @@ async def delete_silence(request: web.Request) -> web.Response:
     sid = _silence_id(request)
     before = engine.silences.get(sid)
     try:
+        engine.silences.check_editable(sid)
         await engine.silences.expire(sid)
     except StorageUnavailable as e:
         return _unavailable(e)
     except SilenceNotFound as e:
         return _error(str(e), 500)  # Alertmanager 0.25's answer, which amtool expects
-    except SilenceInvalid as e:
+    except SilenceInvalid as e:  # a silence owned elsewhere among them: amtool prints 500's message
         return _error(str(e), 500)
     now, after = now_ns(), engine.silences.get(sid)
     request[AUDIT] = {

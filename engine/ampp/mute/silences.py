@@ -26,6 +26,10 @@ class SilenceInvalid(ValueError):
     pass
 
 
+class SilenceOwned(SilenceInvalid):
+    """A change through the API to a silence that another source keeps (it would be undone)."""
+
+
 def _matches_empty(m: Matcher) -> bool:
     if m.type in (MatchType.EQUAL, MatchType.REGEX):
         return m.matches("")
@@ -93,11 +97,24 @@ class Silences:
         self._index_version = -1
         self._index_until = 0
         """The earliest end among them: past it, one may have expired and the index is redone."""
+        self.owners: dict[str, str] = {}
+        """Silences kept in line with a source outside the API (the Kubernetes operator's
+        Silence resources): id -> that source, named for a person. The API refuses to change
+        them, since the owner would put them back."""
 
     def load(self, silences: Iterable[Silence]) -> None:
         for s in silences:
             self._by_id[s.id] = s
         self.version += 1
+
+    def check_editable(self, sid: str) -> None:
+        """Raise :class:`SilenceOwned` if the API must leave this silence to its owner."""
+        owner = self.owners.get(sid)
+        if owner is not None:
+            raise SilenceOwned(
+                f"silence {sid} belongs to {owner}: change or delete that instead "
+                "(a change made here would be undone)"
+            )
 
     def get(self, sid: str) -> Silence | None:
         return self._by_id.get(sid)
@@ -150,6 +167,8 @@ class Silences:
 
         Updates follow the same rules as ``set``; a change that cannot be made in place expires
         the old silence and re-creates it under the same id, so the owner's reference stays valid.
+        A window that has already ended is kept as it is: an expired silence, as the owner's
+        record of what it asked for.
         """
         now = self._now()
         prev = self._by_id.get(sil.id)
@@ -157,7 +176,7 @@ class Silences:
             await self._store("updated", sil, prev, now)
             return sil.id
         new = sil.clone()
-        if new.starts_at < now:
+        if new.starts_at < now < new.ends_at:
             new.starts_at = now
         await self._store("created" if prev is None else "replaced", new, prev, now)
         return new.id
