@@ -1037,3 +1037,26 @@ def test_same_verdict_as_amtool(
     if proc.returncode != 0 and name not in REWORDED:
         theirs = proc.stdout.split("FAILED: ", 1)[1].splitlines()[0].strip()
         assert any(theirs in message for message in ours), context
+
+
+@pytest.mark.integration
+@REFERENCE.mark()
+@pytest.mark.parametrize("reveal", [True, False], ids=["serve", "operator"])
+def test_hidden_webhook_urls_read_back_by_amtool(tmp_path: Path, reveal: bool) -> None:
+    """A webhook URL the status API does not show (credentials in it; or, under the operator,
+    every URL, since they come from Secrets) is a URL amtool 0.25 loads back: its webhook url
+    is no secret type, and refuses "<secret>" (`unsupported scheme "" for URL`)."""
+    from ampp.config.loader import HIDDEN_WEBHOOK_URL, dump_yaml, load_text
+
+    cfg = load_text(
+        "route: {receiver: r}\nreceivers:\n- name: r\n  webhook_configs:\n"
+        "  - url: https://user:ZZ1ZZ@hooks.example.com/x\n  - url: https://hooks.example.com/plain\n"
+    )
+    cfg.reveal_webhook_urls = reveal
+    original = dump_yaml(cfg)
+    urls = [c["url"] for c in yaml.safe_load(original)["receivers"][0]["webhook_configs"]]
+    assert urls == [HIDDEN_WEBHOOK_URL, "https://hooks.example.com/plain" if reveal else HIDDEN_WEBHOOK_URL]
+    path = tmp_path / "status.yml"
+    path.write_text(original)
+    proc = subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

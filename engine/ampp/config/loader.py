@@ -363,7 +363,8 @@ def dump_yaml(cfg: Config) -> str:
     empty values left out, the handful of non-omitempty fields always shown, the global block
     limited to 0.25's fields, so amtool 0.25 can load the document back. Secrets print as
     ``<secret>``; webhook URLs are plain URLs in 0.25 and are shown unless they carry
-    credentials.
+    credentials (or ``reveal_webhook_urls`` is off), when :data:`HIDDEN_WEBHOOK_URL` stands in:
+    0.25 reads ``<secret>`` back only for its secret URL fields, and refuses it as a webhook URL.
     """
     a = cfg.alerting
     data = a.model_dump(mode="json", by_alias=True)
@@ -375,15 +376,19 @@ def dump_yaml(cfg: Config) -> str:
             out = data["receivers"][i][f"{kind}_configs"][j]
             if "http_config" in out:
                 out["http_config"] = _go_http_config(out["http_config"])
-            if kind == "webhook" and cfg.reveal_webhook_urls:
+            if kind == "webhook" and out.get("url"):
                 url = str(getattr(conf, "url", "") or "")
                 parts = urlsplit(url)
-                if url and not parts.username and not parts.password and not parts.query:
-                    out["url"] = url
+                shown = cfg.reveal_webhook_urls and not (parts.username or parts.password or parts.query)
+                out["url"] = url if shown else HIDDEN_WEBHOOK_URL
     cleaned = _omitempty(data)
     cleaned["templates"] = data.get("templates") or []
     return yaml.safe_dump(cleaned, sort_keys=False, allow_unicode=True)
 
+
+HIDDEN_WEBHOOK_URL = "https://secret.invalid/<secret>"
+"""A webhook URL that is not shown: a URL amtool 0.25 parses (its webhook ``url`` is no
+secret type), on a host that cannot exist (RFC 2606), saying what it stands for."""
 
 _GLOBAL_FIELDS_025 = (
     "resolve_timeout",
