@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -72,6 +73,19 @@ def login(kubeconfig: str | None) -> kopf.ConnectionInfo:
     return info
 
 
+def _free(address: str, flag: str) -> str | None:
+    """Why ``address`` cannot be listened on (a one-line reason), or None if it can.
+
+    kopf binds the admission webhook's port inside its own task, where a port in use would
+    end the operator with kopf's traceback: the port is tried here first instead."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_server((host.strip("[]") or "", int(port)), reuse_port=False):
+            return None
+    except (OSError, ValueError) as e:
+        return f"Listening on {flag} {address} failed: {e}"
+
+
 async def run(args: argparse.Namespace) -> int:
     from aiohttp import web
     from ampp.api.app import create_app
@@ -89,6 +103,11 @@ async def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         log.error("%s", e)
         return 2
+    if opts.admission_address:
+        busy = _free(opts.admission_address, "--admission.listen-address")
+        if busy is not None:
+            log.error("%s", busy)
+            return 1
 
     # The engine `ampp serve` would run with these flags: the same storage (--storage.url),
     # cache, replica name, notify workers and web config.
@@ -110,7 +129,14 @@ async def run(args: argparse.Namespace) -> int:
     await runner.setup()
     host, _, port = api.server.address.rpartition(":")
     tls = api.web.server_context() if api.web else None
-    await web.TCPSite(runner, host or None, int(port), reuse_address=True, ssl_context=tls).start()
+    try:
+        await web.TCPSite(runner, host or None, int(port), reuse_address=True, ssl_context=tls).start()
+    except OSError as e:  # a port in use: one line, as ampp serve says it, not a traceback
+        origin = "--web.listen-address" if args.listen_address else "server.address"
+        log.error("Listening on %s %s failed: %s", origin, api.server.address, e)
+        await runner.cleanup()
+        await engine.stop()
+        return 1
     log.info("Listening address=%s tls=%s", api.server.address, "enabled" if tls else "disabled")
 
     loop = asyncio.get_running_loop()
