@@ -326,8 +326,8 @@ def test_chart_refuses_inconsistent_values(
 def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     docs = render(controlplane, tmp_path)
     assert kinds(docs) == sorted(
-        ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap",
-         "Deployment", "Pod", "Role", "RoleBinding", "Secret", "Secret",
+        ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding",
+         "ConfigMap", "Deployment", "Pod", "Role", "RoleBinding", "RoleBinding", "Secret", "Secret",
          "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "StatefulSet",
          "StatefulSet"]
     )  # fmt: skip
@@ -462,7 +462,8 @@ def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert env["AMPP_NAMESPACE_ENFORCEMENT"] == "false"
     assert env["AMPP_WATCH_NAMESPACES"] == "monitoring"
     assert [d["metadata"]["name"] for d in docs if d["kind"] == "ClusterRole"] == [
-        f"monitoring-{FULLNAME}-discovery"
+        f"monitoring-{FULLNAME}-discovery",
+        f"monitoring-{FULLNAME}-secrets",
     ]
     assert sorted(
         (d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Role"
@@ -481,6 +482,27 @@ def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
         ("team-a", f"monitoring-{FULLNAME}-operator"),
         ("team-b", f"monitoring-{FULLNAME}-operator"),
     ]
+
+    # Secrets are readable where Receivers may reference them, each namespace by a RoleBinding.
+    def secret_bindings(values: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted(
+            (d["kind"], d["metadata"].get("namespace", ""))
+            for d in render(controlplane, tmp_path, values)
+            if d["kind"] in ("RoleBinding", "ClusterRoleBinding")
+            and d["roleRef"]["name"].endswith("-secrets")
+        )
+
+    assert secret_bindings({}) == [("RoleBinding", "monitoring")]
+    assert secret_bindings(VARIANTS["namespaced"]) == [("RoleBinding", "monitoring")]
+    assert secret_bindings({"operator": {"clusterWide": False, "watchNamespaces": ["a", "b"]}}) == [
+        ("RoleBinding", "a"),
+        ("RoleBinding", "b"),
+    ]
+    assert secret_bindings({"operator": {"secretNamespaces": ["team-a", "team-b"]}}) == [
+        ("RoleBinding", "team-a"),
+        ("RoleBinding", "team-b"),
+    ]
+    assert secret_bindings({"operator": {"secretNamespaces": ["*"]}}) == [("ClusterRoleBinding", "")]
 
     docs = render(controlplane, tmp_path, VARIANTS["serve-only"])
     c = engine_container(docs)
@@ -695,8 +717,14 @@ def watched_access(ns: str) -> list[tuple[str, str, str]]:
     need = [(v, f"{p}.{GROUP}", ns) for p in PLURALS for v in ("get", "list", "watch")]
     need += [("patch", f"{p}.{GROUP}/status", ns) for p in PLURALS]
     need += [("patch", f"silences.{GROUP}", ns)]  # the finalizer
-    need += [("create", "events", ns), ("get", "secrets", ns)]
+    need += [("create", "events", ns)]
     return need
+
+
+def secret_access(ns: str) -> list[tuple[str, str, str]]:
+    """Where Receivers may reference Secrets (operator.secretNamespaces): each one read and
+    watched by name, never listed."""
+    return [("get", "secrets", ns), ("watch", "secrets", ns)]
 
 
 def forbidden_everywhere(ns: str) -> list[tuple[str, str, str]]:
@@ -705,7 +733,7 @@ def forbidden_everywhere(ns: str) -> list[tuple[str, str, str]]:
     deny = [(v, f"{p}.{GROUP}", ns) for p in PLURALS for v in verbs]
     deny += [("patch", f"{p}.{GROUP}", ns) for p in PLURALS if p != "silences"]  # spec is the user's
     deny += [("update", f"{p}.{GROUP}/status", ns) for p in PLURALS]
-    deny += [(v, "secrets", ns) for v in ("list", "watch", "create", "update", "patch", "delete")]
+    deny += [(v, "secrets", ns) for v in ("list", "create", "update", "patch", "delete")]
     deny += [(v, "configmaps", ns) for v in ("get", "update")]
     deny += [("list", "pods", ns), ("create", "pods", ns), ("create", "serviceaccounts/token", ns)]
     deny += [("get", "deployments.apps", ns), ("delete", "events", ns), ("patch", "events", ns)]
@@ -789,14 +817,21 @@ def test_cluster_wide_rbac_is_exactly_what_the_operator_needs(
 
     allowed = watched_access(namespace) + watched_access(elsewhere) + leader_access(namespace)
     allowed += [(v, r, "") for v, r, _ in watched_access("") if v in ("list", "watch")]
-    allowed += CLUSTER_NEEDS
+    allowed += CLUSTER_NEEDS + secret_access(namespace)
     denied = forbidden_everywhere(namespace) + forbidden_everywhere(elsewhere) + forbidden_everywhere("")
     denied += leader_access(elsewhere) + someone_elses_lease(namespace) + CLUSTER_FORBIDDEN + NAMESPACE_WATCH
+    # Secrets: only where Receivers may reference them (the release namespace by default).
+    denied += secret_access(elsewhere) + secret_access("kube-system") + secret_access("")
     assert_access(controlplane, sa, allowed, denied)
 
     # And nothing beyond that: the complete list, less what every ServiceAccount has.
     extra = rules_from_list(controlplane, sa, namespace) - baseline_rules(namespace)
-    assert extra == expected_rules(watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS)
+    assert extra == expected_rules(
+        watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS + secret_access(namespace)
+    )
+    assert rules_from_list(controlplane, sa, elsewhere) - baseline_rules(namespace) == expected_rules(
+        watched_access(elsewhere) + CLUSTER_NEEDS
+    )
 
 
 def test_namespaced_rbac_stays_in_the_watched_namespaces(
@@ -817,22 +852,25 @@ def test_namespaced_rbac_stays_in_the_watched_namespaces(
     allowed = (
         watched_access(namespace)
         + watched_access(team)
+        + secret_access(namespace)
+        + secret_access(team)
         + leader_access(namespace)
         + CLUSTER_NEEDS
         + NAMESPACE_WATCH
     )
     denied = forbidden_everywhere(namespace) + forbidden_everywhere(team) + forbidden_everywhere(stranger)
     denied += watched_access(stranger) + leader_access(team) + leader_access(stranger) + CLUSTER_FORBIDDEN
-    denied += someone_elses_lease(namespace)
-    denied += [(v, r, "") for v, r, _ in watched_access("")]  # nothing across all namespaces
+    denied += someone_elses_lease(namespace) + secret_access(stranger) + secret_access("kube-system")
+    denied += [(v, r, "") for v, r, _ in watched_access("") + secret_access("")]  # nothing across all
     assert_access(controlplane, sa, allowed, denied)
 
     base = baseline_rules(namespace)
     assert rules_from_list(controlplane, sa, namespace) - base == expected_rules(
-        watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS + NAMESPACE_WATCH
-    )
+        watched_access(namespace) + secret_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS
+        + NAMESPACE_WATCH
+    )  # fmt: skip
     assert rules_from_list(controlplane, sa, team) - base == expected_rules(
-        watched_access(team) + CLUSTER_NEEDS + NAMESPACE_WATCH
+        watched_access(team) + secret_access(team) + CLUSTER_NEEDS + NAMESPACE_WATCH
     )
     assert rules_from_list(controlplane, sa, stranger) - base == expected_rules(
         CLUSTER_NEEDS + NAMESPACE_WATCH

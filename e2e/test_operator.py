@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,7 +36,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support import eventually as support  # noqa: E402
+from tests.support.amtool import Amtool  # noqa: E402
 from tests.support.capture import CapturedRequest, CaptureServer  # noqa: E402
+from tests.support.prereq import REFERENCE  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -247,6 +251,16 @@ def holder(cp: ControlPlane, namespace: str, lease: str = "ampp-operator") -> st
     return str(got["spec"].get("holderIdentity") or "")
 
 
+def table(cp: ControlPlane, *args: str) -> list[dict[str, str]]:
+    """kubectl's table output as rows of column -> cell, cut where the header's columns start
+    (cells may be empty or hold spaces)."""
+    header, *lines = cp.kubectl(*args).stdout.splitlines()
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    names = [header[a:b].strip() for a, b in bounds]
+    return [{n: line[a:b].strip() for n, (a, b) in zip(names, bounds, strict=True)} for line in lines]
+
+
 def rfc3339(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -267,10 +281,18 @@ class OperatorAccount:
     kubeconfig: Path
 
 
+def rbac_docs() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """rbac.yaml: the operator's roles and bindings, and its example RoleBinding that lets it
+    read Secrets in one namespace (the chart makes one per namespace that may hold them)."""
+    docs = [d for d in yaml.safe_load_all(RBAC.read_text()) if d]
+    (secrets,) = [d for d in docs if d["kind"] == "RoleBinding" and d["roleRef"]["kind"] == "ClusterRole"]
+    return [d for d in docs if d is not secrets], secrets
+
+
 def install_rbac(cp: ControlPlane, namespace: str, suffix: str) -> None:
     """rbac.yaml with its placeholders filled in (cluster-scoped names get a suffix, so test
-    modules do not share bindings)."""
-    docs = [d for d in yaml.safe_load_all(RBAC.read_text()) if d]
+    modules do not share bindings); Secrets are readable nowhere yet (``allow_secrets``)."""
+    docs, _ = rbac_docs()
     for d in docs:
         if d["kind"].startswith("Cluster"):
             d["metadata"]["name"] += f"-{suffix}"
@@ -278,9 +300,19 @@ def install_rbac(cp: ControlPlane, namespace: str, suffix: str) -> None:
             d["metadata"]["namespace"] = namespace
         if "roleRef" in d and d["roleRef"]["kind"] == "ClusterRole":
             d["roleRef"]["name"] += f"-{suffix}"
-        for s in d.get("subjects", []):
-            s["namespace"] = namespace
+        for subject in d.get("subjects", []):
+            subject["namespace"] = namespace
     cp.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
+
+
+def allow_secrets(cp: ControlPlane, account: OperatorAccount, namespace: str) -> None:
+    """rbac.yaml's RoleBinding for Secrets, made in ``namespace``."""
+    _, binding = rbac_docs()
+    binding["metadata"]["namespace"] = namespace
+    binding["roleRef"]["name"] += f"-{account.namespace}"
+    for subject in binding["subjects"]:
+        subject["namespace"] = account.namespace
+    cp.kubectl("apply", "-f", "-", input=yaml.safe_dump(binding))
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +326,13 @@ def account(controlplane: ControlPlane, ampp_crds: list[str]) -> OperatorAccount
     return OperatorAccount(
         ns, controlplane.kubeconfig_for_service_account(ns, "ampp-operator", duration="2h")
     )
+
+
+@pytest.fixture(autouse=True)
+def secrets_readable(controlplane: ControlPlane, account: OperatorAccount, namespace: str) -> None:
+    """Each test's namespace is one whose Secrets the operator may read (the chart's
+    operator.secretNamespaces); anywhere else it may not."""
+    allow_secrets(controlplane, account, namespace)
 
 
 @dataclass
@@ -544,11 +583,12 @@ def test_silence_lifecycle(controlplane: ControlPlane, operator: Operator, names
     eventually(lambda: operator.alert(name)["status"]["silencedBy"] == [sid])
     assert operator.alert(name)["status"]["state"] == "suppressed"
 
-    # kubectl get silences: matchers, state, start, end, age.
-    table = cp.kubectl("get", "silences", "-n", ns).stdout.splitlines()
-    assert table[0].split() == ["NAME", "MATCHERS", "STATE", "STARTS", "ENDS", "AGE"]
-    assert table[1].split()[:4] == ["maintenance", f'{{namespace="{ns}",', f'alertname="{name}"}}', "active"]
-    assert table[1].split()[4:6] == [status["startsAt"], status["endsAt"]]
+    # kubectl get silences: matchers, state, start, end, acceptance, age.
+    (row,) = table(cp, "get", "silences", "-n", ns)
+    assert row["NAME"] == "maintenance" and row["STATE"] == "active"
+    assert row["MATCHERS"] == f'{{namespace="{ns}", alertname="{name}"}}'
+    assert (row["STARTS"], row["ENDS"]) == (status["startsAt"], status["endsAt"])
+    assert (row["ACCEPTED"], row["REASON"]) == ("True", "Valid")
 
     # Change: more matchers; still one silence, same id, now not matching the alert.
     apply(cp, ns, "Silence", "maintenance", {
@@ -900,15 +940,20 @@ def test_rbac_is_enough_and_spec_is_never_written(
     sa = account.kubeconfig
     for verb, resource, allowed in [
         ("list", "secrets", "no"),
-        ("watch", "secrets", "no"),
+        ("watch", "secrets", "yes"),
         ("get", "secrets", "yes"),
+        ("get", "secrets -n kube-system", "no"),
+        ("watch", "secrets -n kube-system", "no"),
+        ("get", "secrets -n default", "no"),
+        ("get", "secrets --all-namespaces", "no"),
         ("update", "alertroutes.alerting.ampp.io", "no"),
         ("patch", "alertroutes.alerting.ampp.io", "no"),
         ("patch", "silences.alerting.ampp.io", "yes"),
         ("patch", "alertroutes.alerting.ampp.io --subresource=status", "yes"),
         ("delete", "silences.alerting.ampp.io", "no"),
     ]:
-        can = cp.kubectl("auth", "can-i", verb, *resource.split(), "-n", ns, kubeconfig=sa, check=False)
+        # A namespace in ``resource`` comes last, so it wins over the test's.
+        can = cp.kubectl("auth", "can-i", verb, "-n", ns, *resource.split(), kubeconfig=sa, check=False)
         assert can.stdout.strip() == allowed, (verb, resource, can.stdout, can.stderr)
 
 
@@ -951,3 +996,226 @@ def test_the_operator_keeps_its_state_where_storage_url_says(
         assert not (tmp_path / "op" / "data" / "ampp.db").exists(), "the engine wrote SQLite instead"
     finally:
         op.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# What a new user hits on the first day (issue 17)
+
+
+def test_a_silence_wholly_in_the_past_is_expired(
+    controlplane: ControlPlane, operator: Operator, namespace: str
+) -> None:
+    """Not `pending` for ever: expired, and its engine id answers as an expired silence."""
+    cp, ns = controlplane, namespace
+    ended = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    apply(cp, ns, "Silence", "last-week", {
+        "matchers": [{"name": "alertname", "value": f"Past-{ns}"}],
+        "startsAt": rfc3339(ended - timedelta(hours=2)), "endsAt": rfc3339(ended), "comment": "over",
+    })  # fmt: skip
+    wait_accepted(cp, ns, "silences", "last-week")
+    status = eventually(lambda: get(cp, ns, "silences", "last-week")["status"])
+    assert status["state"] == "expired", status
+    ready = condition(cp, ns, "silences", "last-week", "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "Expired")
+    assert (status["startsAt"], status["endsAt"]) == (rfc3339(ended - timedelta(hours=2)), rfc3339(ended))
+    r = httpx.get(f"{operator.url}/api/v2/silence/{status['silenceID']}", timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"]["state"] == "expired"
+    assert r.json()["endsAt"].startswith(rfc3339(ended)[:-1])
+
+
+def test_kubectl_get_silences_says_why_and_keeps_up_with_edits(
+    controlplane: ControlPlane, operator: Operator, namespace: str
+) -> None:
+    """A rejected Silence is no blank row (Accepted and Reason columns), and STARTS shows when
+    the engine's silence started, which an edit of the matchers moves."""
+    cp, ns = controlplane, namespace
+    # CEL looks at =~ matchers only; the operator checks !~ as Go's RE2, which has no lookahead.
+    apply(cp, ns, "Silence", "broken", {
+        "matchers": [{"name": "alertname", "value": "A"}, {"name": "x", "value": "(?=y)", "matchType": "!~"}],
+        "duration": "1h", "comment": "broken",
+    })  # fmt: skip
+    wait_accepted(cp, ns, "silences", "broken", "False", "InvalidSpec")
+    (row,) = table(cp, "get", "silences", "-n", ns)
+    assert list(row) == ["NAME", "MATCHERS", "STATE", "STARTS", "ENDS", "ACCEPTED", "REASON", "AGE"]
+    assert (row["NAME"], row["ACCEPTED"], row["REASON"]) == ("broken", "False", "InvalidSpec"), row
+    for plural in ("alertroutes", "receivers", "inhibitrules", "timeintervals"):  # every kind
+        crd = json.loads(cp.kubectl("get", "crd", f"{plural}.alerting.ampp.io", "-o", "json").stdout)
+        names = [c["name"] for c in crd["spec"]["versions"][0]["additionalPrinterColumns"]]
+        assert {"Accepted", "Reason"} <= set(names), (plural, names)
+
+    apply(cp, ns, "Silence", "edited", {
+        "matchers": [{"name": "alertname", "value": f"Edited-{ns}"}], "duration": "1h", "comment": "one",
+    })  # fmt: skip
+    wait_accepted(cp, ns, "silences", "edited")
+    first = eventually(lambda: get(cp, ns, "silences", "edited")["status"])
+    sid = first["silenceID"]
+    time.sleep(2.1)  # the new start must be a later second than the first
+    apply(cp, ns, "Silence", "edited", {
+        "matchers": [{"name": "alertname", "value": f"Edited-{ns}"}, {"name": "severity", "value": "page"}],
+        "duration": "1h", "comment": "two",
+    })  # fmt: skip
+    eventually(lambda: operator.silences_of(sid)[0]["comment"] == "two")
+    engine_start = operator.silences_of(sid)[0]["startsAt"]
+
+    def starts_column() -> str:
+        status = get(cp, ns, "silences", "edited")["status"]
+        assert status["startsAt"] == engine_start[:19] + "Z", (status, engine_start)
+        return str(status["startsAt"])
+
+    starts = eventually(starts_column)
+    assert starts > first["startsAt"]
+    (row,) = table(cp, "get", "silence", "edited", "-n", ns)
+    assert (row["STARTS"], row["ACCEPTED"], row["REASON"]) == (starts, "True", "Valid"), row
+
+
+def test_amtool_config_routes_works_and_secrets_stay_hidden(
+    controlplane: ControlPlane, operator: Operator, capture: CaptureServer, namespace: str
+) -> None:
+    """amtool 0.25 parses the status API's config (a webhook URL it can read), while the URL
+    that came from a Secret, and tokens, never appear in it."""
+    REFERENCE.require()
+    cp, ns = controlplane, namespace
+    hook = f"{capture.url}/{ns}/tokened?token=hunter2-{ns}"
+    cp.kubectl(
+        "create", "secret", "generic", "hook", "-n", ns, f"--from-literal=url={hook}",
+        f"--from-literal=token=bearer-{ns}",
+    )  # fmt: skip
+    apply(cp, ns, "Receiver", "pager", {
+        "webhookConfigs": [{
+            "url": {"name": "hook", "key": "url"},
+            "httpConfig": {"authorization": {"credentials": {"name": "hook", "key": "token"}}},
+        }],
+    })  # fmt: skip
+    apply(cp, ns, "AlertRoute", "pages", {
+        "receiver": "pager", "matchers": [{"name": "severity", "value": "page"}],
+    })  # fmt: skip
+    wait_accepted(cp, ns, "alertroutes", "pages")
+    amtool = Amtool(operator.url)
+    routes = amtool.run("config", "routes")
+    assert f"{ns}/pager" in routes.stdout, routes.stdout
+    tested = amtool.run("config", "routes", "test", f"namespace={ns}", "severity=page")
+    assert tested.stdout.split() == [f"{ns}/pager"], tested.stdout
+    status = httpx.get(f"{operator.url}/api/v2/status", timeout=10).text
+    for secret in (f"hunter2-{ns}", f"bearer-{ns}", f"/{ns}/tokened"):
+        assert secret not in status
+    shown = amtool.run("config", "show").stdout
+    assert f"hunter2-{ns}" not in shown and f"bearer-{ns}" not in shown
+
+
+def test_amtool_cannot_expire_a_silence_a_resource_owns(
+    controlplane: ControlPlane, operator: Operator, namespace: str
+) -> None:
+    """The resource owns its silence: an expiry or an edit through the API is refused with a
+    message naming it, instead of being undone by the next reconcile without a word."""
+    REFERENCE.require()
+    cp, ns = controlplane, namespace
+    apply(cp, ns, "Silence", "owned", {
+        "matchers": [{"name": "alertname", "value": f"Owned-{ns}"}], "duration": "1h", "comment": "mine",
+    })  # fmt: skip
+    wait_accepted(cp, ns, "silences", "owned")
+    sid = eventually(lambda: get(cp, ns, "silences", "owned")["status"])["silenceID"]
+    amtool = Amtool(operator.url)
+    expired = amtool.run("silence", "expire", sid, check=False)
+    assert expired.returncode != 0, expired.stdout
+    assert f"belongs to the Silence resource {ns}/owned" in expired.stderr, expired.stderr
+    updated = amtool.run("silence", "update", sid, "--duration=5m", check=False)
+    assert updated.returncode != 0 and f"the Silence resource {ns}/owned" in updated.stderr, updated.stderr
+    (sil,) = operator.silences_of(sid)
+    assert sil["status"]["state"] == "active" and sil["comment"] == "mine"
+    # Silences made through the API are the API's to expire.
+    made = amtool.run(
+        "silence", "add", f"alertname=ByHand-{ns}", "--comment=x", "--duration=1h"
+    ).stdout.strip()
+    amtool.run("silence", "expire", made)
+    assert operator.silences_of(made)[0]["status"]["state"] == "expired"
+
+
+@pytest.mark.parametrize("flag", ["--web.listen-address", "--admission.listen-address"])
+def test_a_port_in_use_is_one_line(
+    controlplane: ControlPlane, account: OperatorAccount, tmp_path: Path, flag: str
+) -> None:
+    """`ampp operator` (and `ampp serve`) on a port another process holds: one line saying
+    so, exit code 1, no traceback."""
+    busy = socket.create_server(("127.0.0.1", 0))
+    taken = f"127.0.0.1:{busy.getsockname()[1]}"
+    (tmp_path / "alertmanager.yml").write_text("route: {receiver: x}\nreceivers: [{name: x}]\n")
+    common = [
+        f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'data'}",
+        "--cluster.listen-address=",
+    ]  # fmt: skip
+    pki = controlplane.dir / "pki"
+    commands = {
+        "operator": [
+            *ampp_bin(), "operator", *common, f"--kubeconfig={account.kubeconfig}", "--no-leader-election",
+            f"--web.listen-address={taken if flag == '--web.listen-address' else f'127.0.0.1:{free_port()}'}",
+            f"--admission.listen-address={taken if flag == '--admission.listen-address' else '127.0.0.1:0'}",
+            f"--admission.cert-file={pki / 'apiserver.crt'}", f"--admission.key-file={pki / 'apiserver.key'}",
+        ],
+    }  # fmt: skip
+    if flag == "--web.listen-address":
+        commands["serve"] = [*ampp_bin(), "serve", *common, f"--web.listen-address={taken}"]
+    try:
+        for name, argv in commands.items():
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+            out = (proc.stdout + proc.stderr).strip()
+            assert proc.returncode == 1, (name, proc.returncode, out)
+            assert "Traceback" not in out, out
+            (line,) = [ln for ln in out.splitlines() if "level=error" in ln]
+            assert f"Listening on {flag} {taken} failed" in line and "Address already in use" in line, out
+    finally:
+        busy.close()
+
+
+def test_a_rotated_secret_applies_at_once(
+    controlplane: ControlPlane, account: OperatorAccount, capture: CaptureServer, operator: Operator,
+    namespace: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The Receiver's Secret is watched: a rotated webhook URL takes the next notification,
+    from an operator that would not re-read Secrets for an hour."""
+    cp, ns = controlplane, namespace
+    webhook_receiver(cp, ns, "rotating", capture)
+    apply(cp, ns, "AlertRoute", "rotating", {
+        "receiver": "rotating", "matchers": [{"name": "alertname", "value": f"Rotate-{ns}"}],
+    })  # fmt: skip
+    slow = start_operator(
+        cp, tmp_path / "slow", account.kubeconfig, base_config(capture),
+        lease_namespace=account.namespace, identity="slow-resync",
+        extra=("--leader-election.name=slow-resync", f"--operator.watch-namespace={ns}",
+               "--operator.resync-interval=1h"),
+    )  # fmt: skip
+    try:
+        slow.post_alerts({"alertname": f"Rotate-{ns}", "namespace": ns, "n": "1"})
+        eventually(lambda: notifications(capture, f"/{ns}/rotating", f"Rotate-{ns}"))
+        rotated = f"{capture.url}/{ns}/rotated"
+        secret = cp.kubectl(
+            "create", "secret", "generic", "rotating-hook", "-n", ns, f"--from-literal=url={rotated}",
+            "--dry-run=client", "-o", "json",
+        ).stdout  # fmt: skip
+        cp.kubectl("apply", "-f", "-", input=secret)
+        eventually(lambda: f"Secret {ns}/rotating-hook changed" in slow.log(), within=10)
+        slow.post_alerts({"alertname": f"Rotate-{ns}", "namespace": ns, "n": "2"})
+        eventually(lambda: notifications(capture, f"/{ns}/rotated", f"Rotate-{ns}"), within=10)
+        assert "forbidden" not in slow.log().lower(), slow.log()[-3000:]
+    finally:
+        slow.stop()
+
+
+def test_secrets_are_read_only_where_the_operator_may(
+    controlplane: ControlPlane, account: OperatorAccount, operator: Operator, namespace: str
+) -> None:
+    """A namespace without the Secrets binding: the operator cannot read the Receiver's Secret
+    and its status says so, rather than "not found"."""
+    cp = controlplane
+    closed = f"{namespace[:50]}-closed"
+    cp.kubectl("create", "namespace", closed)
+    cp.kubectl("create", "secret", "generic", "hook", "-n", closed, "--from-literal=url=http://x.invalid/")
+    apply(cp, closed, "Receiver", "locked", {"webhookConfigs": [{"url": {"name": "hook", "key": "url"}}]})
+    c = wait_accepted(cp, closed, "receivers", "locked", "False", "SecretNotReadable")
+    assert c["message"] == (
+        f"webhookConfigs[0].url: cannot read Secret 'hook': "
+        f"the operator may not read Secrets in namespace '{closed}' (RBAC)"
+    ), c
+    # Once it may (the binding the chart makes for operator.secretNamespaces), it reads it.
+    allow_secrets(cp, account, closed)
+    wait_accepted(cp, closed, "receivers", "locked")

@@ -30,7 +30,7 @@ from ampp.config.loader import Config, is_extended, load_document
 from ampp.notify.pipeline import unsupported_integrations
 
 from . import integrations, names
-from .integrations import MissingSecretError, Secrets, SpecError
+from .integrations import MissingSecretError, Secrets, SpecError, UnreadableSecretError
 from .resources import Ref, Resource, Verdict
 from .translate import (
     Rejected,
@@ -216,6 +216,9 @@ def assemble(
         except MissingSecretError as e:
             where = integrations.spec_path(e.path)
             verdicts[r.ref] = Verdict(False, "SecretNotFound", f"{where}: {e}")
+            continue
+        except UnreadableSecretError as e:
+            verdicts[r.ref] = Verdict(False, "SecretNotReadable", f"{integrations.spec_path(e.path)}: {e}")
             continue
         except SpecError as e:
             verdicts[r.ref] = Verdict(False, "InvalidSpec", f"{integrations.spec_path(e.path)}: {e.message}")

@@ -5,7 +5,7 @@ Every replica keeps a full picture of the resources (kopf's watch events feed
 is one reconcile - re-evaluates *all* of them: a Receiver that appears fixes the routes that
 were waiting for it without anybody touching those routes. A reconcile
 
-1. fetches the Secrets the Receivers refer to,
+1. reads the Secrets the Receivers refer to (as their watches last saw them, :mod:`secretwatch`),
 2. assembles base config + resources into one validated Config (:mod:`assemble`), and hands
    it to the engine only if the document changed (``engine.apply`` swaps it atomically and
    keeps alert state),
@@ -34,9 +34,10 @@ from ampp.notify.pipeline import unsupported_integrations
 
 from . import admission, integrations, names, silences
 from .assemble import Assembly, Validator, assemble
-from .integrations import Secrets
+from .integrations import Secrets, Unreadable
 from .kube import KubeError, now_rfc3339
 from .resources import Ref, Resource, Verdict
+from .secretwatch import SecretRef, SecretWatches
 from .settings import OperatorSettings
 from .status import Condition, conditions, status_update
 from .translate import Rejected, config_name
@@ -90,7 +91,9 @@ class Controller:
         self.last: Assembly | None = None
         self.applied_digest: str | None = None
         self.apply_error: str | None = None
-        self._secrets: dict[tuple[str, str], dict[str, str] | None] = {}
+        self._secrets: dict[SecretRef, Mapping[str, str] | Unreadable | None] = {}
+        self.secret_watches: SecretWatches | None = None
+        """Set by the runtime: keeps ``_secrets`` current between resyncs."""
         self._written: dict[str, dict[str, Any]] = {}  # uid -> status we last wrote
         self._lock = asyncio.Lock()
         self._dirty = False
@@ -201,8 +204,19 @@ class Controller:
     async def resync_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.resync_interval)
-            self._secrets.clear()
+            watches = self.secret_watches
+            for ref in [r for r in self._secrets if watches is None or not watches.live(r)]:
+                del self._secrets[ref]  # read again: no watch keeps it current
             self.kick()
+
+    def secret_changed(self, ref: SecretRef, data: Mapping[str, str] | None) -> None:
+        """A Secret's watch read it or saw it change: reconcile if it differs."""
+        if ref in self._secrets and self._secrets[ref] == data:
+            return
+        self._secrets[ref] = data
+        if self.synced.is_set():
+            log.info("Secret %s/%s %s", *ref, "changed" if data is not None else "is gone")
+        self.kick()
 
     # -- base config ----------------------------------------------------------------------
 
@@ -276,20 +290,34 @@ class Controller:
         log.info("applied config from %d resources (%d rejected)", accepted, len(result.verdicts) - accepted)
 
     async def _fetch_secrets(self, resources: list[Resource]) -> dict[str, Secrets]:
-        """The Secrets Receivers refer to, by namespace (cached until the next resync)."""
-        out: dict[str, dict[str, Mapping[str, str] | None]] = {}
-        for r in resources:
-            if r.ref.kind != names.RECEIVER.kind or r.deleting:
-                continue
-            for secret in sorted(integrations.secret_names(r.spec)):
-                key = (r.namespace, secret)
-                if key not in self._secrets:
-                    try:
-                        self._secrets[key] = await self.kube.secret(*key)
-                    except (TimeoutError, KubeError, OSError) as e:
-                        log.warning("cannot read Secret %s/%s: %s", r.namespace, secret, e)
-                        continue  # not cached: tried again next time
-                out.setdefault(r.namespace, {})[secret] = self._secrets[key]
+        """The Secrets Receivers refer to, by namespace: as their watches last saw them, else
+        read now (and again at the next resync)."""
+        refs = {
+            (r.namespace, secret)
+            for r in resources
+            if r.ref.kind == names.RECEIVER.kind and not r.deleting
+            for secret in integrations.secret_names(r.spec)
+        }
+        if self.secret_watches is not None:
+            self.secret_watches.track(refs)
+        for gone in self._secrets.keys() - refs:
+            del self._secrets[gone]
+        out: dict[str, dict[str, Mapping[str, str] | Unreadable | None]] = {}
+        for ref in sorted(refs):
+            if ref not in self._secrets:
+                try:
+                    self._secrets[ref] = await self.kube.secret(*ref)
+                except KubeError as e:
+                    log.warning("cannot read Secret %s/%s: %s", *ref, e)
+                    self._secrets[ref] = Unreadable(
+                        f"the operator may not read Secrets in namespace {ref[0]!r} (RBAC)"
+                        if e.status == 403
+                        else f"the API server answered {e}"
+                    )
+                except (TimeoutError, OSError) as e:
+                    log.warning("cannot read Secret %s/%s: %s", *ref, e)
+                    continue  # not cached: tried again next time
+            out.setdefault(ref[0], {})[ref[1]] = self._secrets[ref]
         return dict(out)
 
     def _desired_silences(

@@ -37,6 +37,8 @@ __all__ = [
     "ModelShape",
     "Shape",
     "SpecError",
+    "Unreadable",
+    "UnreadableSecretError",
     "camel",
     "receiver_schema",
     "receiver_shape",
@@ -45,7 +47,16 @@ __all__ = [
 ]
 
 Path = tuple[str | int, ...]
-Secrets = Mapping[str, Mapping[str, str] | None]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A Secret the operator could not read (forbidden to it, or the API server failed)."""
+
+    reason: str
+
+
+Secrets = Mapping[str, Mapping[str, str] | Unreadable | None]
 """Secret name -> its decoded data (None: the Secret does not exist)."""
 
 ShapeKind = Literal["string", "integer", "boolean", "duration", "secret", "model", "list", "map", "any"]
@@ -69,6 +80,15 @@ class MissingSecretError(LookupError):
         self.path = path
         self.name = name
         self.key = key
+
+
+class UnreadableSecretError(LookupError):
+    """A SecretKeySelector naming a Secret the operator cannot read."""
+
+    def __init__(self, path: Path, name: str, reason: str) -> None:
+        super().__init__(f"cannot read Secret {name!r}: {reason}")
+        self.path = path
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -247,6 +267,8 @@ def _convert(shape: Shape, value: Any, path: Path, secrets: Secrets) -> Any:
             raise SpecError(path, "expected a secret reference {name, key}")
         name, key = str(value["name"]), str(value["key"])
         data = secrets.get(name)
+        if isinstance(data, Unreadable):
+            raise UnreadableSecretError(path, name, data.reason)
         if data is None or key not in data:
             raise MissingSecretError(path, name, key, data is not None)
         return data[key]

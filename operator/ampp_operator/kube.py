@@ -9,9 +9,10 @@ how a rotated service-account token is picked up.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from ampp import __version__
 from . import names
 from .resources import Resource
 
-__all__ = ["Kube", "KubeError", "now_rfc3339"]
+__all__ = ["WATCH_SECONDS", "Kube", "KubeError", "now_rfc3339", "secret_data"]
 
 log = logging.getLogger("ampp.operator.kube")
 
@@ -39,6 +40,17 @@ class KubeError(Exception):
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+
+
+WATCH_SECONDS = 300
+"""How long the API server keeps one watch request open (then it is made again)."""
+
+
+def secret_data(obj: Mapping[str, Any]) -> dict[str, str]:
+    """A Secret object's data, decoded."""
+    out = {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (obj.get("data") or {}).items()}
+    out.update(obj.get("stringData") or {})
+    return out
 
 
 def now_rfc3339() -> str:
@@ -121,6 +133,35 @@ class Kube:
                 return data
         raise AssertionError("unreachable")
 
+    async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
+        """One watch request on ``path``: its events (``{"type", "object"}``, bookmarks too)
+        until the server ends it after ``WATCH_SECONDS``; raises :class:`KubeError`."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        query = {**params, "watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": str(WATCH_SECONDS)}
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=WATCH_SECONDS + 30)
+        for attempt in (1, 2):
+            info = self.info
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **info.as_http_headers()}
+            async with self._session.get(
+                info.server.rstrip("/") + path, params=query, headers=headers, ssl=self._ssl, timeout=timeout
+            ) as resp:
+                if resp.status == 401 and attempt == 1:
+                    self._relogin()
+                    continue
+                if resp.status >= 400:
+                    data = await resp.json(content_type=None) if resp.content_length != 0 else None
+                    message = data.get("message", "") if isinstance(data, dict) else str(data)
+                    raise KubeError(resp.status, message)
+                pending = b""
+                async for chunk in resp.content.iter_any():  # lines can be longer than readline allows
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            yield json.loads(line)
+                return
+
     # -- custom resources -------------------------------------------------------------------
 
     async def list_all(self, kind: names.Kind, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -152,15 +193,20 @@ class Kube:
 
     async def secret(self, namespace: str, name: str) -> dict[str, str] | None:
         """A Secret's data, decoded (None if it does not exist)."""
+        found = await self.secret_object(namespace, name)
+        return None if found is None else secret_data(found)
+
+    async def secret_object(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Secret as the API server sends it (None if it does not exist)."""
         try:
-            data = await self.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
+            found: dict[str, Any] = await self.request(
+                "GET", f"/api/v1/namespaces/{namespace}/secrets/{name}"
+            )
         except KubeError as e:
             if e.status == 404:
                 return None
             raise
-        out = {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (data.get("data") or {}).items()}
-        out.update(data.get("stringData") or {})
-        return out
+        return found
 
     async def post_event(self, res: Resource, type_: str, reason: str, message: str, instance: str) -> None:
         """A core/v1 Event about ``res`` (what ``kubectl describe`` shows)."""

@@ -26,6 +26,7 @@ from . import settings as settings_mod
 from .controller import Controller
 from .kube import Kube
 from .leader import LeaderElector
+from .secretwatch import SecretWatches
 
 __all__ = ["OperatorEngine", "login", "run"]
 
@@ -118,6 +119,7 @@ async def run(args: argparse.Namespace) -> int:
     engine.ready = False  # until the resources are merged in
 
     controller = Controller(engine, kube, opts, args.config_file)
+    controller.secret_watches = SecretWatches(kube, controller.secret_changed, opts.resync_interval)
     elector = None
     if opts.lease is not None:
         elector = LeaderElector(kube, opts.lease, controller.leadership_changed)
@@ -199,6 +201,7 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         log.info("Received shutdown signal, exiting gracefully")
         controller.close()
+        await controller.secret_watches.close()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -44,7 +44,7 @@ class OperatorSettings:
     debounce: float = 0.2
     """Quiet time after a change before reconciling (``kubectl apply -f dir/`` is one apply)."""
     resync_interval: float = 60.0
-    """Re-read referenced Secrets and re-check everything this often."""
+    """Re-check everything this often, re-reading the referenced Secrets whose watch is down."""
     admission_address: str = ""
     """host:port of the validating admission webhook server (HTTPS); empty: no webhook."""
     admission_cert_file: str = ""
@@ -97,7 +97,8 @@ def add_flags(p: argparse.ArgumentParser, env: Mapping[str, str] | None = None) 
         dest="resync_interval",
         type=_seconds,
         default=60.0,
-        help="re-read referenced Secrets and re-check every resource this often",
+        help="re-check every resource this often, and re-read referenced Secrets whose watch is down "
+        "(they are watched: a change applies at once)",
     )
     a(
         "--leader-election",

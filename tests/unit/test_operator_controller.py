@@ -12,6 +12,7 @@ from ampp.engine import Engine, EngineOptions
 from ampp.store.sqlite.storage import SQLiteStorage
 from ampp_operator import names
 from ampp_operator.controller import Controller
+from ampp_operator.kube import KubeError
 from ampp_operator.resources import Resource
 from ampp_operator.settings import OperatorSettings
 
@@ -32,6 +33,9 @@ class FakeKube:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self.secret_reads: list[tuple[str, str]] = []
+        self.forbidden: set[str] = set()
+        """Namespaces whose Secrets this identity may not read."""
         self.status_patches: list[tuple[str, dict[str, Any]]] = []
         self.finalizer_writes: list[tuple[str, list[str]]] = []
         self.events: list[tuple[str, str, str]] = []
@@ -51,6 +55,9 @@ class FakeKube:
         return [b for (k, ns, _), b in self.objects.items() if k == kind.kind and namespace in (None, ns)]
 
     async def secret(self, namespace: str, name: str) -> dict[str, str] | None:
+        if namespace in self.forbidden:
+            raise KubeError(403, f'secrets "{name}" is forbidden')
+        self.secret_reads.append((namespace, name))
         return self.secrets.get((namespace, name))
 
     async def patch_status(self, res: Resource, patch: Mapping[str, Any]) -> None:
@@ -200,3 +207,36 @@ async def test_watched_namespaces_only(engine: Engine, base_file: Path) -> None:
     c.observe("Receiver", "ADDED", kube.add("Receiver", "a", "r", {}))
     await c.settle()
     assert [r.name for r in engine.config.alerting.receivers] == ["default", "a/r"]
+
+
+async def test_secrets_come_from_their_watch_and_forbidden_ones_say_so(
+    engine: Engine, base_file: Path
+) -> None:
+    """A Secret's watch delivers its changes (no re-read at each reconcile); one the operator
+    may not read makes its Receiver SecretNotReadable rather than SecretNotFound."""
+    kube = FakeKube()
+    kube.secrets[("a", "hook")] = {"url": "http://hooks.example/a"}
+    kube.forbidden.add("closed")
+    kube.add("Receiver", "a", "pager", {"webhookConfigs": [{"url": {"name": "hook", "key": "url"}}]})
+    kube.add("Receiver", "closed", "locked", {"webhookConfigs": [{"url": {"name": "hook", "key": "url"}}]})
+    c = controller(engine, kube, base_file)
+    await c.initial_sync()
+    assert accepted(kube, "Receiver", "a", "pager") == ("True", "Valid")
+    assert accepted(kube, "Receiver", "closed", "locked") == ("False", "SecretNotReadable")
+    (cond,) = [
+        x for x in kube.status("Receiver", "closed", "locked")["conditions"] if x["type"] == "Accepted"
+    ]
+    assert cond["message"] == (
+        "webhookConfigs[0].url: cannot read Secret 'hook': "
+        "the operator may not read Secrets in namespace 'closed' (RBAC)"
+    )
+    reads = len(kube.secret_reads)
+    await c.reconcile()
+    assert len(kube.secret_reads) == reads  # cached: nothing read again
+
+    # The watch saw it rotate: the next reconcile applies the new URL.
+    c.secret_changed(("a", "hook"), {"url": "http://hooks.example/rotated"})
+    await c.settle()
+    (pager,) = [r for r in engine.config.alerting.receivers if r.name == "a/pager"]
+    assert str(pager.webhook_configs[0].url) == "http://hooks.example/rotated"
+    assert len(kube.secret_reads) == reads

@@ -193,6 +193,18 @@ no cluster to look in, so they always show a new one. */}}
 {{- end }}
 {{- end }}
 
+{{/* The namespaces whose Secrets the operator may read: operator.secretNamespaces, else the
+release namespace (cluster-wide) or the watched namespaces; ["*"] means all. */}}
+{{- define "ampp.secretNamespaces" -}}
+{{- if .Values.operator.secretNamespaces }}
+{{- .Values.operator.secretNamespaces | uniq | toJson }}
+{{- else if .Values.operator.clusterWide }}
+{{- list .Release.Namespace | toJson }}
+{{- else }}
+{{- include "ampp.watchNamespaces" . }}
+{{- end }}
+{{- end }}
+
 {{/* storageClassName from a value: "" leaves the default class, "-" means none. */}}
 {{- define "ampp.storageClass" -}}
 {{- if eq . "-" }}

@@ -5,7 +5,7 @@ when the operator watches some namespaces rather than all. */}}
 
 {{/* In each watched namespace (or cluster-wide when operator.clusterWide): read the five kinds,
 write their status, set the Silence finalizer (the operator never writes spec, so Argo CD and
-Flux see no drift), post Events, and read by name the Secrets that Receivers reference. */}}
+Flux see no drift), post Events. */}}
 {{- define "ampp.rbac.watchedRules" -}}
 - apiGroups: [alerting.ampp.io]
   resources: [alertroutes, receivers, inhibitrules, silences, timeintervals]
@@ -19,9 +19,14 @@ Flux see no drift), post Events, and read by name the Secrets that Receivers ref
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+{{- end }}
+
+{{/* In each namespace of operator.secretNamespaces: read, and watch one by one, the Secrets
+that Receivers reference (never list them). */}}
+{{- define "ampp.rbac.secretRules" -}}
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get]
+  verbs: [get, watch]
 {{- end }}
 
 {{/* In the release namespace only: leader election, on its own Lease (create cannot be
