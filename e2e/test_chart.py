@@ -11,6 +11,7 @@ probes are checked as rendered. e2e/kind/run.sh runs the chart for real on a kin
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -158,6 +159,11 @@ def env_of(container: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
 
 
+def config_file(docs: list[dict[str, Any]]) -> str:
+    """The base config file the chart renders (a Secret's stringData)."""
+    return str(one(docs, "Secret", f"{FULLNAME}-config")["stringData"]["alertmanager.yml"])
+
+
 def crd_docs(directory: Path) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for f in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
@@ -220,6 +226,18 @@ def chart_crds(controlplane: ControlPlane) -> list[str]:
         "wait", "--for=condition=Established", "--timeout=60s",
         *[f"customresourcedefinition/{n}" for n in names],
     )  # fmt: skip
+    return names
+
+
+@pytest.fixture(scope="module")
+def third_party_schemas(controlplane: ControlPlane) -> list[str]:
+    """The checked-in schemas of the kinds the chart renders from other projects
+    (e2e/schemas/: ServiceMonitor), installed as CRDs so that dry runs check those too."""
+    files = sorted((ROOT / "e2e" / "schemas").glob("*.yaml"))
+    names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
+    for f in files:
+        controlplane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(f))
+    controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
     return names
 
 
@@ -327,9 +345,9 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     docs = render(controlplane, tmp_path)
     assert kinds(docs) == sorted(
         ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding",
-         "ConfigMap", "Deployment", "Pod", "Role", "RoleBinding", "RoleBinding", "Secret", "Secret",
-         "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "StatefulSet",
-         "StatefulSet"]
+         "Deployment", "Job", "Pod", "Role", "Role", "RoleBinding", "RoleBinding", "RoleBinding",
+         "Secret", "Service", "Service", "Service", "Service", "Service", "ServiceAccount",
+         "ServiceAccount", "StatefulSet", "StatefulSet"]
     )  # fmt: skip
     for d in docs:
         labels = d["metadata"].get("labels", {})
@@ -355,10 +373,11 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
         "--web.listen-address=:9093",
         "--cluster.listen-address=:9094",  # the replicas sharing PostgreSQL form the cluster
         "--cluster.advertise-address=$(AMPP_POD_IP):9094",
-        "--storage.url=$(AMPP_STORAGE_URL)",
-        "--cache.url=$(AMPP_CACHE_URL)",
+        "--leader-election.namespace=monitoring",  # the Lease in the release namespace
     ):
         assert flag in c["args"], flag
+    # The URLs reach the engine through the environment ($AMPP_STORAGE_URL, $AMPP_CACHE_URL).
+    assert not [a for a in c["args"] if a.startswith(("--storage.url", "--cache.url"))]
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["allowPrivilegeEscalation"] is False
     assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
@@ -381,10 +400,10 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     }
     assert env["AMPP_CACHE_URL"] == f"redis://:$(AMPP_REDIS_PASSWORD)@{FULLNAME}-redis:6379/0"
 
-    config = one(docs, "ConfigMap")["data"]["alertmanager.yml"]
+    config = config_file(docs)
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert yaml.safe_load(config) == values["config"]
-    assert pod["volumes"][0]["configMap"]["name"] == one(docs, "ConfigMap")["metadata"]["name"]
+    assert pod["volumes"][0]["secret"]["secretName"] == f"{FULLNAME}-config"
 
     service = one(docs, "Service", FULLNAME)
     assert service["spec"]["ports"][0]["port"] == 9093
@@ -402,8 +421,8 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert "affinity" not in deployment["spec"]["template"]["spec"]  # one replica: nothing to spread
 
     for name, image, mount in (
-        ("postgresql", "postgres:16", "/var/lib/postgresql/data"),
-        ("redis", "redis:7", "/data"),
+        ("postgresql", "postgres:16.6", "/var/lib/postgresql/data"),
+        ("redis", "redis:7.4.1", "/data"),
     ):
         sts = one(docs, "StatefulSet", f"{FULLNAME}-{name}")
         (container,) = sts["spec"]["template"]["spec"]["containers"]
@@ -414,9 +433,16 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
         assert {"name": "data", "mountPath": mount} in container["volumeMounts"]
         assert sts["spec"]["serviceName"] == f"{FULLNAME}-{name}-hl"
         assert one(docs, "Service", f"{FULLNAME}-{name}-hl")["spec"]["clusterIP"] == "None"
-        secret = one(docs, "Secret", f"{FULLNAME}-{name}")
-        assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-        assert len(secret["data"]["password"]) > 40  # base64 of 32 random characters
+    # The passwords are made in the cluster by the secret-init hook, not rendered.
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{FULLNAME}-config"]
+    job = one(docs, "Job")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    (init,) = job["spec"]["template"]["spec"]["containers"]
+    assert init["image"] == c["image"]
+    assert init["args"][:4] == [
+        "init-secrets", "--namespace=monitoring",
+        f"--secret={FULLNAME}-postgresql:password", f"--secret={FULLNAME}-redis:password",
+    ]  # fmt: skip
 
     test_pod = one(docs, "Pod")
     assert test_pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
@@ -428,9 +454,8 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
 
 def test_external_databases_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     docs = render(controlplane, tmp_path, EXTERNAL)
-    assert "StatefulSet" not in kinds(docs)
-    secret = one(docs, "Secret")
-    assert secret["metadata"]["name"] == f"{FULLNAME}-external"
+    assert "StatefulSet" not in kinds(docs) and "Job" not in kinds(docs)
+    secret = one(docs, "Secret", f"{FULLNAME}-external")
     assert set(secret["data"]) == {"storage-url", "cache-url"}
     env = env_of(engine_container(docs))
     assert env["AMPP_STORAGE_URL"] == {"secretKeyRef": {"name": f"{FULLNAME}-external", "key": "storage-url"}}
@@ -438,7 +463,7 @@ def test_external_databases_render(controlplane: ControlPlane, tmp_path: Path) -
     assert "AMPP_POSTGRES_PASSWORD" not in env
 
     docs = render(controlplane, tmp_path, VARIANTS["external-secrets"])
-    assert "Secret" not in kinds(docs)
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{FULLNAME}-config"]
     env = env_of(engine_container(docs))
     assert env["AMPP_STORAGE_URL"] == {"secretKeyRef": {"name": "db-url", "key": "dsn"}}
     assert env["AMPP_CACHE_URL"] == {"secretKeyRef": {"name": "cache-url", "key": "url"}}
@@ -524,10 +549,79 @@ def test_everything_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert "--web.external-url=https://alerts.example.invalid/am/" in c["args"]
     assert c["args"][-1] == "--alerts.gc-interval=10m"
     assert env_of(c)["AMPP_POSTGRES_PASSWORD"] == {"secretKeyRef": {"name": "pg", "key": "pw"}}
-    assert [s["metadata"]["name"] for s in docs if s["kind"] == "Secret"] == [f"{FULLNAME}-redis"]
+    (init,) = one(docs, "Job")["spec"]["template"]["spec"]["containers"]
+    assert [a for a in init["args"] if a.startswith("--secret=")] == [f"--secret={FULLNAME}-redis:password"]
     assert one(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 2
     assert one(docs, "Service", FULLNAME)["spec"]["ports"][0]["nodePort"] == 30093
     assert one(docs, "Pod")["spec"]["containers"][0]["command"][-1].endswith(":9093/am/-/ready")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_two_renders_are_identical(controlplane: ControlPlane, tmp_path: Path, variant: str) -> None:
+    """GitOps renders with `helm template` (Argo CD) and compares: nothing random may be in
+    the output, or every sync sees drift (and PostgreSQL a new password)."""
+    values = str(write_values(tmp_path, VARIANTS[variant]))
+    first, second = (
+        controlplane.helm("template", RELEASE, str(CHART), "-n", "monitoring", "--values", values).stdout
+        for _ in range(2)
+    )
+    assert first == second
+
+
+def _containers(docs: Iterable[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for d in docs:
+        spec = d.get("spec") or {}
+        pod = spec["template"]["spec"] if "template" in spec else spec if d["kind"] == "Pod" else None
+        for c in (pod or {}).get("initContainers", []) + (pod or {}).get("containers", []):
+            yield f"{d['kind']}/{d['metadata']['name']}/{c['name']}", c
+
+
+PINNED = re.compile(r"^[^@:]+(:\d+\.\d+(\.\d+)?(-[\w.]+)?|@sha256:[0-9a-f]{64})$")
+"""A full version (16.6, 7.4.1, 8.11.1; not 16 or latest) or a digest."""
+
+
+def test_images_are_pinned_and_one_value_moves_them_all(controlplane: ControlPlane, tmp_path: Path) -> None:
+    for variant in VARIANTS:
+        for where, c in _containers(render(controlplane, tmp_path, VARIANTS[variant])):
+            assert PINNED.match(c["image"]), f"{variant}: {where} runs {c['image']}, not a pinned version"
+    mirror = "registry.example.com:5000/mirror"
+    values = {**VARIANTS["everything"], "image": {"repository": "ghcr.io/example/ampp"}}
+    images = {
+        where: c["image"]
+        for where, c in _containers(
+            render(controlplane, tmp_path, {**values, "global": {"imageRegistry": mirror}})
+        )
+    }
+    assert images == {
+        f"Deployment/{FULLNAME}/ampp": f"{mirror}/example/ampp:0.1.0",
+        f"Job/{FULLNAME}-secret-init/init-secrets": f"{mirror}/example/ampp:0.1.0",
+        f"StatefulSet/{FULLNAME}-postgresql/postgresql": f"{mirror}/library/postgres:16.6",
+        f"StatefulSet/{FULLNAME}-redis/redis": f"{mirror}/library/redis:7.4.1",
+        f"Pod/{FULLNAME}-test-ready/curl": f"{mirror}/curlimages/curl:8.11.1",
+    }
+
+
+def test_no_password_reaches_a_command_line(controlplane: ControlPlane, tmp_path: Path) -> None:
+    """The kubelet expands $(VAR) in args and command, which puts the value in the process's
+    command line (readable in /proc by every process of the node): the chart never uses it, so
+    passwords and URLs holding them only travel in the environment or in files."""
+    for variant in VARIANTS:
+        for where, c in _containers(render(controlplane, tmp_path, VARIANTS[variant])):
+            expanded = [a for a in c.get("command", []) + c.get("args", []) if "$(" in a]
+            assert not expanded, f"{variant}: {where} expands {expanded}"
+
+
+def test_base_config_is_a_secret_or_yours(controlplane: ControlPlane, tmp_path: Path) -> None:
+    """Receivers in the base config carry webhook URLs and passwords: it is rendered into a
+    Secret, or read from a Secret of the user's (sealed or external secrets, GitOps)."""
+    docs = render(controlplane, tmp_path)
+    assert "ConfigMap" not in kinds(docs)
+    assert one(docs, "Secret", f"{FULLNAME}-config")["type"] == "Opaque"
+    docs = render(controlplane, tmp_path, {"existingConfigSecret": "my-alertmanager-config"})
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == []
+    pod = one(docs, "Deployment")["spec"]["template"]
+    assert pod["spec"]["volumes"][0]["secret"]["secretName"] == "my-alertmanager-config"
+    assert "checksum/config" not in (pod["metadata"].get("annotations") or {})
 
 
 def _ampp(*args: str) -> subprocess.CompletedProcess[str]:
@@ -546,7 +640,7 @@ def test_engine_accepts_what_the_chart_passes(controlplane: ControlPlane, tmp_pa
     for variant in ("default", "everything", "serve-only", "auth"):
         docs = render(controlplane, tmp_path, VARIANTS[variant])
         config = tmp_path / "alertmanager.yml"
-        config.write_text(one(docs, "ConfigMap")["data"]["alertmanager.yml"])
+        config.write_text(config_file(docs))
         checked = _ampp("check-config", str(config))
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -612,10 +706,12 @@ def test_manifests_pass_server_side_dry_run(
     controlplane: ControlPlane,
     namespace: str,
     chart_crds: list[str],
+    third_party_schemas: list[str],
     tmp_path: Path,
     variant: str,
 ) -> None:
-    """Every rendered object is valid for the API server (strict field validation) and every
+    """Every rendered object, hooks included, is valid for the API server (strict field
+    validation against its OpenAPI schema; other projects' kinds against e2e/schemas/) and every
     Pod template meets the "restricted" Pod Security Standard."""
     controlplane.kubectl(
         "label", "namespace", namespace,
@@ -627,9 +723,6 @@ def test_manifests_pass_server_side_dry_run(
         controlplane.kubectl("create", "namespace", other)
         values["operator"] = {**values["operator"], "watchNamespaces": [namespace, other]}
     docs = render(controlplane, tmp_path, values, namespace=namespace)
-    monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
-    if monitors and not has_resource(controlplane, "monitoring.coreos.com/v1", "servicemonitors"):
-        docs = [d for d in docs if d["kind"] != "ServiceMonitor"]  # prometheus-operator absent
     proc = dry_run_apply(controlplane, docs)
     assert "Warning" not in proc.stderr, proc.stderr
     applied = [ln for ln in proc.stdout.splitlines() if ln.endswith("(server dry run)")]
@@ -656,8 +749,10 @@ def test_dry_run_catches_a_pod_security_violation(
 
 
 def install(cp: ControlPlane, namespace: str, tmp_path: Path, values: Mapping[str, Any]) -> None:
+    """helm install, without hooks: no kubelet runs their Jobs here (``run_secret_init`` does
+    what the secret-init Job would)."""
     cp.helm(
-        "install", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds",
+        "install", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks",
         "--values", str(write_values(tmp_path, values)),
     )  # fmt: skip
 
@@ -916,10 +1011,11 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
         controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
     )
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    config = json.loads(
-        controlplane.kubectl("get", "configmap", FULLNAME, "-n", namespace, "-o", "json").stdout
+    (tmp_path / "alertmanager.yml").write_text(
+        base64.b64decode(
+            secret_data(controlplane, namespace, f"{FULLNAME}-config")["alertmanager.yml"]
+        ).decode()
     )
-    (tmp_path / "alertmanager.yml").write_text(config["data"]["alertmanager.yml"])
     port = free_port()
     local = {
         "--config.file": str(tmp_path / "alertmanager.yml"),
@@ -1019,7 +1115,11 @@ def test_chart_rbac_matches_the_operators_rbac_yaml(controlplane: ControlPlane, 
     for variant in ("default", "namespaced"):
         docs = render(controlplane, tmp_path, VARIANTS[variant])
         granted[variant] = _rule_triples(
-            r for d in docs if d["kind"] in ("Role", "ClusterRole") for r in d["rules"]
+            r
+            for d in docs
+            if d["kind"] in ("Role", "ClusterRole")
+            and d["metadata"]["labels"]["app.kubernetes.io/component"] == "engine"  # not the hook's
+            for r in d["rules"]
         )
         assert sorted(granted[variant] - wanted) == [], f"the chart ({variant}) grants more than rbac.yaml"
     assert sorted(wanted - granted["namespaced"]) == [], "the chart lacks rules that rbac.yaml asks for"
@@ -1035,26 +1135,160 @@ def secret_data(cp: ControlPlane, namespace: str, name: str) -> dict[str, str]:
     return dict(json.loads(out)["data"])
 
 
+def run_secret_init(
+    cp: ControlPlane, namespace: str, tmp_path: Path, values: Mapping[str, Any] | None = None
+) -> str:
+    """What the secret-init hook Job does, done here (no kubelet runs Jobs): the hook's
+    ServiceAccount, Role and RoleBinding as the chart renders them, then its container's
+    arguments run as `ampp` with that ServiceAccount's token. Returns what it printed."""
+    docs = render(cp, tmp_path, values or {}, namespace=namespace)
+    hook = [d for d in docs if d["metadata"]["name"] == f"{FULLNAME}-secret-init"]
+    cp.kubectl("apply", "-f", "-", input=yaml.safe_dump_all([d for d in hook if d["kind"] != "Job"]))
+    (container,) = one(hook, "Job")["spec"]["template"]["spec"]["containers"]
+    token = cp.kubeconfig_for_service_account(namespace, f"{FULLNAME}-secret-init")
+    done = _ampp(*container["args"], f"--kubeconfig={token}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+PASSWORDS = [f"{FULLNAME}-postgresql", f"{FULLNAME}-redis"]
+
+
 def test_generated_passwords_survive_upgrade_and_uninstall(
     controlplane: ControlPlane, namespace: str, tmp_path: Path
 ) -> None:
+    """The secret-init hook makes the passwords once; upgrades, re-runs and uninstalls keep
+    them (the database volumes only read them when first initialised)."""
     install(controlplane, namespace, tmp_path, {})
-    names = [f"{FULLNAME}-postgresql", f"{FULLNAME}-redis"]
-    before = {n: secret_data(controlplane, namespace, n) for n in names}
-    assert before[names[0]]["password"] != before[names[1]]["password"]
+    said = run_secret_init(controlplane, namespace, tmp_path)
+    assert said.splitlines() == [f"created Secret {namespace}/{n} (password)" for n in PASSWORDS]
+    before = {n: secret_data(controlplane, namespace, n) for n in PASSWORDS}
+    assert before[PASSWORDS[0]]["password"] != before[PASSWORDS[1]]["password"]
+    assert all(len(base64.b64decode(b["password"])) == 32 for b in before.values())
 
     controlplane.helm(
-        "upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds",
+        "upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks",
         "--values", str(write_values(tmp_path, {"replicaCount": 3})),
     )  # fmt: skip
-    assert {n: secret_data(controlplane, namespace, n) for n in names} == before
+    said = run_secret_init(controlplane, namespace, tmp_path, {"replicaCount": 3})
+    assert said.splitlines() == [f"kept Secret {namespace}/{n}" for n in PASSWORDS]
+    assert {n: secret_data(controlplane, namespace, n) for n in PASSWORDS} == before
     deployment = json.loads(
         controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
     )
     assert deployment["spec"]["replicas"] == 3
 
-    # The database volumes outlive the release, so the passwords that initialised them do too.
+    # Helm does not own them: the database volumes outlive the release, and so do they.
     controlplane.helm("uninstall", RELEASE, "--namespace", namespace)
-    assert {n: secret_data(controlplane, namespace, n) for n in names} == before
+    assert {n: secret_data(controlplane, namespace, n) for n in PASSWORDS} == before
     install(controlplane, namespace, tmp_path, {})
-    assert {n: secret_data(controlplane, namespace, n) for n in names} == before
+    run_secret_init(controlplane, namespace, tmp_path)
+    assert {n: secret_data(controlplane, namespace, n) for n in PASSWORDS} == before
+
+
+def test_the_secret_init_job_may_touch_only_its_secrets(
+    controlplane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    """It may create Secrets in the release namespace (creation cannot be limited to names),
+    and read and patch only the ones it makes; a key missing from one is added, nothing else."""
+    run_secret_init(controlplane, namespace, tmp_path)
+    token = controlplane.kubeconfig_for_service_account(namespace, f"{FULLNAME}-secret-init")
+    allowed = [("create", "secrets", namespace)]
+    allowed += [(v, f"secrets#{n}", namespace) for n in PASSWORDS for v in ("get", "patch")]
+    denied = [(v, "secrets", namespace) for v in ("list", "watch", "get", "delete", "update")]
+    denied += [("get", f"secrets#{FULLNAME}-config", namespace), ("create", "secrets", "kube-system")]
+    denied += [("delete", f"secrets#{n}", namespace) for n in PASSWORDS]
+    assert_access(controlplane, token, allowed, denied)
+
+    pg = PASSWORDS[0]
+    kept = secret_data(controlplane, namespace, pg)["password"]
+    controlplane.kubectl(
+        "patch",
+        "secret",
+        pg,
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"data": {"password": null, "other": "eA=="}}',
+    )
+    said = run_secret_init(controlplane, namespace, tmp_path)
+    assert said.splitlines()[0] == f"added password to Secret {namespace}/{pg}"
+    after = secret_data(controlplane, namespace, pg)
+    assert (
+        after["other"] == "eA=="
+        and after["password"] != kept
+        and len(base64.b64decode(after["password"])) == 32
+    )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"tests": {"enabled": False}, "operator": {"clusterWide": False}, "postgresql": {"enabled": False},
+          "redis": {"auth": {"existingSecret": "redis-pw"}}, "persistence": {"enabled": True}}],
+    ids=["default", "lean"],
+)  # fmt: skip
+def test_notes_promise_only_what_exists(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path, values: dict[str, Any]
+) -> None:
+    """Every command the NOTES give runs against what was installed, and every object they
+    name exists: nothing they promise is missing from the release."""
+    cp = controlplane
+    install(cp, namespace, tmp_path, values)
+    if [d for d in render(cp, tmp_path, values, namespace=namespace) if d["kind"] == "Job"]:
+        run_secret_init(cp, namespace, tmp_path, values)
+    notes = cp.helm("get", "notes", RELEASE, "-n", namespace).stdout
+    hooks = cp.helm("get", "hooks", RELEASE, "-n", namespace).stdout
+    commands = [
+        ln.strip().split() for ln in notes.splitlines() if ln.strip().startswith(("kubectl ", "helm "))
+    ]
+    assert commands, notes
+    for words in commands:
+        if words[0] == "helm":
+            assert words[1:3] == ["test", RELEASE] and "helm.sh/hook: test" in hooks, notes
+        elif "get" in words:
+            cp.kubectl(*words[1:])  # runs, and what it lists exists
+        else:  # rollout status / port-forward: no kubelet here, so the object they name must exist
+            (target,) = [w for w in words if "/" in w and not w.startswith("-")]
+            cp.kubectl("get", target, "-n", namespace)
+    _, marker, secrets = notes.partition("Secrets (key after the colon):")
+    for listed in re.findall(r"[\w-]+:[\w-]+(?=[,.])", secrets) if marker else []:
+        name, key = listed.split(":")
+        assert key in secret_data(cp, namespace, name), listed
+    if not values.get("tests", {}).get("enabled", True):
+        assert "helm test" not in notes
+
+
+PREVIOUS = ROOT / "e2e" / "charts" / "alertmanager-plusplus-0.1.0.tgz"
+"""The chart as released before this version (`helm package` of it), to upgrade from."""
+
+
+def test_upgrade_from_the_previous_chart_version(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path
+) -> None:
+    """0.1.0 rendered its passwords (lookup, else random) into Secrets it kept; this version
+    renders none. helm upgrade passes, those Secrets and their passwords stay, the hook finds
+    them and keeps them, and the release runs what this chart renders."""
+    controlplane.helm("install", RELEASE, str(PREVIOUS), "--namespace", namespace, "--skip-crds")
+    before = {n: secret_data(controlplane, namespace, n) for n in PASSWORDS}
+    controlplane.helm("upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks")
+    said = run_secret_init(controlplane, namespace, tmp_path)
+    assert said.splitlines() == [f"kept Secret {namespace}/{n}" for n in PASSWORDS]
+    assert {n: secret_data(controlplane, namespace, n) for n in PASSWORDS} == before
+
+    history = json.loads(controlplane.helm("history", RELEASE, "-n", namespace, "-o", "json").stdout)
+    assert [(h["revision"], h["status"], h["chart"]) for h in history] == [
+        (1, "superseded", "alertmanager-plusplus-0.1.0"),
+        (2, "deployed", f"alertmanager-plusplus-{chart_version()}"),
+    ]
+    live = controlplane.kubectl("get", "configmaps,secrets", "-n", namespace, "-o", "name").stdout.split()
+    assert f"secret/{FULLNAME}-config" in live and f"configmap/{FULLNAME}" not in live
+    deployment = json.loads(
+        controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
+    )
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert not [a for a in container["args"] if "$(" in a]
+
+
+def chart_version() -> str:
+    return str(yaml.safe_load((CHART / "Chart.yaml").read_text())["version"])

@@ -311,7 +311,12 @@ def crd(kind: names.Kind, spec: Schema, status: Schema, columns: list[Schema], d
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": kind.crd_name, "labels": {"app.kubernetes.io/part-of": "alertmanager-plusplus"}},
+        "metadata": {
+            "name": kind.crd_name,
+            "labels": {"app.kubernetes.io/part-of": "alertmanager-plusplus"},
+            # Argo CD applies (and waits for) them before the resources of the same Application.
+            "annotations": {"argocd.argoproj.io/sync-wave": "-1"},
+        },
         "spec": {
             "group": names.GROUP,
             "scope": "Namespaced",

@@ -36,6 +36,11 @@ between releases of the same name in two namespaces; 52 characters leave room fo
 {{- end }}
 {{- end }}
 
+{{/* The Secret holding the base config file (alertmanager.yml). */}}
+{{- define "ampp.configSecretName" -}}
+{{- default (printf "%s-config" (include "ampp.fullname" .)) .Values.existingConfigSecret }}
+{{- end }}
+
 {{/* The operator's leader-election Lease, one per release. */}}
 {{- define "ampp.leaseName" -}}
 {{- include "ampp.fullname" . }}
@@ -81,17 +86,34 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Images ----------------------------------------------------------------------------- */}}
 
-{{/* image reference from (dict "image" .Values.x.image "default" "tag"). A digest wins. */}}
+{{/* An image reference from (dict "ctx" $ "image" .Values.x.image): a digest wins over the tag.
+global.imageRegistry, when set, replaces the registry of every image (the path stays: Docker
+Hub's official images are under library/), so a mirror is one value. */}}
 {{- define "ampp.imageRef" -}}
+{{- $repo := .image.repository }}
+{{- with .ctx.Values.global.imageRegistry }}
+{{- $parts := splitList "/" $repo }}
+{{- $first := first $parts }}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) }}
+{{- $repo = rest $parts | join "/" }}
+{{- else if eq (len $parts) 1 }}
+{{- $repo = printf "library/%s" $repo }}
+{{- end }}
+{{- $repo = printf "%s/%s" (trimSuffix "/" .) $repo }}
+{{- end }}
 {{- if .image.digest }}
-{{- printf "%s@%s" .image.repository .image.digest }}
+{{- printf "%s@%s" $repo .image.digest }}
 {{- else }}
-{{- printf "%s:%s" .image.repository (toString (default .default .image.tag)) }}
+{{- printf "%s:%s" $repo (toString (required (printf "an image tag for %s (images are pinned)" .image.repository) .image.tag)) }}
 {{- end }}
 {{- end }}
 
 {{- define "ampp.image" -}}
-{{- include "ampp.imageRef" (dict "image" .Values.image "default" .Chart.AppVersion) }}
+{{- $image := .Values.image }}
+{{- if not $image.tag }}
+{{- $image = merge (dict "tag" .Chart.AppVersion) $image }}
+{{- end }}
+{{- include "ampp.imageRef" (dict "ctx" . "image" $image) }}
 {{- end }}
 
 {{/* Web paths -------------------------------------------------------------------------- */}}
@@ -138,17 +160,18 @@ else the path of --web.external-url, else "/". */}}
 {{- printf "%s-external" (include "ampp.fullname" .) }}
 {{- end }}
 
-{{/* A password that survives upgrades: the one already in the Secret, else a new random one.
-(dict "ctx" $ "name" secretName "key" key) -> base64 value. `helm template` and dry runs have
-no cluster to look in, so they always show a new one. */}}
-{{- define "ampp.keptPassword" -}}
-{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name }}
-{{- $value := dig "data" .key "" ($existing | default dict) }}
-{{- if $value }}
-{{- $value }}
-{{- else }}
-{{- randAlphaNum 32 | b64enc }}
+{{/* The Secrets with generated passwords that the secret-init hook Job makes when they do not
+exist, as ["name:key", ...]. The chart renders no random value, so that `helm template` (what
+Argo CD runs) gives the same output every time. */}}
+{{- define "ampp.generatedSecrets" -}}
+{{- $out := list }}
+{{- if and .Values.postgresql.enabled (not .Values.postgresql.auth.existingSecret) }}
+{{- $out = append $out (printf "%s:%s" (include "ampp.postgresql.fullname" .) .Values.postgresql.auth.existingSecretKey) }}
 {{- end }}
+{{- if and .Values.redis.enabled (not .Values.redis.auth.existingSecret) }}
+{{- $out = append $out (printf "%s:%s" (include "ampp.redis.fullname" .) .Values.redis.auth.existingSecretKey) }}
+{{- end }}
+{{- $out | toJson }}
 {{- end }}
 
 {{/* Checks that the schema cannot express ------------------------------------------------ */}}
