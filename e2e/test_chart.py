@@ -15,16 +15,21 @@ import base64
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
+from cryptography import x509
 from envtest import ControlPlane, free_port
 
 from tests.support.eventually import eventually
@@ -92,6 +97,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
         },
         "security": {"rate_limits": {"api": {"per_ip": 200}}},
         "serviceMonitor": {"enabled": True},
+    },
+    "cert-manager": {
+        "admission": {"failurePolicy": "Fail", "certificates": {"source": "cert-manager"}},
+        "operator": {"clusterWide": False},
     },
     "everything": {
         "replicaCount": 3,
@@ -232,9 +241,10 @@ def chart_crds(controlplane: ControlPlane) -> list[str]:
 @pytest.fixture(scope="module")
 def third_party_schemas(controlplane: ControlPlane) -> list[str]:
     """The checked-in schemas of the kinds the chart renders from other projects
-    (e2e/schemas/: ServiceMonitor), installed as CRDs so that dry runs check those too."""
+    (e2e/schemas/: ServiceMonitor, cert-manager's Issuer and Certificate), installed as CRDs so
+    that dry runs check those too."""
     files = sorted((ROOT / "e2e" / "schemas").glob("*.yaml"))
-    names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
+    names = [d["metadata"]["name"] for f in files for d in yaml.safe_load_all(f.read_text()) if d]
     for f in files:
         controlplane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(f))
     controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
@@ -344,17 +354,18 @@ def test_chart_refuses_inconsistent_values(
 def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     docs = render(controlplane, tmp_path)
     assert kinds(docs) == sorted(
-        ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding",
-         "Deployment", "Job", "Pod", "Role", "Role", "RoleBinding", "RoleBinding", "RoleBinding",
-         "Secret", "Service", "Service", "Service", "Service", "Service", "ServiceAccount",
-         "ServiceAccount", "StatefulSet", "StatefulSet"]
+        ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
+         "ClusterRoleBinding", "ClusterRoleBinding", "Deployment", "Job", "Pod", "Role", "Role", "Role",
+         "RoleBinding", "RoleBinding", "RoleBinding", "RoleBinding", "Secret", "Secret", "Service",
+         "Service", "Service", "Service", "Service", "Service", "ServiceAccount", "ServiceAccount",
+         "StatefulSet", "StatefulSet", "ValidatingWebhookConfiguration"]
     )  # fmt: skip
     for d in docs:
         labels = d["metadata"].get("labels", {})
         missing = [k for k in STANDARD_LABELS if k not in labels]
         assert not missing, f"{d['kind']}/{d['metadata']['name']} lacks labels {missing}"
         assert labels["app.kubernetes.io/version"] == "0.1.0"
-        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"):
             assert d["metadata"]["namespace"] == "monitoring", d["metadata"]["name"]
 
     deployment = one(docs, "Deployment")
@@ -383,7 +394,10 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert c["livenessProbe"]["httpGet"] == {"path": "/-/healthy", "port": "http"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http"}
-    assert c["ports"] == [{"name": "http", "containerPort": 9093, "protocol": "TCP"}]
+    assert c["ports"] == [
+        {"name": "http", "containerPort": 9093, "protocol": "TCP"},
+        {"name": "webhook", "containerPort": 9443, "protocol": "TCP"},
+    ]
     assert c["resources"]["requests"] and c["resources"]["limits"]
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     assert mounts == {"/etc/ampp": "config", "/data": "data", "/tmp": "tmp"}
@@ -434,7 +448,11 @@ def test_default_render(controlplane: ControlPlane, tmp_path: Path) -> None:
         assert sts["spec"]["serviceName"] == f"{FULLNAME}-{name}-hl"
         assert one(docs, "Service", f"{FULLNAME}-{name}-hl")["spec"]["clusterIP"] == "None"
     # The passwords are made in the cluster by the secret-init hook, not rendered.
-    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{FULLNAME}-config"]
+    assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Secret") == [
+        f"{FULLNAME}-config",
+        f"{FULLNAME}-webhook-tls",  # empty: the operator fills it
+    ]
+    assert "data" not in one(docs, "Secret", f"{FULLNAME}-webhook-tls")
     job = one(docs, "Job")
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     (init,) = job["spec"]["template"]["spec"]["containers"]
@@ -463,7 +481,10 @@ def test_external_databases_render(controlplane: ControlPlane, tmp_path: Path) -
     assert "AMPP_POSTGRES_PASSWORD" not in env
 
     docs = render(controlplane, tmp_path, VARIANTS["external-secrets"])
-    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{FULLNAME}-config"]
+    assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Secret") == [
+        f"{FULLNAME}-config",
+        f"{FULLNAME}-webhook-tls",
+    ]
     env = env_of(engine_container(docs))
     assert env["AMPP_STORAGE_URL"] == {"secretKeyRef": {"name": "db-url", "key": "dsn"}}
     assert env["AMPP_CACHE_URL"] == {"secretKeyRef": {"name": "cache-url", "key": "url"}}
@@ -486,15 +507,18 @@ def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
     env = env_of(engine_container(docs))
     assert env["AMPP_NAMESPACE_ENFORCEMENT"] == "false"
     assert env["AMPP_WATCH_NAMESPACES"] == "monitoring"
-    assert [d["metadata"]["name"] for d in docs if d["kind"] == "ClusterRole"] == [
+    assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == "ClusterRole") == [
+        f"monitoring-{FULLNAME}-admission",
         f"monitoring-{FULLNAME}-discovery",
         f"monitoring-{FULLNAME}-secrets",
     ]
     assert sorted(
         (d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Role"
     ) == [
+        ("monitoring", f"{FULLNAME}-admission"),
         ("monitoring", f"{FULLNAME}-leader"),
         ("monitoring", f"{FULLNAME}-operator"),
+        ("monitoring", f"{FULLNAME}-secret-init"),
     ]
 
     docs = render(
@@ -503,7 +527,9 @@ def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
     assert env_of(engine_container(docs))["AMPP_WATCH_NAMESPACES"] == "team-a,team-b"
     roles = sorted((d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Role")
     assert roles == [
+        ("monitoring", f"{FULLNAME}-admission"),
         ("monitoring", f"{FULLNAME}-leader"),
+        ("monitoring", f"{FULLNAME}-secret-init"),
         ("team-a", f"monitoring-{FULLNAME}-operator"),
         ("team-b", f"monitoring-{FULLNAME}-operator"),
     ]
@@ -533,7 +559,12 @@ def test_operator_switches(controlplane: ControlPlane, tmp_path: Path) -> None:
     c = engine_container(docs)
     assert c["args"][0] == "serve"
     assert "AMPP_NAMESPACE_ENFORCEMENT" not in env_of(c)
-    assert not {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"} & set(kinds(docs))
+    engine_rbac = [
+        d for d in docs
+        if d["kind"] in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
+        and d["metadata"]["labels"]["app.kubernetes.io/component"] != "secret-init"  # the Redis password's
+    ]  # fmt: skip
+    assert not engine_rbac and "ValidatingWebhookConfiguration" not in kinds(docs)
     assert one(docs, "Deployment")["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
 
 
@@ -618,7 +649,7 @@ def test_base_config_is_a_secret_or_yours(controlplane: ControlPlane, tmp_path: 
     assert "ConfigMap" not in kinds(docs)
     assert one(docs, "Secret", f"{FULLNAME}-config")["type"] == "Opaque"
     docs = render(controlplane, tmp_path, {"existingConfigSecret": "my-alertmanager-config"})
-    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == []
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{FULLNAME}-webhook-tls"]
     pod = one(docs, "Deployment")["spec"]["template"]
     assert pod["spec"]["volumes"][0]["secret"]["secretName"] == "my-alertmanager-config"
     assert "checksum/config" not in (pod["metadata"].get("annotations") or {})
@@ -859,6 +890,17 @@ CLUSTER_FORBIDDEN = [
 
 
 LEASE = f"leases.coordination.k8s.io#{FULLNAME}"
+WEBHOOK_TLS = f"{FULLNAME}-webhook-tls"
+
+
+def admission_access(ns: str) -> list[tuple[str, str, str]]:
+    """The admission webhook's self-managed certificates: its Secret, and its configuration's
+    caBundle (cluster-scoped, named after the release and its namespace)."""
+    conf = f"{ns}-{FULLNAME}"[:52].rstrip("-")
+    return [(v, f"secrets#{WEBHOOK_TLS}", ns) for v in ("get", "patch")] + [
+        (v, f"validatingwebhookconfigurations.admissionregistration.k8s.io#{conf}", "")
+        for v in ("get", "patch")
+    ]
 
 
 def leader_access(ns: str) -> list[tuple[str, str, str]]:
@@ -912,7 +954,7 @@ def test_cluster_wide_rbac_is_exactly_what_the_operator_needs(
 
     allowed = watched_access(namespace) + watched_access(elsewhere) + leader_access(namespace)
     allowed += [(v, r, "") for v, r, _ in watched_access("") if v in ("list", "watch")]
-    allowed += CLUSTER_NEEDS + secret_access(namespace)
+    allowed += CLUSTER_NEEDS + secret_access(namespace) + admission_access(namespace)
     denied = forbidden_everywhere(namespace) + forbidden_everywhere(elsewhere) + forbidden_everywhere("")
     denied += leader_access(elsewhere) + someone_elses_lease(namespace) + CLUSTER_FORBIDDEN + NAMESPACE_WATCH
     # Secrets: only where Receivers may reference them (the release namespace by default).
@@ -923,9 +965,11 @@ def test_cluster_wide_rbac_is_exactly_what_the_operator_needs(
     extra = rules_from_list(controlplane, sa, namespace) - baseline_rules(namespace)
     assert extra == expected_rules(
         watched_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS + secret_access(namespace)
-    )
+        + admission_access(namespace)
+    )  # fmt: skip
+    cluster_wide = [a for a in admission_access(namespace) if not a[2]]
     assert rules_from_list(controlplane, sa, elsewhere) - baseline_rules(namespace) == expected_rules(
-        watched_access(elsewhere) + CLUSTER_NEEDS
+        watched_access(elsewhere) + CLUSTER_NEEDS + cluster_wide
     )
 
 
@@ -950,6 +994,7 @@ def test_namespaced_rbac_stays_in_the_watched_namespaces(
         + secret_access(namespace)
         + secret_access(team)
         + leader_access(namespace)
+        + admission_access(namespace)
         + CLUSTER_NEEDS
         + NAMESPACE_WATCH
     )
@@ -960,16 +1005,15 @@ def test_namespaced_rbac_stays_in_the_watched_namespaces(
     assert_access(controlplane, sa, allowed, denied)
 
     base = baseline_rules(namespace)
+    cluster_wide = CLUSTER_NEEDS + NAMESPACE_WATCH + [a for a in admission_access(namespace) if not a[2]]
     assert rules_from_list(controlplane, sa, namespace) - base == expected_rules(
-        watched_access(namespace) + secret_access(namespace) + leader_access(namespace) + CLUSTER_NEEDS
-        + NAMESPACE_WATCH
+        watched_access(namespace) + secret_access(namespace) + leader_access(namespace)
+        + admission_access(namespace) + cluster_wide
     )  # fmt: skip
     assert rules_from_list(controlplane, sa, team) - base == expected_rules(
-        watched_access(team) + secret_access(team) + CLUSTER_NEEDS + NAMESPACE_WATCH
+        watched_access(team) + secret_access(team) + cluster_wide
     )
-    assert rules_from_list(controlplane, sa, stranger) - base == expected_rules(
-        CLUSTER_NEEDS + NAMESPACE_WATCH
-    )
+    assert rules_from_list(controlplane, sa, stranger) - base == expected_rules(cluster_wide)
 
 
 def test_serve_only_has_no_rights(
@@ -994,6 +1038,84 @@ def _wait(what: str, check: Callable[[], T], proc: subprocess.Popen[bytes], log:
         raise AssertionError(f"{e}:\n{log.read_text()[-4000:]}") from None
 
 
+@dataclass
+class ChartOperator:
+    """`ampp operator` started as the installed Deployment says."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    port: int
+    env: dict[str, str]
+
+    def wait(self, what: str, check: Callable[[], T]) -> T:
+        return _wait(what, check, self.proc, self.log)
+
+
+@contextmanager
+def chart_operator(
+    cp: ControlPlane,
+    namespace: str,
+    tmp_path: Path,
+    local: Mapping[str, str] | None = None,
+    extra: Iterable[str] = (),
+) -> Iterator[ChartOperator]:
+    """Run `ampp operator` with the installed Deployment's args and environment (paths and
+    ports made local, ``local`` replacing more flags, ``extra`` appended) and its
+    ServiceAccount's token; ready when it yields, stopped after."""
+    deployment = json.loads(cp.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    config = secret_data(cp, namespace, f"{FULLNAME}-config")["alertmanager.yml"]
+    (tmp_path / "alertmanager.yml").write_text(base64.b64decode(config).decode())
+    port = free_port()
+    local = {
+        "--config.file": str(tmp_path / "alertmanager.yml"),
+        "--storage.path": str(tmp_path / "data"),
+        "--web.listen-address": f"127.0.0.1:{port}",
+        "--admission.listen-address": f"127.0.0.1:{free_port()}",
+        **(local or {}),
+    }
+    args = [container["args"][0]]
+    for arg in container["args"][1:]:
+        flag = arg.split("=", 1)[0]
+        args.append(f"{flag}={local[flag]}" if flag in local else arg)
+    args += [*extra, f"--kubeconfig={cp.kubeconfig_for_service_account(namespace, FULLNAME)}"]
+    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace, "status.podIP": "127.0.0.1"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMPP_", "KUBECONFIG"))}
+    for var in container["env"]:
+        source = var.get("valueFrom")  # an empty value comes back from the API server as no value
+        env[var["name"]] = pod[source["fieldRef"]["fieldPath"]] if source else var.get("value", "")
+    log = tmp_path / "operator.log"
+    code = "import sys; from ampp.cli import main; sys.exit(main(sys.argv[1:]))"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    op = ChartOperator(proc, log, port, env)
+    try:
+
+        def ready() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                    return bool(r.status == 200)
+            except OSError:
+                return False
+
+        op.wait("/-/ready", ready)
+        yield op
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def no_refusals(log: Path) -> None:
+    text = log.read_text()
+    assert not re.search(r"\b403\b|[Ff]orbidden|[Nn]ot enough permissions", text), text[-4000:]
+
+
 @pytest.mark.parametrize("cluster_wide", [True, False], ids=["cluster-wide", "namespaced"])
 def test_operator_runs_with_the_charts_flags_env_and_rbac(
     controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path, cluster_wide: bool
@@ -1007,57 +1129,15 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
     install(
         controlplane, namespace, tmp_path, {**VARIANTS["sqlite"], "operator": {"clusterWide": cluster_wide}}
     )
-    deployment = json.loads(
-        controlplane.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout
-    )
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    (tmp_path / "alertmanager.yml").write_text(
-        base64.b64decode(
-            secret_data(controlplane, namespace, f"{FULLNAME}-config")["alertmanager.yml"]
-        ).decode()
-    )
-    port = free_port()
-    local = {
-        "--config.file": str(tmp_path / "alertmanager.yml"),
-        "--storage.path": str(tmp_path / "data"),
-        "--web.listen-address": f"127.0.0.1:{port}",
-    }
-    args = [container["args"][0]]
-    for arg in container["args"][1:]:
-        flag = arg.split("=", 1)[0]
-        args.append(f"{flag}={local[flag]}" if flag in local else arg)
-    sa = controlplane.kubeconfig_for_service_account(namespace, FULLNAME)
-    args.append(f"--kubeconfig={sa}")
-    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace, "status.podIP": "127.0.0.1"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMPP_", "KUBECONFIG"))}
-    for var in container["env"]:
-        source = var.get("valueFrom")  # an empty value comes back from the API server as no value
-        env[var["name"]] = pod[source["fieldRef"]["fieldPath"]] if source else var.get("value", "")
-    assert env["AMPP_POD_NAMESPACE"] == namespace
-    assert env["AMPP_WATCH_NAMESPACES"] == ("" if cluster_wide else namespace)
-
-    log = tmp_path / "operator.log"
-    code = "import sys; from ampp.cli import main; sys.exit(main(sys.argv[1:]))"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-    try:
-
-        def ready() -> bool:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                    return bool(r.status == 200)
-            except OSError:
-                return False
-
-        _wait("/-/ready", ready, proc, log)
+    with chart_operator(controlplane, namespace, tmp_path) as op:
+        assert op.env["AMPP_POD_NAMESPACE"] == namespace
+        assert op.env["AMPP_WATCH_NAMESPACES"] == ("" if cluster_wide else namespace)
 
         def holder() -> str:
             lease = controlplane.kubectl("get", "lease", FULLNAME, "-n", namespace, "-o", "json", check=False)
             return json.loads(lease.stdout)["spec"].get("holderIdentity", "") if lease.returncode == 0 else ""
 
-        assert _wait("the Lease", holder, proc, log) == f"{FULLNAME}-0"
+        assert op.wait("the Lease", holder) == f"{FULLNAME}-0"
 
         silence = {
             "apiVersion": f"{GROUP}/v1alpha1",
@@ -1077,16 +1157,21 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
             conditions = {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
             return conditions.get("Accepted") == "True" and bool(obj["metadata"].get("finalizers"))
 
-        _wait("the Silence to be accepted", accepted, proc, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    text = log.read_text()
-    assert not re.search(r"\b403\b|[Ff]orbidden|[Nn]ot enough permissions", text), text[-4000:]
+        op.wait("the Silence to be accepted", accepted)
+        # The chart's webhook configuration gets its CA bundle from the operator (its RBAC allows it).
+        op.wait("the caBundle", lambda: all(ca_bundles(controlplane, namespace)))
+    no_refusals(op.log)
+
+
+def webhook_configuration(namespace: str) -> str:
+    return f"{namespace}-{FULLNAME}"[:52].rstrip("-")
+
+
+def ca_bundles(cp: ControlPlane, namespace: str) -> list[str]:
+    """The caBundle of each webhook the chart's configuration holds ("" where there is none)."""
+    name = webhook_configuration(namespace)
+    conf = json.loads(cp.kubectl("get", "validatingwebhookconfiguration", name, "-o", "json").stdout)
+    return [w["clientConfig"].get("caBundle", "") for w in conf["webhooks"]]
 
 
 def _rule_triples(rules: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
@@ -1292,3 +1377,173 @@ def test_upgrade_from_the_previous_chart_version(
 
 def chart_version() -> str:
     return str(yaml.safe_load((CHART / "Chart.yaml").read_text())["version"])
+
+
+# ---------------------------------------------------------------------------------------
+# the admission webhook
+
+
+def test_admission_render(controlplane: ControlPlane, tmp_path: Path) -> None:
+    """One webhook per kind at /validate-<plural> behind the chart's Service, CREATE and
+    UPDATE only, no side effects; failurePolicy and namespaceSelector from values (the watched
+    namespaces by default); certificates self-managed, or cert-manager's."""
+    plurals = ["alertroutes", "receivers", "inhibitrules", "silences", "timeintervals"]
+    docs = render(controlplane, tmp_path)
+    conf = one(docs, "ValidatingWebhookConfiguration")
+    assert conf["metadata"]["name"] == f"monitoring-{FULLNAME}" and not conf["metadata"].get("annotations")
+    assert [w["name"] for w in conf["webhooks"]] == [f"{p}.validate.alerting.ampp.io" for p in plurals]
+    for plural, w in zip(plurals, conf["webhooks"], strict=True):
+        service = {"namespace": "monitoring", "name": f"{FULLNAME}-webhook", "path": f"/validate-{plural}"}
+        assert w["clientConfig"] == {"service": {**service, "port": 443}}
+        assert w["rules"] == [
+            {"apiGroups": [GROUP], "apiVersions": ["v1alpha1"], "operations": ["CREATE", "UPDATE"],
+             "resources": [plural], "scope": "Namespaced"},
+        ]  # fmt: skip
+        assert (w["failurePolicy"], w["sideEffects"], w["namespaceSelector"]) == ("Ignore", "None", {})
+    webhook_service = one(docs, "Service", f"{FULLNAME}-webhook")
+    assert webhook_service["spec"]["ports"] == [
+        {"name": "webhook", "port": 443, "targetPort": "webhook", "protocol": "TCP"}
+    ]
+    args = engine_container(docs)["args"]
+    assert [a for a in args if a.startswith("--admission.")] == [
+        "--admission.listen-address=:9443",
+        f"--admission.certificate-secret={FULLNAME}-webhook-tls",
+        f"--admission.webhook-configuration=monitoring-{FULLNAME}",
+        f"--admission.dns-name={FULLNAME}-webhook.monitoring.svc",
+        f"--admission.dns-name={FULLNAME}-webhook.monitoring.svc.cluster.local",
+        "--admission.certificate-validity=2160h",
+    ]
+
+    selector = {"matchLabels": {"team": "a"}}
+    docs = render(
+        controlplane, tmp_path, {"admission": {"failurePolicy": "Fail", "namespaceSelector": selector}}
+    )
+    hooks = one(docs, "ValidatingWebhookConfiguration")["webhooks"]
+    assert {(w["failurePolicy"], json.dumps(w["namespaceSelector"])) for w in hooks} == {
+        ("Fail", json.dumps(selector))
+    }
+    docs = render(controlplane, tmp_path, {"operator": {"clusterWide": False, "watchNamespaces": ["a", "b"]}})
+    hooks = one(docs, "ValidatingWebhookConfiguration")["webhooks"]
+    assert hooks[0]["namespaceSelector"] == {
+        "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["a", "b"]}]
+    }
+
+    docs = render(controlplane, tmp_path, VARIANTS["cert-manager"])
+    conf = one(docs, "ValidatingWebhookConfiguration")
+    assert conf["metadata"]["annotations"] == {
+        "cert-manager.io/inject-ca-from": f"monitoring/{FULLNAME}-webhook"
+    }
+    assert one(docs, "Issuer")["spec"] == {"selfSigned": {}}
+    certificate = one(docs, "Certificate")["spec"]
+    assert certificate["secretName"] == f"{FULLNAME}-webhook-tls"
+    assert certificate["dnsNames"] == [
+        f"{FULLNAME}-webhook.monitoring.svc", f"{FULLNAME}-webhook.monitoring.svc.cluster.local",
+    ]  # fmt: skip
+    assert certificate["issuerRef"] == {"kind": "Issuer", "name": f"{FULLNAME}-webhook"}
+    c = engine_container(docs)
+    assert "--admission.cert-file=/var/run/ampp-webhook/tls.crt" in c["args"]
+    assert {"name": "webhook-tls", "mountPath": "/var/run/ampp-webhook", "readOnly": True} in c[
+        "volumeMounts"
+    ]
+    assert f"{FULLNAME}-webhook-tls" not in [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"]
+    assert not [d for d in docs if d["metadata"]["name"].endswith("-admission")]  # no rights to need
+    issuer = {"name": "corporate-ca", "kind": "ClusterIssuer"}
+    docs = render(
+        controlplane,
+        tmp_path,
+        {"admission": {"certificates": {"source": "cert-manager", "issuerRef": issuer}}},
+    )
+    assert "Issuer" not in kinds(docs) and one(docs, "Certificate")["spec"]["issuerRef"] == issuer
+
+    docs = render(controlplane, tmp_path, {"admission": {"enabled": False}})
+    assert "ValidatingWebhookConfiguration" not in kinds(docs)
+    assert not [a for a in engine_container(docs)["args"] if a.startswith("--admission.")]
+
+
+def test_the_charts_admission_webhook_refuses_renews_and_follows_its_values(
+    controlplane: ControlPlane, namespace: str, chart_crds: list[str], tmp_path: Path
+) -> None:
+    """Installed by the chart and served by `ampp operator` with the chart's flags and RBAC:
+    a resource the operator would reject is refused by kubectl, in the namespaces the selector
+    names only; the operator's own certificates are renewed (the CA too) while every request
+    keeps being answered; failurePolicy Fail then refuses while no operator answers; and an
+    uninstall takes the webhook away. The API server cannot reach a Service here (no kube-proxy),
+    so the test points the configuration at the operator's address: the rest is the chart's."""
+    cp = controlplane
+    mark = uuid.uuid4().hex[:12]
+    cp.kubectl("label", "namespace", namespace, f"ampp-e2e-admission={mark}")
+    outside = f"{namespace[:50]}-outside"
+    cp.kubectl("create", "namespace", outside)
+    values = {
+        **VARIANTS["sqlite"],
+        "admission": {
+            "failurePolicy": "Fail",
+            "namespaceSelector": {"matchLabels": {"ampp-e2e-admission": mark}},
+        },
+    }
+    install(cp, namespace, tmp_path, values)
+    name, port = webhook_configuration(namespace), free_port()
+    conf = json.loads(cp.kubectl("get", "validatingwebhookconfiguration", name, "-o", "json").stdout)
+    patch = []
+    for i, w in enumerate(conf["webhooks"]):
+        path = w["clientConfig"]["service"]["path"]
+        patch += [
+            {"op": "remove", "path": f"/webhooks/{i}/clientConfig/service"},
+            {
+                "op": "add",
+                "path": f"/webhooks/{i}/clientConfig/url",
+                "value": f"https://127.0.0.1:{port}{path}",
+            },
+        ]
+    cp.kubectl("patch", "validatingwebhookconfiguration", name, "--type=json", "-p", json.dumps(patch))
+
+    def attempt(ns: str, obj: str) -> subprocess.CompletedProcess[str]:
+        route = {
+            "apiVersion": f"{GROUP}/v1alpha1",
+            "kind": "AlertRoute",
+            "metadata": {"name": obj, "namespace": ns},
+            "spec": {"receiver": "r", "matchers": [{"name": "a", "value": "x(?=y)", "matchType": "=~"}]},
+        }
+        return cp.kubectl("apply", "-f", "-", input=json.dumps(route), check=False)
+
+    def refused(out: subprocess.CompletedProcess[str]) -> bool:
+        said = 'admission webhook "alertroutes.validate.alerting.ampp.io" denied the request'
+        assert out.returncode != 0 and said in out.stderr and "error parsing regexp" in out.stderr, out.stderr
+        return True
+
+    rotation = (
+        "--admission.dns-name=127.0.0.1",
+        "--admission.certificate-validity=30s",
+        "--admission.ca-validity=75s",
+    )
+    with chart_operator(
+        cp, namespace, tmp_path, {"--admission.listen-address": f"127.0.0.1:{port}"}, rotation
+    ) as op:
+        op.wait("the caBundle", lambda: all(ca_bundles(cp, namespace)))
+        stored = secret_data(cp, namespace, f"{FULLNAME}-webhook-tls")
+        assert {"ca.crt", "ca.key", "tls.crt", "tls.key", "ca-bundle.crt"} <= set(stored)
+        op.wait("the webhook's first answer", lambda: refused(attempt(namespace, "lookahead")))
+        # Outside the selector: stored, and only its status says what is wrong.
+        assert attempt(outside, "lookahead").returncode == 0
+
+        # Renewals: every answer still comes from the webhook (with Fail, a certificate the
+        # API server did not trust would be an error instead).
+        serials: set[int] = set()
+        bundles: set[str] = set()
+        deadline = time.monotonic() + 85
+        while time.monotonic() < deadline and (len(serials) < 4 or len(bundles) < 2):
+            pem = ssl.get_server_certificate(("127.0.0.1", port))
+            serials.add(x509.load_pem_x509_certificate(pem.encode()).serial_number)
+            bundles |= set(ca_bundles(cp, namespace))
+            assert refused(attempt(namespace, "lookahead"))
+            time.sleep(3)
+        assert len(serials) >= 4 and len(bundles) >= 2, (serials, bundles, op.log.read_text()[-3000:])
+        assert "admission certificate renewed" in op.log.read_text()
+    no_refusals(op.log)
+
+    # No operator: failurePolicy Fail refuses rather than store unchecked.
+    down = attempt(namespace, "while-down")
+    assert down.returncode != 0 and "failed calling webhook" in down.stderr, down.stderr
+    cp.helm("uninstall", RELEASE, "--namespace", namespace)
+    assert cp.kubectl("get", "validatingwebhookconfiguration", name, check=False).returncode != 0
+    assert attempt(namespace, "after-uninstall").returncode == 0

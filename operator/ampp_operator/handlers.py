@@ -83,8 +83,11 @@ def _validate(registry: kopf.OperatorRegistry, controller: Controller, kind: nam
 
 
 def webhook_server(address: str, certfile: str, keyfile: str) -> kopf.WebhookServer:
+    """HTTPS on ``address``; the certificate files are re-read when they change (a renewal)."""
     host, _, port = address.rpartition(":")
-    return kopf.WebhookServer(addr=host or None, port=int(port), certfile=certfile, pkeyfile=keyfile)
+    return kopf.WebhookServer(
+        addr=host or None, port=int(port), certfile=certfile, pkeyfile=keyfile, file_check_interval=5.0
+    )
 
 
 def kopf_settings() -> kopf.OperatorSettings:

@@ -12,9 +12,12 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import kopf
@@ -27,6 +30,7 @@ from .controller import Controller
 from .kube import Kube
 from .leader import LeaderElector
 from .secretwatch import SecretWatches
+from .webhookcerts import SelfManagedCertificates
 
 __all__ = ["OperatorEngine", "login", "run"]
 
@@ -165,10 +169,16 @@ async def run(args: argparse.Namespace) -> int:
 
     loop.add_signal_handler(signal.SIGHUP, on_hup)
     kopf_settings = handlers.kopf_settings()
+    own_certs: Path | None = None
     if opts.admission_address:
-        kopf_settings.admission.server = handlers.webhook_server(
-            opts.admission_address, opts.admission_cert_file, opts.admission_key_file
-        )
+        cert, key = opts.admission_cert_file, opts.admission_key_file
+        if opts.admission_certificates is not None:
+            own_certs = Path(tempfile.mkdtemp(prefix="ampp-admission-"))
+            certs = SelfManagedCertificates(kube, opts.admission_certificates, own_certs)
+            certs.bootstrap()
+            tasks.append(loop.create_task(certs.run(), name="admission-certificates"))
+            cert = key = str(certs.pem_file)
+        kopf_settings.admission.server = handlers.webhook_server(opts.admission_address, cert, key)
     # kopf installs SIGTERM/SIGINT handlers that stop only kopf, then waits 5 s for every task
     # started after it (the engine's dispatcher among them). So: once kopf is up, the signals
     # are ours again, and the engine and the API stop *before* kopf is asked to.
@@ -215,4 +225,6 @@ async def run(args: argparse.Namespace) -> int:
         except (asyncio.CancelledError, TimeoutError, Exception) as e:  # already logged by kopf
             log.debug("kopf stopped: %r", e)
         await kube.close()
+        if own_certs is not None:
+            shutil.rmtree(own_certs, ignore_errors=True)
     return code

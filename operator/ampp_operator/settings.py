@@ -8,7 +8,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["LeaseSettings", "OperatorSettings", "add_flags", "from_args"]
+__all__ = ["CertSettings", "LeaseSettings", "OperatorSettings", "add_flags", "from_args"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,21 @@ class LeaseSettings:
     """A leader that has not renewed for this long stops writing (< lease_duration)."""
     retry_period: float = 2.0
     """How often to try to renew, or to acquire."""
+
+
+@dataclass(frozen=True)
+class CertSettings:
+    namespace: str
+    secret: str
+    """The Secret (in ``namespace``) that keeps the CA and the serving certificate."""
+    configuration: str
+    """The ValidatingWebhookConfiguration whose caBundle to keep current ("": none)."""
+    names: tuple[str, ...]
+    """What the serving certificate is for: DNS names (the Service's), or IP addresses."""
+    validity: float = 90 * 86400.0
+    """Of the serving certificate, in seconds."""
+    ca_validity: float = 10 * 365 * 86400.0
+    check_interval: float = 60.0
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -49,6 +64,10 @@ class OperatorSettings:
     """host:port of the validating admission webhook server (HTTPS); empty: no webhook."""
     admission_cert_file: str = ""
     admission_key_file: str = ""
+    admission_certificates: CertSettings | None = None
+    """Self-managed certificates for the webhook (instead of the files above)."""
+    namespace: str = "default"
+    """The operator's own namespace (its Lease, its certificate Secret)."""
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -127,8 +146,37 @@ def add_flags(p: argparse.ArgumentParser, env: Mapping[str, str] | None = None) 
         help="serve the validating admission webhook (HTTPS) on host:port, at /validate-<plural>; "
         "empty: no webhook (the ValidatingWebhookConfiguration is the chart's)",
     )
-    a("--admission.cert-file", dest="admission_cert_file", default="", help="the webhook's TLS certificate")
+    a(
+        "--admission.cert-file",
+        dest="admission_cert_file",
+        default="",
+        help="the webhook's TLS certificate (re-read when it changes, as cert-manager renews it)",
+    )
     a("--admission.key-file", dest="admission_key_file", default="", help="the webhook's TLS key")
+    a(
+        "--admission.certificate-secret",
+        dest="admission_secret",
+        default="",
+        help="instead of the files: keep a CA and a serving certificate of the operator's own in this "
+        "Secret (in the operator's namespace), renewed before they expire",
+    )
+    a(
+        "--admission.webhook-configuration",
+        dest="admission_configuration",
+        default="",
+        help="with --admission.certificate-secret: the ValidatingWebhookConfiguration whose caBundle "
+        "to keep current",
+    )
+    a(
+        "--admission.dns-name",
+        dest="admission_names",
+        action="append",
+        default=[],
+        help="with --admission.certificate-secret: a DNS name (or IP address) the certificate is for, "
+        "e.g. the webhook Service's <name>.<namespace>.svc (repeatable)",
+    )
+    a("--admission.certificate-validity", dest="admission_validity", type=_seconds, default=90 * 86400.0)
+    a("--admission.ca-validity", dest="admission_ca_validity", type=_seconds, default=10 * 365 * 86400.0)
     a("--leader-election.lease-duration", dest="lease_duration", type=_seconds, default=15.0)
     a("--leader-election.renew-deadline", dest="renew_deadline", type=_seconds, default=10.0)
     a("--leader-election.retry-period", dest="retry_period", type=_seconds, default=2.0)
@@ -137,14 +185,32 @@ def add_flags(p: argparse.ArgumentParser, env: Mapping[str, str] | None = None) 
 def from_args(args: argparse.Namespace, default_namespace: str | None) -> OperatorSettings:
     """Settings from parsed flags; ``default_namespace`` is the kubeconfig's (for the Lease)."""
     namespaces = tuple(args.watch_namespaces or args.env_watch_namespaces or ())
-    if args.admission_address and not (args.admission_cert_file and args.admission_key_file):
-        raise ValueError("--admission.listen-address needs --admission.cert-file and --admission.key-file")
+    own = args.lease_namespace or default_namespace or "default"
+    files = bool(args.admission_cert_file and args.admission_key_file)
+    if args.admission_address and files == bool(args.admission_secret):
+        raise ValueError(
+            "--admission.listen-address needs either --admission.cert-file and --admission.key-file, "
+            "or --admission.certificate-secret"
+        )
+    certificates = None
+    if args.admission_secret:
+        if not args.admission_names:
+            raise ValueError("--admission.certificate-secret needs --admission.dns-name (the Service's name)")
+        certificates = CertSettings(
+            namespace=own,
+            secret=args.admission_secret,
+            configuration=args.admission_configuration,
+            names=tuple(args.admission_names),
+            validity=args.admission_validity,
+            ca_validity=max(args.admission_ca_validity, args.admission_validity),
+            check_interval=min(60.0, args.admission_validity / 10),
+        )
     lease = None
     if args.leader_election:
         if not args.renew_deadline < args.lease_duration:
             raise ValueError("--leader-election.renew-deadline must be shorter than the lease duration")
         lease = LeaseSettings(
-            namespace=args.lease_namespace or default_namespace or "default",
+            namespace=own,
             name=args.lease_name,
             identity=args.identity,
             lease_duration=args.lease_duration,
@@ -161,4 +227,6 @@ def from_args(args: argparse.Namespace, default_namespace: str | None) -> Operat
         admission_address=args.admission_address,
         admission_cert_file=args.admission_cert_file,
         admission_key_file=args.admission_key_file,
+        admission_certificates=certificates,
+        namespace=own,
     )

@@ -228,6 +228,42 @@ release namespace (cluster-wide) or the watched namespaces; ["*"] means all. */}
 {{- end }}
 {{- end }}
 
+{{/* Admission ------------------------------------------------------------------------- */}}
+
+{{- define "ampp.admission.serviceName" -}}
+{{- printf "%s-webhook" (include "ampp.fullname" .) }}
+{{- end }}
+
+{{- define "ampp.admission.secretName" -}}
+{{- printf "%s-webhook-tls" (include "ampp.fullname" .) }}
+{{- end }}
+
+{{/* Cluster-scoped, so named like the ClusterRoles. */}}
+{{- define "ampp.admission.configurationName" -}}
+{{- include "ampp.clusterName" . }}
+{{- end }}
+
+{{/* The names the webhook's certificate is for: the Service's. */}}
+{{- define "ampp.admission.dnsNames" -}}
+{{- $svc := include "ampp.admission.serviceName" . }}
+- {{ printf "%s.%s.svc" $svc .Release.Namespace }}
+- {{ printf "%s.%s.svc.cluster.local" $svc .Release.Namespace }}
+{{- end }}
+
+{{/* admission.namespaceSelector, else the namespaces the operator watches. */}}
+{{- define "ampp.admission.namespaceSelector" -}}
+{{- if .Values.admission.namespaceSelector }}
+{{- toYaml .Values.admission.namespaceSelector }}
+{{- else if .Values.operator.clusterWide }}
+{}
+{{- else }}
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: In
+    values: {{ include "ampp.watchNamespaces" . }}
+{{- end }}
+{{- end }}
+
 {{/* storageClassName from a value: "" leaves the default class, "-" means none. */}}
 {{- define "ampp.storageClass" -}}
 {{- if eq . "-" }}
