@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 9093
 
-.PHONY: crds kind image k8s-bin run test unit integration browser conformance e2e bench setup bytecode deps check clean
+.PHONY: crds kind image k8s-bin run test unit integration browser conformance e2e bench setup bytecode deps check clean dev-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ k8s-bin:
 
 e2e: bytecode deps k8s-bin
 	$(PY) -m pytest -m e2e -q
+
+# Try the operator by hand: the e2e tier's control plane, the chart installed into it, and
+# `ampp operator` run as its Deployment would on 127.0.0.1:$(PORT), until Ctrl-C. It prints the
+# KUBECONFIG to export; then `kubectl apply -f examples/kubernetes/` (e2e/devcluster.py).
+dev-cluster: bytecode k8s-bin
+	$(PY) e2e/devcluster.py --port=$(PORT)
 
 # Alertmanager side by side; issue 21's soak against both (5 minutes each); then 1,000,000 history
 # events in PostgreSQL, /history and /report;

@@ -53,6 +53,7 @@ __all__ = [
     "ControlPlane",
     "ControlPlaneError",
     "build_binaries",
+    "die_with_parent",
     "free_port",
 ]
 
@@ -391,7 +392,7 @@ def _openssl_ec_key(path: Path) -> None:
 # Processes
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: have the child get SIGKILL when the test process dies, so a crashed or killed
     pytest leaves no etcd or kube-apiserver behind. (SIGKILL, not SIGTERM: both would get
     it at once, and kube-apiserver's graceful shutdown hangs once etcd is gone. The signal
@@ -421,7 +422,8 @@ class _Process:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+                start_new_session=True,  # Ctrl-C reaches the owner, which stops them in order
             )
         except BaseException:
             self._log.close()

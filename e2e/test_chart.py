@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
 from cryptography import x509
+from devcluster import LocalOperator, installed_operator, point_webhooks_at
 from envtest import ControlPlane, free_port
 
 from tests.support.eventually import eventually
@@ -1024,91 +1021,18 @@ def test_serve_only_has_no_rights(
     assert rules_from_list(controlplane, sa, namespace) == baseline_rules(namespace)
 
 
-def _wait(what: str, check: Callable[[], T], proc: subprocess.Popen[bytes], log: Path) -> T:
+def _wait(what: str, check: Callable[[], T], op: LocalOperator) -> T:
     """``check`` passing while the operator runs (each check asks the API server)."""
 
     def running_and_checked() -> T:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ampp operator exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
+        if op.proc.poll() is not None:
+            raise RuntimeError(f"ampp operator exited ({op.proc.returncode}):\n{op.log.read_text()[-4000:]}")
         return check()
 
     try:
         return eventually(running_and_checked, what, within=60, interval=0.5)
     except AssertionError as e:
-        raise AssertionError(f"{e}:\n{log.read_text()[-4000:]}") from None
-
-
-@dataclass
-class ChartOperator:
-    """`ampp operator` started as the installed Deployment says."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-    port: int
-    env: dict[str, str]
-
-    def wait(self, what: str, check: Callable[[], T]) -> T:
-        return _wait(what, check, self.proc, self.log)
-
-
-@contextmanager
-def chart_operator(
-    cp: ControlPlane,
-    namespace: str,
-    tmp_path: Path,
-    local: Mapping[str, str] | None = None,
-    extra: Iterable[str] = (),
-) -> Iterator[ChartOperator]:
-    """Run `ampp operator` with the installed Deployment's args and environment (paths and
-    ports made local, ``local`` replacing more flags, ``extra`` appended) and its
-    ServiceAccount's token; ready when it yields, stopped after."""
-    deployment = json.loads(cp.kubectl("get", "deployment", FULLNAME, "-n", namespace, "-o", "json").stdout)
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    config = secret_data(cp, namespace, f"{FULLNAME}-config")["alertmanager.yml"]
-    (tmp_path / "alertmanager.yml").write_text(base64.b64decode(config).decode())
-    port = free_port()
-    local = {
-        "--config.file": str(tmp_path / "alertmanager.yml"),
-        "--storage.path": str(tmp_path / "data"),
-        "--web.listen-address": f"127.0.0.1:{port}",
-        "--admission.listen-address": f"127.0.0.1:{free_port()}",
-        **(local or {}),
-    }
-    args = [container["args"][0]]
-    for arg in container["args"][1:]:
-        flag = arg.split("=", 1)[0]
-        args.append(f"{flag}={local[flag]}" if flag in local else arg)
-    args += [*extra, f"--kubeconfig={cp.kubeconfig_for_service_account(namespace, FULLNAME)}"]
-    pod = {"metadata.name": f"{FULLNAME}-0", "metadata.namespace": namespace, "status.podIP": "127.0.0.1"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMPP_", "KUBECONFIG"))}
-    for var in container["env"]:
-        source = var.get("valueFrom")  # an empty value comes back from the API server as no value
-        env[var["name"]] = pod[source["fieldRef"]["fieldPath"]] if source else var.get("value", "")
-    log = tmp_path / "operator.log"
-    code = "import sys; from ampp.cli import main; sys.exit(main(sys.argv[1:]))"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-    op = ChartOperator(proc, log, port, env)
-    try:
-
-        def ready() -> bool:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                    return bool(r.status == 200)
-            except OSError:
-                return False
-
-        op.wait("/-/ready", ready)
-        yield op
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        raise AssertionError(f"{e}:\n{op.log.read_text()[-4000:]}") from None
 
 
 def no_refusals(log: Path) -> None:
@@ -1129,7 +1053,7 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
     install(
         controlplane, namespace, tmp_path, {**VARIANTS["sqlite"], "operator": {"clusterWide": cluster_wide}}
     )
-    with chart_operator(controlplane, namespace, tmp_path) as op:
+    with installed_operator(controlplane, namespace, tmp_path) as op:
         assert op.env["AMPP_POD_NAMESPACE"] == namespace
         assert op.env["AMPP_WATCH_NAMESPACES"] == ("" if cluster_wide else namespace)
 
@@ -1137,7 +1061,7 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
             lease = controlplane.kubectl("get", "lease", FULLNAME, "-n", namespace, "-o", "json", check=False)
             return json.loads(lease.stdout)["spec"].get("holderIdentity", "") if lease.returncode == 0 else ""
 
-        assert op.wait("the Lease", holder) == f"{FULLNAME}-0"
+        assert _wait("the Lease", holder, op) == f"{FULLNAME}-0"
 
         silence = {
             "apiVersion": f"{GROUP}/v1alpha1",
@@ -1157,9 +1081,9 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
             conditions = {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
             return conditions.get("Accepted") == "True" and bool(obj["metadata"].get("finalizers"))
 
-        op.wait("the Silence to be accepted", accepted)
+        _wait("the Silence to be accepted", accepted, op)
         # The chart's webhook configuration gets its CA bundle from the operator (its RBAC allows it).
-        op.wait("the caBundle", lambda: all(ca_bundles(controlplane, namespace)))
+        _wait("the caBundle", lambda: all(ca_bundles(controlplane, namespace)), op)
     no_refusals(op.log)
 
 
@@ -1483,19 +1407,7 @@ def test_the_charts_admission_webhook_refuses_renews_and_follows_its_values(
     }
     install(cp, namespace, tmp_path, values)
     name, port = webhook_configuration(namespace), free_port()
-    conf = json.loads(cp.kubectl("get", "validatingwebhookconfiguration", name, "-o", "json").stdout)
-    patch = []
-    for i, w in enumerate(conf["webhooks"]):
-        path = w["clientConfig"]["service"]["path"]
-        patch += [
-            {"op": "remove", "path": f"/webhooks/{i}/clientConfig/service"},
-            {
-                "op": "add",
-                "path": f"/webhooks/{i}/clientConfig/url",
-                "value": f"https://127.0.0.1:{port}{path}",
-            },
-        ]
-    cp.kubectl("patch", "validatingwebhookconfiguration", name, "--type=json", "-p", json.dumps(patch))
+    point_webhooks_at(cp, name, f"127.0.0.1:{port}")
 
     def attempt(ns: str, obj: str) -> subprocess.CompletedProcess[str]:
         route = {
@@ -1516,13 +1428,12 @@ def test_the_charts_admission_webhook_refuses_renews_and_follows_its_values(
         "--admission.certificate-validity=30s",
         "--admission.ca-validity=75s",
     )
-    with chart_operator(
-        cp, namespace, tmp_path, {"--admission.listen-address": f"127.0.0.1:{port}"}, rotation
-    ) as op:
-        op.wait("the caBundle", lambda: all(ca_bundles(cp, namespace)))
+    listen = {"--admission.listen-address": f"127.0.0.1:{port}"}
+    with installed_operator(cp, namespace, tmp_path, listen, rotation) as op:
+        _wait("the caBundle", lambda: all(ca_bundles(cp, namespace)), op)
         stored = secret_data(cp, namespace, f"{FULLNAME}-webhook-tls")
         assert {"ca.crt", "ca.key", "tls.crt", "tls.key", "ca-bundle.crt"} <= set(stored)
-        op.wait("the webhook's first answer", lambda: refused(attempt(namespace, "lookahead")))
+        _wait("the webhook's first answer", lambda: refused(attempt(namespace, "lookahead")), op)
         # Outside the selector: stored, and only its status says what is wrong.
         assert attempt(outside, "lookahead").returncode == 0
 
