@@ -21,7 +21,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from envtest import ControlPlane, build_binaries, die_with_parent, free_port
+from envtest import ControlPlane, build_binaries, die_with_parent, free_port, until_signalled
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "alertmanager-plusplus"
@@ -223,14 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.dir, ignore_errors=True)
     args.dir.mkdir(parents=True)
     state = args.dir.resolve()
-    stop = False
-
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopped = until_signalled()
     with dev_cluster(state, args.port, args.admission_port or free_port(), args.config) as (cp, op):
         print(
             f"""dev-cluster ready: ampp operator on {op.url} (log: {op.log}), API server {cp.server}
@@ -243,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 Ctrl-C stops everything.""",
             flush=True,
         )
-        while not stop and op.proc.poll() is None:
+        while not stopped() and op.proc.poll() is None:
             time.sleep(0.5)
         if op.proc.poll() is not None:
             print(f"ampp operator exited ({op.proc.returncode}); log: {op.log}", file=sys.stderr)

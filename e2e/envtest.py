@@ -34,7 +34,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,6 +55,7 @@ __all__ = [
     "build_binaries",
     "die_with_parent",
     "free_port",
+    "until_signalled",
 ]
 
 
@@ -838,6 +839,15 @@ def _b64(data: bytes) -> str:
 # By hand: python e2e/envtest.py [--bin-dir DIR]
 
 
+def until_signalled() -> Callable[[], bool]:
+    """Catch SIGINT and SIGTERM (Ctrl-C, kill): the function returned says whether one came, so
+    a script can stop what it started, in order, instead of dying in the middle."""
+    came: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: came.append(signum))
+    return lambda: bool(came)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
@@ -846,21 +856,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, help="state directory (default: a temp dir, removed)")
     args = parser.parse_args(argv)
     bin_dir = args.bin_dir or build_binaries()
-    stop = False
-
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopped = until_signalled()
     with ControlPlane(bin_dir, root_dir=args.dir) as cp:
         print(f"server:     {cp.server}")
         print(f"logs:       {cp.log_dir}")
         print(f"export KUBECONFIG={cp.kubeconfig}")
         print(f"export PATH={cp.bin_dir}:$PATH")
         sys.stdout.flush()
-        while not stop and cp.running():
+        while not stopped() and cp.running():
             time.sleep(0.5)
     return 0
 

@@ -14,7 +14,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import kopf
@@ -23,7 +23,7 @@ from ampp import __version__
 from . import names
 from .resources import Resource
 
-__all__ = ["WATCH_SECONDS", "Kube", "KubeError", "now_rfc3339", "secret_data"]
+__all__ = ["WATCH_SECONDS", "Kube", "KubeError", "Requests", "now_rfc3339", "secret_data"]
 
 log = logging.getLogger("ampp.operator.kube")
 
@@ -31,6 +31,22 @@ MERGE_PATCH = "application/merge-patch+json"
 USER_AGENT = f"{names.COMPONENT}/{__version__}"
 FIELD_MANAGER = {"fieldManager": names.COMPONENT}
 """Every write names the operator as its field manager, so managedFields show what it owns."""
+
+
+class Requests(Protocol):
+    """What a component that only reads Secrets and sends requests needs of :class:`Kube`."""
+
+    async def secret_object(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Any: ...
 
 
 class KubeError(Exception):

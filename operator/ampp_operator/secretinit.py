@@ -19,13 +19,16 @@ import asyncio
 import secrets
 import string
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from . import names
 
-__all__ = ["Api", "SecretSpec", "ensure", "generate", "register"]
+if TYPE_CHECKING:  # kube imports kopf, which registering this command must not
+    from .kube import Requests
+
+__all__ = ["SecretSpec", "ensure", "generate", "register"]
 
 ALPHABET = string.ascii_letters + string.digits
 """Letters and digits only: the values go into URLs and command lines unescaped."""
@@ -54,7 +57,7 @@ class SecretSpec:
         return cls(name.strip(), parts)
 
 
-async def ensure(kube: Api, namespace: str, spec: SecretSpec, labels: dict[str, str]) -> str:
+async def ensure(kube: Requests, namespace: str, spec: SecretSpec, labels: dict[str, str]) -> str:
     """Create the Secret or add the keys it lacks; say what was done."""
     path = f"/api/v1/namespaces/{namespace}/secrets"
     existing = await kube.secret_object(namespace, spec.name)
@@ -84,22 +87,6 @@ async def ensure(kube: Api, namespace: str, spec: SecretSpec, labels: dict[str, 
         content_type="application/merge-patch+json",
     )
     return f"added {', '.join(missing)} to Secret {namespace}/{spec.name}"
-
-
-class Api(Protocol):
-    """What :func:`ensure` needs from the API server (:class:`kube.Kube`)."""
-
-    async def secret_object(self, namespace: str, name: str) -> dict[str, Any] | None: ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: Mapping[str, str] | None = None,
-        content_type: str = "application/json",
-    ) -> Any: ...
 
 
 def register(

@@ -27,14 +27,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .kube import KubeError, secret_data
+from .kube import KubeError, Requests, secret_data
 from .settings import CertSettings
 
 __all__ = ["CertSettings", "Material", "SelfManagedCertificates", "issue", "needs_renewal"]
@@ -42,20 +42,6 @@ __all__ = ["CertSettings", "Material", "SelfManagedCertificates", "issue", "need
 log = logging.getLogger("ampp.operator.admission")
 
 CA_CERT, CA_KEY, TLS_CERT, TLS_KEY, BUNDLE = "ca.crt", "ca.key", "tls.crt", "tls.key", "ca-bundle.crt"
-
-
-class Api(Protocol):
-    async def secret_object(self, namespace: str, name: str) -> dict[str, Any] | None: ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: Mapping[str, str] | None = None,
-        content_type: str = "application/json",
-    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -214,7 +200,7 @@ def renew(current: Material | None, s: CertSettings) -> Material | None:
 class SelfManagedCertificates:
     """Keeps the Secret, the files kopf serves from, and the configuration's caBundle."""
 
-    def __init__(self, kube: Api, settings: CertSettings, directory: Path) -> None:
+    def __init__(self, kube: Requests, settings: CertSettings, directory: Path) -> None:
         self.kube = kube
         self.settings = settings
         self.pem_file = directory / "tls.pem"
