@@ -219,16 +219,27 @@ def time_interval_spec() -> Schema:
                 "description": "Contains a time when any entry does; an entry, when all its fields do.",
                 "items": {
                     "type": "object",
+                    "description": "Times that match all of its fields (a field left out matches any time).",
                     "properties": {
                         "times": {
                             "type": "array",
                             "maxItems": 32,
+                            "description": "Times of day (any of them); none: the whole day.",
                             "items": {
                                 "type": "object",
                                 "required": ["startTime", "endTime"],
+                                "description": "From startTime (included) to endTime (excluded).",
                                 "properties": {
-                                    "startTime": _str(5, pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"),
-                                    "endTime": _str(5, pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"),
+                                    "startTime": _str(
+                                        5,
+                                        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+                                        description="HH:MM, in the location's time zone.",
+                                    ),
+                                    "endTime": _str(
+                                        5,
+                                        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+                                        description="HH:MM (up to 24:00), in the location's time zone.",
+                                    ),
                                 },
                                 "x-kubernetes-validations": [
                                     {
@@ -242,17 +253,25 @@ def time_interval_spec() -> Schema:
                         "weekdays": {
                             "type": "array",
                             "maxItems": 7,
+                            "description": "Days of the week or ranges of them: monday, saturday:sunday.",
                             "items": _str(32, pattern=f"^(?i){day}(:{day})?$"),
                         },
                         "daysOfMonth": {
                             "type": "array",
                             "maxItems": 31,
+                            "description": "Days of the month or ranges: 1, 1:15, -1 (the last day).",
                             "items": _str(16, pattern=r"^-?[0-9]{1,2}(:-?[0-9]{1,2})?$"),
                         },
-                        "months": {"type": "array", "maxItems": 12, "items": _str(32)},
+                        "months": {
+                            "type": "array",
+                            "maxItems": 12,
+                            "description": "Months by name or number, or ranges: january, 1:3, june:august.",
+                            "items": _str(32),
+                        },
                         "years": {
                             "type": "array",
                             "maxItems": 32,
+                            "description": "Years or ranges of years: 2030, 2030:2032.",
                             "items": _str(16, pattern=r"^[0-9]{4}(:[0-9]{4})?$"),
                         },
                         "location": _str(
@@ -270,22 +289,37 @@ def time_interval_spec() -> Schema:
 
 
 def status_schema(extra: Schema | None = None) -> Schema:
+    seen = "The metadata.generation of the spec this describes."
     props: Schema = {
-        "observedGeneration": {"type": "integer", "format": "int64"},
+        "observedGeneration": {"type": "integer", "format": "int64", "description": seen},
         "conditions": {
             "type": "array",
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],
+            "description": "Accepted: the spec is valid and its references resolve (else why not). "
+            "Ready: the engine runs it (for a Silence: the silence is active).",
             "items": {
                 "type": "object",
                 "required": ["type", "status"],
+                "description": "One condition, as Kubernetes API conventions define them.",
                 "properties": {
-                    "type": {"type": "string"},
-                    "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
-                    "reason": {"type": "string"},
-                    "message": {"type": "string"},
-                    "lastTransitionTime": {"type": "string", "format": "date-time"},
-                    "observedGeneration": {"type": "integer", "format": "int64"},
+                    "type": {"type": "string", "description": "Accepted or Ready."},
+                    "status": {
+                        "type": "string",
+                        "enum": ["True", "False", "Unknown"],
+                        "description": "Whether the condition holds.",
+                    },
+                    "reason": {
+                        "type": "string",
+                        "description": "Why, in one CamelCase word (InvalidSpec...).",
+                    },
+                    "message": {"type": "string", "description": "Why, for a person: what to change."},
+                    "lastTransitionTime": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When status last changed.",
+                    },
+                    "observedGeneration": {"type": "integer", "format": "int64", "description": seen},
                 },
             },
         },
@@ -341,10 +375,13 @@ def crd(kind: names.Kind, spec: Schema, status: Schema, columns: list[Schema], d
                             "description": description,
                             "required": ["spec"],
                             "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec,
+                                "apiVersion": {"type": "string", "description": f"{names.API_VERSION}."},
+                                "kind": {"type": "string", "description": f"{kind.kind}."},
+                                "metadata": {
+                                    "type": "object",
+                                    "description": "Standard object metadata: name, namespace, labels...",
+                                },
+                                "spec": {"description": "What the resource asks for.", **spec},
                                 "status": status,
                             },
                         }
@@ -390,9 +427,18 @@ def all_crds() -> dict[str, Schema]:
             status_schema(
                 {
                     "silenceID": {"type": "string", "description": "The engine silence's id."},
-                    "state": {"type": "string", "enum": ["pending", "active", "expired"]},
-                    "startsAt": {"type": "string", "format": "date-time"},
-                    "endsAt": {"type": "string", "format": "date-time"},
+                    "state": {
+                        "type": "string",
+                        "enum": ["pending", "active", "expired"],
+                        "description": "The engine silence's state.",
+                    },
+                    "startsAt": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When the engine silence started or starts (it moves when a "
+                        "change of matchers re-creates the silence).",
+                    },
+                    "endsAt": {"type": "string", "format": "date-time", "description": "When it ends."},
                     "matchers": {"type": "string", "description": "The matchers as the engine applies them."},
                 }
             ),

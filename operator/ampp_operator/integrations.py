@@ -19,8 +19,11 @@ Three rules turn the file format into a Kubernetes API:
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
 import re
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -106,6 +109,8 @@ class FieldShape:
     yaml: str
     camel: str
     shape: Shape
+    doc: str = ""
+    """The field's docstring in the engine's model: its description in the CRD."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,46 @@ def _shape(tp: Any, metadata: tuple[Any, ...] = ()) -> Shape:
     raise TypeError(f"no CRD shape for {tp!r}")
 
 
+def _prose(text: str) -> str:
+    """A docstring's first paragraph on one line, reST's ``code`` as Markdown's `code`."""
+    return " ".join(text.strip().split("\n\n")[0].split()).replace("``", "`")
+
+
+@functools.cache
+def _attribute_docs(module: str) -> dict[str, dict[str, str]]:
+    """The attribute docstrings (a string right below an annotated field, as pydantic and
+    Sphinx read them) of every class in a module: class name -> field -> text. Read from the
+    source when the CRDs are generated, never by the engine at run time."""
+    tree = ast.parse(inspect.getsource(sys.modules[module]))
+    out: dict[str, dict[str, str]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs = out.setdefault(node.name, {})
+        for stmt, after in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                docs[stmt.target.id] = _prose(after.value.value)
+    return out
+
+
+def field_doc(model: type[BaseModel], name: str) -> str:
+    """The docstring of a model's field (``name`` as in Python), from the class that declares
+    it or the nearest base class that documents it."""
+    for cls in model.__mro__:
+        if issubclass(cls, BaseModel) and cls is not BaseModel:
+            doc = _attribute_docs(cls.__module__).get(cls.__name__, {}).get(name)
+            if doc:
+                return doc
+    info = model.model_fields.get(name)
+    return _prose(info.description or "") if info is not None else ""
+
+
 @functools.cache
 def _model(model: type[BaseModel]) -> ModelShape:
     fields: list[FieldShape] = []
@@ -168,9 +213,11 @@ def _model(model: type[BaseModel]) -> ModelShape:
         yaml_name = info.alias or name
         if _skipped(yaml_name) or (model is Receiver and yaml_name == "name"):
             continue
-        fields.append(FieldShape(yaml_name, camel(yaml_name), _shape(info.annotation, tuple(info.metadata))))
-    doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split()).replace("``", "`")
-    return ModelShape(model.__name__, doc, tuple(fields), {f.camel: f for f in fields})
+        shape = _shape(info.annotation, tuple(info.metadata))
+        fields.append(FieldShape(yaml_name, camel(yaml_name), shape, field_doc(model, name)))
+    return ModelShape(
+        model.__name__, _prose(model.__doc__ or ""), tuple(fields), {f.camel: f for f in fields}
+    )
 
 
 def receiver_shape() -> ModelShape:
@@ -186,8 +233,8 @@ SECRET_KEY_SELECTOR_SCHEMA: dict[str, Any] = {
     "description": "A key of a Secret in the same namespace as the Receiver.",
     "required": ["name", "key"],
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 253},
-        "key": {"type": "string", "minLength": 1, "maxLength": 253},
+        "name": {"type": "string", "minLength": 1, "maxLength": 253, "description": "The Secret's name."},
+        "key": {"type": "string", "minLength": 1, "maxLength": 253, "description": "The key in its data."},
     },
 }
 
@@ -222,8 +269,18 @@ def _model_schema(model: ModelShape) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object"}
     if model.doc:
         out["description"] = model.doc
-    out["properties"] = {f.camel: _schema(f.shape) for f in model.fields}
+    out["properties"] = {f.camel: _described(_schema(f.shape), f) for f in model.fields}
     return out
+
+
+def _described(schema: dict[str, Any], f: FieldShape) -> dict[str, Any]:
+    """The field's own description wins over its type's (a nested model's docstring moves to
+    the items of a list, where it describes each item)."""
+    if not f.doc:
+        return schema
+    if f.shape.kind == "secret":
+        return {**schema, "description": f"{f.doc} From a Secret in the Receiver's namespace."}
+    return {**schema, "description": f.doc}
 
 
 def receiver_schema() -> dict[str, Any]:

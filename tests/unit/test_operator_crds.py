@@ -91,3 +91,44 @@ def test_alert_route_nests_routes() -> None:
         schema = schema["properties"]["routes"]["items"]
         depth += 1
     assert depth == crds.ROUTE_DEPTH
+
+
+def undescribed(schema: dict[str, Any], path: str = "") -> list[str]:
+    """Every field (a property, at any depth) without a description: what `kubectl explain`
+    would show as <no description>."""
+    out: list[str] = []
+    for key, sub in (schema.get("properties") or {}).items():
+        if not sub.get("description"):
+            out.append(f"{path}.{key}")
+        out += undescribed(sub, f"{path}.{key}")
+    for part, suffix in (("items", "[]"), ("additionalProperties", "{}")):
+        if isinstance(schema.get(part), dict):
+            out += undescribed(schema[part], path + suffix)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(set(crds.all_crds()) - {"receiver.yaml"}))
+def test_every_field_is_described(name: str) -> None:
+    version = crds.all_crds()[name]["spec"]["versions"][0]
+    assert undescribed(version["schema"]["openAPIV3Schema"]) == []
+
+
+def test_field_docs_come_from_attribute_docstrings() -> None:
+    """What the Receiver CRD says of a field is the docstring below it in the engine's model
+    (the nearest class of the engine's that documents it), else its pydantic description."""
+    from ampp_operator.integrations import field_doc
+    from pydantic import BaseModel, Field
+
+    class Base(BaseModel):
+        a: int = 0
+        """Inherited, with ``code`` in it.
+
+        A second paragraph is left out."""
+
+    class Child(Base):
+        b: str = Field("", description="From the field's description.")
+        c: bool = False
+
+    assert field_doc(Child, "a") == "Inherited, with `code` in it."
+    assert field_doc(Child, "b") == "From the field's description."
+    assert field_doc(Child, "c") == ""
