@@ -781,8 +781,17 @@ def install(cp: ControlPlane, namespace: str, tmp_path: Path, values: Mapping[st
     what the secret-init Job would)."""
     cp.helm(
         "install", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks",
-        "--values", str(write_values(tmp_path, values)),
+        "--values", str(write_values(tmp_path, in_its_namespace(values, namespace))),
     )  # fmt: skip
+
+
+def in_its_namespace(values: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """Values whose admission webhook only sees its own namespace (unless they choose): a
+    release's webhook is cluster-scoped and outlives its test, and its Service cannot be
+    reached here, so it must not stand in the way of every later test's resources."""
+    admission = dict(values.get("admission") or {})
+    admission.setdefault("namespaceSelector", {"matchLabels": {"kubernetes.io/metadata.name": namespace}})
+    return {**values, "admission": admission}
 
 
 def can_i(
@@ -1053,7 +1062,13 @@ def test_operator_runs_with_the_charts_flags_env_and_rbac(
     install(
         controlplane, namespace, tmp_path, {**VARIANTS["sqlite"], "operator": {"clusterWide": cluster_wide}}
     )
-    with installed_operator(controlplane, namespace, tmp_path) as op:
+    # The chart's admission webhook, served by this operator (the Silence below goes through it).
+    webhook = f"127.0.0.1:{free_port()}"
+    point_webhooks_at(controlplane, webhook_configuration(namespace), webhook)
+    local = {"--admission.listen-address": webhook}
+    with installed_operator(
+        controlplane, namespace, tmp_path, local, ["--admission.dns-name=127.0.0.1"]
+    ) as op:
         assert op.env["AMPP_POD_NAMESPACE"] == namespace
         assert op.env["AMPP_WATCH_NAMESPACES"] == ("" if cluster_wide else namespace)
 
@@ -1177,7 +1192,7 @@ def test_generated_passwords_survive_upgrade_and_uninstall(
 
     controlplane.helm(
         "upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks",
-        "--values", str(write_values(tmp_path, {"replicaCount": 3})),
+        "--values", str(write_values(tmp_path, in_its_namespace({"replicaCount": 3}, namespace))),
     )  # fmt: skip
     said = run_secret_init(controlplane, namespace, tmp_path, {"replicaCount": 3})
     assert said.splitlines() == [f"kept Secret {namespace}/{n}" for n in PASSWORDS]
@@ -1280,7 +1295,10 @@ def test_upgrade_from_the_previous_chart_version(
     them and keeps them, and the release runs what this chart renders."""
     controlplane.helm("install", RELEASE, str(PREVIOUS), "--namespace", namespace, "--skip-crds")
     before = {n: secret_data(controlplane, namespace, n) for n in PASSWORDS}
-    controlplane.helm("upgrade", RELEASE, str(CHART), "--namespace", namespace, "--skip-crds", "--no-hooks")
+    scoped = str(write_values(tmp_path, in_its_namespace({}, namespace)))
+    controlplane.helm(
+        "upgrade", RELEASE, str(CHART), "-n", namespace, "--skip-crds", "--no-hooks", "--values", scoped
+    )  # fmt: skip
     said = run_secret_init(controlplane, namespace, tmp_path)
     assert said.splitlines() == [f"kept Secret {namespace}/{n}" for n in PASSWORDS]
     assert {n: secret_data(controlplane, namespace, n) for n in PASSWORDS} == before

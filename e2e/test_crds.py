@@ -250,11 +250,14 @@ def test_printer_columns_and_category(
             apply(controlplane, namespace, kind, kind.lower(), spec)
     apply(controlplane, namespace, "Silence", "maintenance", VALID[3][1])
     silences = kubectl("get", "silences", "-n", namespace).stdout
-    assert re.match(r"^NAME\s+MATCHERS\s+STATE\s+STARTS\s+ENDS\s+AGE$", silences.splitlines()[0]), silences
+    assert re.match(
+        r"^NAME\s+MATCHERS\s+STATE\s+STARTS\s+ENDS\s+ACCEPTED\s+REASON\s+AGE$", silences.splitlines()[0]
+    ), silences
     assert silences.splitlines()[1].startswith("maintenance ")
     wide = kubectl("get", "amsil", "-n", namespace, "-o", "wide").stdout
     assert re.match(
-        r"^NAME\s+MATCHERS\s+STATE\s+STARTS\s+ENDS\s+ID\s+COMMENT\s+AGE$", wide.splitlines()[0]
+        r"^NAME\s+MATCHERS\s+STATE\s+STARTS\s+ENDS\s+ACCEPTED\s+REASON\s+ID\s+COMMENT\s+AGE$",
+        wide.splitlines()[0],
     ), wide
     assert "deploy" in wide
     routes = kubectl("get", "alertroutes", "-n", namespace).stdout

@@ -377,10 +377,8 @@ def crd(kind: names.Kind, spec: Schema, status: Schema, columns: list[Schema], d
                             "properties": {
                                 "apiVersion": {"type": "string", "description": f"{names.API_VERSION}."},
                                 "kind": {"type": "string", "description": f"{kind.kind}."},
-                                "metadata": {
-                                    "type": "object",
-                                    "description": "Standard object metadata: name, namespace, labels...",
-                                },
+                                # The API server describes metadata itself, and refuses more here.
+                                "metadata": {"type": "object"},
                                 "spec": {"description": "What the resource asks for.", **spec},
                                 "status": status,
                             },
