@@ -20,6 +20,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ RELEASE = "ampp"
 FULLNAME = "ampp-alertmanager-plusplus"
 NAMESPACE = "ampp-system"
 
-__all__ = ["LocalOperator", "installed_operator", "main", "point_webhooks_at"]
+__all__ = ["LocalOperator", "installed_operator", "main", "point_webhooks_at", "refusals"]
 
 
 @dataclass
@@ -137,6 +138,18 @@ def installed_operator(
         yield op
     finally:
         op.stop()
+
+
+def refusals(log: str) -> list[str]:
+    """The requests the API server refused an operator (RBAC it lacks), in its log; but for
+    Secrets in namespaces where it may not read them: a cluster-wide operator sees every
+    Receiver, and only some namespaces bind it the Secrets (the chart's secretNamespaces)."""
+    return [
+        line
+        for line in log.splitlines()
+        if re.search(r"\b403\b|[Ff]orbidden|[Nn]ot enough permissions", line)
+        and not re.search(r"cannot (watch|read) Secret ", line)
+    ]
 
 
 def point_webhooks_at(cp: ControlPlane, configuration: str, address: str) -> None:

@@ -37,7 +37,7 @@ from .assemble import Assembly, Validator, assemble
 from .integrations import Secrets, Unreadable
 from .kube import KubeError, now_rfc3339
 from .resources import Ref, Resource, Verdict
-from .secretwatch import SecretRef, SecretWatches
+from .secretwatch import SecretRef, SecretWatches, unreadable
 from .settings import OperatorSettings
 from .status import Condition, conditions, status_update
 from .translate import Rejected, config_name
@@ -93,7 +93,7 @@ class Controller:
         self.apply_error: str | None = None
         self._secrets: dict[SecretRef, Mapping[str, str] | Unreadable | None] = {}
         self.secret_watches: SecretWatches | None = None
-        """Set by the runtime: keeps ``_secrets`` current between resyncs."""
+        """Set by the runtime: keeps ``_secrets`` current (else each resync reads them again)."""
         self._written: dict[str, dict[str, Any]] = {}  # uid -> status we last wrote
         self._lock = asyncio.Lock()
         self._dirty = False
@@ -204,17 +204,16 @@ class Controller:
     async def resync_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.resync_interval)
-            watches = self.secret_watches
-            for ref in [r for r in self._secrets if watches is None or not watches.live(r)]:
-                del self._secrets[ref]  # read again: no watch keeps it current
+            if self.secret_watches is None:
+                self._secrets.clear()  # read again: no watch keeps them current
             self.kick()
 
-    def secret_changed(self, ref: SecretRef, data: Mapping[str, str] | None) -> None:
-        """A Secret's watch read it or saw it change: reconcile if it differs."""
+    def secret_changed(self, ref: SecretRef, data: Mapping[str, str] | Unreadable | None) -> None:
+        """A Secret's watch read it, saw it change, or was refused: reconcile if it differs."""
         if ref in self._secrets and self._secrets[ref] == data:
             return
         self._secrets[ref] = data
-        if self.synced.is_set():
+        if self.synced.is_set() and not isinstance(data, Unreadable):
             log.info("Secret %s/%s %s", *ref, "changed" if data is not None else "is gone")
         self.kick()
 
@@ -309,11 +308,7 @@ class Controller:
                     self._secrets[ref] = await self.kube.secret(*ref)
                 except KubeError as e:
                     log.warning("cannot read Secret %s/%s: %s", *ref, e)
-                    self._secrets[ref] = Unreadable(
-                        f"the operator may not read Secrets in namespace {ref[0]!r} (RBAC)"
-                        if e.status == 403
-                        else f"the API server answered {e}"
-                    )
+                    self._secrets[ref] = unreadable(ref, e)  # its watch retries, and tells
                 except (TimeoutError, OSError) as e:
                     log.warning("cannot read Secret %s/%s: %s", *ref, e)
                     continue  # not cached: tried again next time

@@ -4,8 +4,8 @@ applied within a second rather than at the next resync.
 Only those Secrets: one watch per referenced Secret, narrowed to it by a field selector on its
 name, in the namespace of the Receivers that name it. The operator asks for ``get`` and
 ``watch`` on Secrets, never ``list``, and only where the chart binds them (the namespaces whose
-Receivers may reference Secrets); a watch the API server refuses (403) is tried again after
-the resync interval, and meanwhile the controller reads the Secret at each resync as before.
+Receivers may reference Secrets); a watch the API server refuses (403) makes its Receiver say
+so, and is tried again every resync interval (logged once, not at every try).
 
 Each watch starts with a GET of the Secret (its data, or that it does not exist), then
 watches from the version it read, or from "now" when there was none: an ADDED event then
@@ -22,9 +22,10 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from .integrations import Unreadable
 from .kube import KubeError, secret_data
 
-__all__ = ["SecretRef", "SecretWatches"]
+__all__ = ["SecretRef", "SecretWatches", "unreadable"]
 
 log = logging.getLogger("ampp.operator.secrets")
 
@@ -39,8 +40,16 @@ class Watcher(Protocol):
     def watch(self, path: str, params: Mapping[str, str]) -> Any: ...
 
 
-Changed = Callable[[SecretRef, Mapping[str, str] | None], None]
-"""Called with a Secret's data (None: it does not exist) whenever a watch reads or sees it."""
+Changed = Callable[[SecretRef, Mapping[str, str] | Unreadable | None], None]
+"""Called with a Secret's data (None: it does not exist; Unreadable: the operator may not read
+it) whenever a watch reads it, sees it change, or is refused."""
+
+
+def unreadable(ref: SecretRef, error: KubeError) -> Unreadable:
+    """Why a Secret could not be read, as its Receiver's status says it."""
+    if error.status == 403:
+        return Unreadable(f"the operator may not read Secrets in namespace {ref[0]!r} (RBAC)")
+    return Unreadable(f"the API server answered {error}")
 
 
 class SecretWatches:
@@ -50,22 +59,16 @@ class SecretWatches:
         self.retry_after = retry_after
         """After a refusal (403): how long before trying again."""
         self._tasks: dict[SecretRef, asyncio.Task[None]] = {}
-        self._live: set[SecretRef] = set()
 
     def track(self, refs: Iterable[SecretRef]) -> None:
         """Watch exactly these Secrets: start the new ones, stop those no longer referenced."""
         wanted = set(refs)
         for ref in [r for r in self._tasks if r not in wanted]:
             self._tasks.pop(ref).cancel()
-            self._live.discard(ref)
         for ref in sorted(wanted - self._tasks.keys()):
             self._tasks[ref] = asyncio.get_running_loop().create_task(
                 self._follow(ref), name=f"watch Secret {ref[0]}/{ref[1]}"
             )
-
-    def live(self, ref: SecretRef) -> bool:
-        """Whether this Secret's watch is up, so what it last delivered is current."""
-        return ref in self._live
 
     @property
     def tracked(self) -> set[SecretRef]:
@@ -74,7 +77,6 @@ class SecretWatches:
     async def close(self) -> None:
         tasks = list(self._tasks.values())
         self._tasks.clear()
-        self._live.clear()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -82,17 +84,23 @@ class SecretWatches:
     async def _follow(self, ref: SecretRef) -> None:
         namespace, name = ref
         path = f"/api/v1/namespaces/{namespace}/secrets"
+        said = ""  # the last failure logged: the same one again is not news
         while True:
             try:
                 await self._watch_once(ref, path)
+                said = ""
                 continue  # the server ended the watch (its timeout, or 410 Gone): start again
             except KubeError as e:
                 delay = self.retry_after if e.status in (401, 403) else 2.0
-                log.warning("cannot watch Secret %s/%s (%s); trying again in %gs", namespace, name, e, delay)
+                why = str(e)
+                if e.status == 403:  # RBAC: its Receiver says so until it may
+                    self.on_change(ref, unreadable(ref, e))
             except (OSError, TimeoutError, aiohttp.ClientError, ValueError) as e:
-                delay = 2.0
-                log.warning("the watch of Secret %s/%s failed (%s); starting it again", namespace, name, e)
-            self._live.discard(ref)
+                delay, why = 2.0, f"the watch failed: {e}"
+            (log.debug if why == said else log.warning)(
+                "cannot watch Secret %s/%s (%s); trying again every %gs", namespace, name, why, delay
+            )
+            said = why
             await asyncio.sleep(delay)
 
     async def _watch_once(self, ref: SecretRef, path: str) -> None:
@@ -101,7 +109,6 @@ class SecretWatches:
         found = await self.kube.secret_object(namespace, name)
         self.on_change(ref, None if found is None else secret_data(found))
         version = str((found or {}).get("metadata", {}).get("resourceVersion") or "")
-        self._live.add(ref)
         while True:
             params = {"fieldSelector": f"metadata.name={name}"}
             if version:
