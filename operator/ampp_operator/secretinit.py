@@ -42,10 +42,11 @@ def generate() -> str:
 
 @dataclass(frozen=True)
 class SecretSpec:
-    """A Secret to ensure, and the keys it must hold."""
+    """A Secret to ensure, the keys it must hold, and how a missing value is made."""
 
     name: str
     keys: tuple[str, ...]
+    make: Callable[[], str] = generate
 
     @classmethod
     def parse(cls, text: str) -> SecretSpec:
@@ -55,6 +56,14 @@ class SecretSpec:
         if not sep or not name.strip() or not parts:
             raise argparse.ArgumentTypeError(f"expected NAME:KEY[,KEY...], got {text!r}")
         return cls(name.strip(), parts)
+
+    @classmethod
+    def parse_api_keys(cls, text: str) -> SecretSpec:
+        """The same, for API keys of the engine: made as ``ampp apikey create`` makes them."""
+        from ampp.auth.apikeys import new_secret
+
+        spec = cls.parse(text)
+        return cls(spec.name, spec.keys, new_secret)
 
 
 async def ensure(kube: Requests, namespace: str, spec: SecretSpec, labels: dict[str, str]) -> str:
@@ -67,7 +76,7 @@ async def ensure(kube: Requests, namespace: str, spec: SecretSpec, labels: dict[
             "kind": "Secret",
             "metadata": {"name": spec.name, "namespace": namespace, "labels": labels},
             "type": "Opaque",
-            "stringData": {key: generate() for key in spec.keys},
+            "stringData": {key: spec.make() for key in spec.keys},
         }
         await kube.request("POST", path, body=body, params={"fieldManager": FIELD_MANAGER})
         return f"created Secret {namespace}/{spec.name} ({', '.join(spec.keys)})"
@@ -77,7 +86,7 @@ async def ensure(kube: Requests, namespace: str, spec: SecretSpec, labels: dict[
         return f"kept Secret {namespace}/{spec.name}"
     patch = {
         "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},  # no lost update
-        "stringData": {key: generate() for key in missing},
+        "stringData": {key: spec.make() for key in missing},
     }
     await kube.request(
         "PATCH",
@@ -103,9 +112,16 @@ def register(
         dest="secrets",
         action="append",
         type=SecretSpec.parse,
-        required=True,
         metavar="NAME:KEY[,KEY...]",
-        help="a Secret and the keys it must hold (repeatable)",
+        help="a Secret and the keys it must hold, random passwords (repeatable)",
+    )
+    p.add_argument(
+        "--api-keys",
+        dest="secrets",
+        action="append",
+        type=SecretSpec.parse_api_keys,
+        metavar="NAME:KEY[,KEY...]",
+        help="a Secret of API keys for the engine's auth.api_keys (ampp_...; repeatable)",
     )
     p.add_argument(
         "--label", dest="labels", action="append", default=[], metavar="KEY=VALUE",
@@ -116,6 +132,9 @@ def register(
 
 
 def _main(args: argparse.Namespace) -> int:
+    if not args.secrets:
+        print("ampp init-secrets: error: name a Secret: --secret or --api-keys", file=sys.stderr)
+        return 2
     labels = dict(label.partition("=")[::2] for label in args.labels)
     return asyncio.run(_run(args.kubeconfig, args.namespace, args.secrets, labels))
 

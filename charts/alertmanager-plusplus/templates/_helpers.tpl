@@ -160,16 +160,24 @@ else the path of --web.external-url, else "/". */}}
 {{- printf "%s-external" (include "ampp.fullname" .) }}
 {{- end }}
 
-{{/* The Secrets with generated passwords that the secret-init hook Job makes when they do not
-exist, as ["name:key", ...]. The chart renders no random value, so that `helm template` (what
-Argo CD runs) gives the same output every time. */}}
+{{/* The Secrets with generated values that the secret-init hook Job makes when they do not
+exist: [{"name", "keys", "flag"}] (flag: its `ampp init-secrets` option, "secret" for
+passwords, "api-keys" for the engine's API keys). The chart renders no random value, so that
+`helm template` (what Argo CD runs) gives the same output every time. */}}
 {{- define "ampp.generatedSecrets" -}}
 {{- $out := list }}
 {{- if and .Values.postgresql.enabled (not .Values.postgresql.auth.existingSecret) }}
-{{- $out = append $out (printf "%s:%s" (include "ampp.postgresql.fullname" .) .Values.postgresql.auth.existingSecretKey) }}
+{{- $out = append $out (dict "name" (include "ampp.postgresql.fullname" .) "keys" (list .Values.postgresql.auth.existingSecretKey) "flag" "secret") }}
 {{- end }}
 {{- if and .Values.redis.enabled (not .Values.redis.auth.existingSecret) }}
-{{- $out = append $out (printf "%s:%s" (include "ampp.redis.fullname" .) .Values.redis.auth.existingSecretKey) }}
+{{- $out = append $out (dict "name" (include "ampp.redis.fullname" .) "keys" (list .Values.redis.auth.existingSecretKey) "flag" "secret") }}
+{{- end }}
+{{- if .Values.auth.enabled }}
+{{- $keys := list }}
+{{- range .Values.auth.apiKeys }}{{- if not .existingSecret }}{{- $keys = append $keys .name }}{{- end }}{{- end }}
+{{- if $keys }}
+{{- $out = append $out (dict "name" (include "ampp.apiKeysSecretName" .) "keys" $keys "flag" "api-keys") }}
+{{- end }}
 {{- end }}
 {{- $out | toJson }}
 {{- end }}
@@ -305,17 +313,6 @@ jwt:
 {{- with $a.proxy }}
 proxy:
   {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- end }}
-
-{{/* A generated API key, kept across upgrades: (dict "ctx" $ "name" secret "key" name). */}}
-{{- define "ampp.keptApiKey" -}}
-{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name }}
-{{- $value := dig "data" .key "" ($existing | default dict) }}
-{{- if $value }}
-{{- $value }}
-{{- else }}
-{{- printf "ampp_%s" (randAlphaNum 43) | b64enc }}
 {{- end }}
 {{- end }}
 
