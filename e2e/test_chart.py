@@ -108,6 +108,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "service": {"type": "NodePort", "nodePort": 30093},
         "extraArgs": ["--alerts.gc-interval=10m"],
         "commonLabels": {"team": "sre"},
+        "prometheusRule": {"enabled": True, "labels": {"release": "prometheus"}},
+        "grafanaDashboard": {"enabled": True},
     },
 }
 
@@ -238,8 +240,8 @@ def chart_crds(controlplane: ControlPlane) -> list[str]:
 @pytest.fixture(scope="module")
 def third_party_schemas(controlplane: ControlPlane) -> list[str]:
     """The checked-in schemas of the kinds the chart renders from other projects
-    (e2e/schemas/: ServiceMonitor, cert-manager's Issuer and Certificate), installed as CRDs so
-    that dry runs check those too."""
+    (e2e/schemas/: ServiceMonitor, PrometheusRule, cert-manager's Issuer and Certificate),
+    installed as CRDs so that dry runs check those too."""
     files = sorted((ROOT / "e2e" / "schemas").glob("*.yaml"))
     names = [d["metadata"]["name"] for f in files for d in yaml.safe_load_all(f.read_text()) if d]
     for f in files:
