@@ -38,15 +38,22 @@ class TLSConfig(Block):
     """common's TLSConfig: CA, client certificate and key inline or from files."""
 
     ca: str = ""
+    """The CA certificate(s), PEM, that the server's certificate must chain to (default: the system's)."""
     cert: str = ""
+    """The client certificate, PEM, for mutual TLS."""
     key: Secret_ | None = None
+    """The client certificate's private key, PEM."""
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
     server_name: str = ""
+    """The name the server's certificate must carry (and the SNI sent); default: the URL's host."""
     insecure_skip_verify: bool = False
+    """Accept any server certificate: for tests only."""
     min_version: TLSVersion = None
+    """The lowest TLS version accepted: TLS10, TLS11, TLS12 (the default) or TLS13."""
     max_version: TLSVersion = None
+    """The highest TLS version offered: TLS10, TLS11, TLS12 or TLS13 (default: the highest)."""
 
     @model_validator(mode="after")
     def _validate(self) -> TLSConfig:
@@ -73,8 +80,10 @@ class BasicAuth(Block):
     """HTTP basic authentication; each value inline or from a file."""
 
     username: str = ""
+    """The user name."""
     username_file: str = ""
     password: Secret_ | None = None
+    """The password."""
     password_file: str = ""
 
 
@@ -82,7 +91,9 @@ class Authorization(Block):
     """The ``Authorization`` header: type (Bearer by default) and credentials."""
 
     type: str = "Bearer"
+    """The scheme of the Authorization header (Bearer by default; Basic is refused: use basic_auth)."""
     credentials: Secret_ | None = None
+    """What follows the scheme in the header: the token."""
     credentials_file: str = ""
 
 
@@ -90,7 +101,9 @@ class HTTPHeader(Block):
     """One custom header of ``http_headers``: plain values, secret values, or files."""
 
     values: list[str] = Field(default_factory=list)
+    """Values sent as they are."""
     secrets: list[Secret_] = Field(default_factory=list)
+    """Values sent as they are but hidden wherever the config is shown."""
     files: list[str] = Field(default_factory=list)
 
 
@@ -164,24 +177,41 @@ class OAuth2(Block):
     """OAuth 2.0 client credentials (or JWT bearer) used to obtain a token."""
 
     client_id: str = ""
+    """The OAuth 2.0 client id."""
     client_secret: Secret_ | None = None
+    """The client secret (client_credentials grant)."""
     client_secret_file: str = ""
     client_certificate_key_id: str = ""
+    """The key id (kid) in the header of the JWT signed with client_certificate_key."""
     client_certificate_key: Secret_ | None = None
+    """The private key that signs the JWT assertion (JWT bearer grant)."""
     client_certificate_key_file: str = ""
     grant_type: str = ""
+    """client_credentials (the default) or urn:ietf:params:oauth:grant-type:jwt-bearer."""
     signature_algorithm: str = ""
+    """The JWT's signing algorithm (RS256 by default)."""
     iss: str = ""
+    """The JWT's issuer claim."""
     audience: str = ""
+    """The JWT's audience claim."""
     claims: dict[str, Any] = Field(default_factory=dict)
+    """Further claims of the JWT."""
     scopes: list[str] = Field(default_factory=list)
+    """The scopes requested with the token."""
     token_url: str = ""
+    """The URL tokens are fetched from."""
     endpoint_params: dict[str, str] = Field(default_factory=dict)
+    """Extra parameters sent to the token URL."""
     tls_config: TLSConfig = Field(default_factory=TLSConfig)
+    """TLS for requests to the token URL."""
     proxy_url: ProxyURL = None
+    """The HTTP proxy the token URL is reached through."""
     no_proxy: str = ""
+    """Comma-separated hosts, domains and CIDRs reached without the proxy."""
     proxy_from_environment: bool = False
+    """Take the proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY."""
     proxy_connect_header: dict[str, list[Secret_]] = Field(default_factory=dict)
+    """Headers sent to the proxy on CONNECT."""
 
     @model_validator(mode="after")
     def _validate(self) -> OAuth2:
@@ -194,18 +224,30 @@ class HTTPConfig(Block):
     deprecated ``bearer_token`` into ``authorization``)."""
 
     basic_auth: BasicAuth | None = None
+    """HTTP basic authentication."""
     authorization: Authorization | None = None
+    """The Authorization header (a bearer token by default)."""
     oauth2: OAuth2 | None = None
+    """OAuth 2.0: a token fetched from token_url and sent as a bearer token."""
     bearer_token: Secret_ | None = None
+    """Deprecated: a bearer token; use authorization.credentials."""
     bearer_token_file: str = ""
     tls_config: TLSConfig = Field(default_factory=TLSConfig)
+    """TLS for the requests (CA, client certificate, server name, versions)."""
     follow_redirects: bool = True
+    """Follow HTTP 3xx redirects."""
     enable_http2: bool = True
+    """Use HTTP/2 where the server offers it."""
     proxy_url: ProxyURL = None
+    """The HTTP proxy requests go through."""
     no_proxy: str = ""
+    """Comma-separated hosts, domains and CIDRs reached without the proxy."""
     proxy_from_environment: bool = False
+    """Take the proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY."""
     proxy_connect_header: dict[str, list[Secret_]] = Field(default_factory=dict)
+    """Headers sent to the proxy on CONNECT."""
     http_headers: dict[str, HTTPHeader] | None = None
+    """Headers added to every request, by name."""
 
     @model_validator(mode="after")
     def _validate(self) -> HTTPConfig:

@@ -50,12 +50,14 @@ class NotifierConfig(Block):
     """What every integration has: ``send_resolved`` (its default differs per kind)."""
 
     send_resolved: bool = True
+    """Notify when alerts resolve too (the default differs per integration, as in Alertmanager)."""
 
     _globals_applied: bool = PrivateAttr(default=False)
 
 
 class HTTPNotifierConfig(NotifierConfig):
     http_config: HTTPConfig | None = None
+    """The HTTP client: authentication, TLS, proxy (default: global.http_config)."""
 
 
 class WebhookConfig(HTTPNotifierConfig):
@@ -63,10 +65,14 @@ class WebhookConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     url: SecretTemplateURL | None = None
+    """The URL alerts are POSTed to, as JSON (version 4); it may be a template."""
     url_file: str = ""
     max_alerts: Annotated[int, Field(ge=0)] = 0
+    """The most alerts sent in one request (0: all); the rest are counted in truncatedAlerts."""
     timeout: GoDuration = 0.0
+    """The time one request may take (0: no limit of its own)."""
     payload: Any = None
+    """Accepted as Alertmanager's parser accepts it; the body sent is always the version 4 payload."""
 
     @model_validator(mode="after")
     def _validate(self) -> WebhookConfig:
@@ -81,7 +87,9 @@ class EmailThreading(Block):
     """Email threading: notifications of one group in one thread."""
 
     enabled: bool = False
+    """Send the notifications of one alert group as one thread (In-Reply-To and References headers)."""
     thread_by_date: str = ""
+    """Start a new thread each day (daily) or never (none, the default)."""
 
 
 class EmailConfig(NotifierConfig):
@@ -89,22 +97,37 @@ class EmailConfig(NotifierConfig):
 
     send_resolved: bool = False
     to: str = ""
+    """The recipients (comma-separated addresses); a template."""
     from_: str = Field("", alias="from")
+    """The sender's address (default: global.smtp_from)."""
     hello: str = ""
+    """The host name sent in HELO/EHLO (default: global.smtp_hello)."""
     smarthost: HostPort = ""
+    """The SMTP server, host:port (default: global.smtp_smarthost)."""
     auth_username: str = ""
+    """The SMTP user name (default: global.smtp_auth_username)."""
     auth_password: Secret_ | None = None
+    """The SMTP password for PLAIN or LOGIN authentication."""
     auth_password_file: str = ""
     auth_secret: Secret_ | None = None
+    """The secret for CRAM-MD5 authentication."""
     auth_secret_file: str = ""
     auth_identity: str = ""
+    """The identity for PLAIN authentication."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Extra headers (Subject, To, From, ...), each a template."""
     html: str = '{{ template "email.default.html" . }}'
+    """The HTML body; a template."""
     text: str = ""
+    """The plain-text body; a template."""
     require_tls: bool | None = None
+    """Refuse to send unless STARTTLS is available (default: global.smtp_require_tls)."""
     tls_config: TLSConfig | None = None
+    """TLS towards the SMTP server."""
     force_implicit_tls: bool | None = None
+    """TLS from the first byte (SMTPS) instead of STARTTLS; default: by port (465)."""
     threading: EmailThreading = Field(default_factory=EmailThreading)
+    """Threading of a group's notifications in mail clients."""
 
     @model_validator(mode="after")
     def _validate(self) -> EmailConfig:
@@ -135,15 +158,20 @@ class PagerdutyImage(Block):
     """An image attached to a PagerDuty event."""
 
     src: str = ""
+    """The image's URL; a template."""
     alt: str = ""
+    """Its alternative text; a template."""
     href: str = ""
+    """Where clicking it leads; a template."""
 
 
 class PagerdutyLink(Block):
     """A link attached to a PagerDuty event."""
 
     href: str = ""
+    """The link's URL; a template."""
     text: str = ""
+    """Its text; a template."""
 
 
 DEFAULT_PAGERDUTY_DETAILS: dict[str, str] = {
@@ -159,22 +187,37 @@ class PagerdutyConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     service_key: Secret_ | None = None
+    """The integration key of an Events API v1 integration (one of this and routing_key)."""
     service_key_file: str = ""
     routing_key: Secret_ | None = None
+    """The integration key of an Events API v2 integration."""
     routing_key_file: str = ""
     url: URL | None = None
+    """The Events API URL (default: global.pagerduty_url)."""
     client: str = '{{ template "pagerduty.default.client" . }}'
+    """The client shown in PagerDuty; a template."""
     client_url: str = '{{ template "pagerduty.default.clientURL" . }}'
+    """A link to the client; a template."""
     description: str = '{{ template "pagerduty.default.description" .}}'
+    """The incident's summary; a template."""
     details: dict[str, Any] = Field(default_factory=dict)
+    """Custom details (key to template), shown with the incident."""
     images: list[PagerdutyImage] = Field(default_factory=list)
+    """Images attached to the event."""
     links: list[PagerdutyLink] = Field(default_factory=list)
+    """Links attached to the event."""
     source: str = ""
+    """Where the problem is (v2 payload source; default: the client); a template."""
     severity: str = ""
+    """The event's severity: critical, error, warning or info (default: error); a template."""
     class_: str = Field("", alias="class")
+    """The class or type of the event; a template."""
     component: str = ""
+    """The component of the source that is failing; a template."""
     group: str = ""
+    """A logical grouping of components; a template."""
     timeout: GoDuration = 0.0
+    """The time one request may take (0: no limit of its own)."""
 
     @model_validator(mode="after")
     def _validate(self) -> PagerdutyConfig:
@@ -200,9 +243,13 @@ class SlackConfirmationField(Block):
     """The confirmation dialog of a Slack button."""
 
     text: str = ""
+    """The question asked; a template."""
     title: str = ""
+    """The dialog's title; a template."""
     ok_text: str = ""
+    """The confirm button's label; a template."""
     dismiss_text: str = ""
+    """The cancel button's label; a template."""
 
     @model_validator(mode="after")
     def _validate(self) -> SlackConfirmationField:
@@ -215,12 +262,19 @@ class SlackAction(Block):
     """A Slack attachment action: a link button (url) or a message button (name/value)."""
 
     type: str = ""
+    """The action's type: button."""
     text: str = ""
+    """The button's label; a template."""
     url: str = ""
+    """The URL a link button opens; a template."""
     style: str = ""
+    """The button's style: default, primary or danger; a template."""
     name: str = ""
+    """The name sent to the app when a message button is clicked; a template."""
     value: str = ""
+    """The value sent with it; a template."""
     confirm: SlackConfirmationField | None = None
+    """A confirmation dialog shown before the action runs."""
 
     @model_validator(mode="after")
     def _validate(self) -> SlackAction:
@@ -242,8 +296,11 @@ class SlackField(Block):
     """A Slack attachment field."""
 
     title: str = ""
+    """The field's title; a template."""
     value: str = ""
+    """The field's value; a template."""
     short: bool | None = None
+    """Show the field beside others (default: short_fields)."""
 
     @model_validator(mode="after")
     def _validate(self) -> SlackField:
@@ -259,32 +316,57 @@ class SlackConfig(HTTPNotifierConfig):
 
     send_resolved: bool = False
     api_url: SecretURL_ | None = None
+    """The incoming webhook's URL, or chat.postMessage with app_token (default: global.slack_api_url)."""
     api_url_file: str = ""
     app_token: Secret_ | None = None
+    """A Slack app's bot token, sent as a bearer token to app_url."""
     app_token_file: str = ""
     app_url: URL | None = None
+    """The Web API method called with app_token (default: chat.postMessage)."""
     channel: str = ""
+    """The channel or user to post to (#channel, @user or an id); a template."""
     username: str = '{{ template "slack.default.username" . }}'
+    """The name the message is posted as; a template."""
     color: str = '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}'
+    """The attachment's colour (good, warning, danger or #hex); a template."""
     title: str = '{{ template "slack.default.title" . }}'
+    """The attachment's title; a template."""
     title_link: str = '{{ template "slack.default.titlelink" . }}'
+    """Where the title links to; a template."""
     pretext: str = '{{ template "slack.default.pretext" . }}'
+    """Text above the attachment; a template."""
     text: str = '{{ template "slack.default.text" . }}'
+    """The attachment's text; a template."""
     message_text: str = ""
+    """The message's own text, outside the attachment; a template."""
     fields: list[SlackField] = Field(default_factory=list)
+    """The attachment's fields."""
     short_fields: bool = False
+    """Show every field short (beside one another) unless it says otherwise."""
     footer: str = '{{ template "slack.default.footer" . }}'
+    """The attachment's footer; a template."""
     fallback: str = '{{ template "slack.default.fallback" . }}'
+    """Plain text shown where attachments cannot be; a template."""
     callback_id: str = '{{ template "slack.default.callbackid" . }}'
+    """The id sent to the app with button clicks; a template."""
     icon_emoji: str = '{{ template "slack.default.iconemoji" . }}'
+    """An emoji as the poster's icon (:name:); a template."""
     icon_url: str = '{{ template "slack.default.iconurl" . }}'
+    """An image URL as the poster's icon; a template."""
     image_url: str = ""
+    """An image shown in the attachment."""
     thumb_url: str = ""
+    """A thumbnail shown beside the attachment."""
     link_names: bool = False
+    """Turn @names and #channels in the text into links."""
     mrkdwn_in: list[str] = Field(default_factory=list)
+    """The attachment fields (pretext, text, fields) whose text is Slack markdown."""
     actions: list[SlackAction] = Field(default_factory=list)
+    """Buttons in the attachment."""
     update_message: bool = False
+    """Edit the group's first message (chat.update) instead of posting a new one each time."""
     timeout: GoDuration = 0.0
+    """The time one request may take (0: no limit of its own)."""
 
     @model_validator(mode="after")
     def _validate(self) -> SlackConfig:
@@ -313,9 +395,13 @@ class OpsGenieResponder(Block):
     """An OpsGenie responder: one of id, name or username, and a type."""
 
     id: str = ""
+    """The responder's id."""
     name: str = ""
+    """The responder's name (a team, schedule or escalation); a template."""
     username: str = ""
+    """The responder's user name (a user); a template."""
     type: str = ""
+    """team, teams, user, escalation or schedule; a template."""
 
     def go_string(self) -> str:
         """How Go's %v prints the responder struct in error messages."""
@@ -327,19 +413,32 @@ class OpsGenieConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_key: Secret_ | None = None
+    """The API integration's key (default: global.opsgenie_api_key)."""
     api_key_file: str = ""
     api_url: URL | None = None
+    """The OpsGenie API (default: global.opsgenie_api_url)."""
     message: str = '{{ template "opsgenie.default.message" . }}'
+    """The alert's message (130 characters at most); a template."""
     description: str = '{{ template "opsgenie.default.description" . }}'
+    """The alert's description; a template."""
     source: str = '{{ template "opsgenie.default.source" . }}'
+    """The alert's source; a template."""
     details: dict[str, str] = Field(default_factory=dict)
+    """Extra properties of the alert (key to template)."""
     entity: str = ""
+    """The entity the alert is about; a template."""
     responders: list[OpsGenieResponder] = Field(default_factory=list)
+    """Who the alert is assigned to."""
     actions: str = ""
+    """Comma-separated custom actions offered on the alert; a template."""
     tags: str = ""
+    """Comma-separated tags; a template."""
     note: str = ""
+    """A note added to the alert; a template."""
     priority: str = ""
+    """P1 to P5; a template."""
     update_alerts: bool = False
+    """Update the message and description of an existing alert instead of only adding notes."""
 
     @model_validator(mode="after")
     def _validate(self) -> OpsGenieConfig:
@@ -375,15 +474,24 @@ class WechatConfig(HTTPNotifierConfig):
 
     send_resolved: bool = False
     api_secret: Secret_ | None = None
+    """The application's secret (default: global.wechat_api_secret)."""
     api_secret_file: str = ""
     corp_id: str = ""
+    """The corporation id (default: global.wechat_api_corp_id)."""
     message: str = '{{ template "wechat.default.message" . }}'
+    """The message; a template."""
     api_url: URL | None = None
+    """The WeChat Work API (default: global.wechat_api_url)."""
     to_user: str = '{{ template "wechat.default.to_user" . }}'
+    """The users to notify (| separated, @all for everyone); a template."""
     to_party: str = '{{ template "wechat.default.to_party" . }}'
+    """The departments to notify; a template."""
     to_tag: str = '{{ template "wechat.default.to_tag" . }}'
+    """The tags to notify; a template."""
     agent_id: str = '{{ template "wechat.default.agent_id" . }}'
+    """The application's agent id; a template."""
     message_type: str = ""
+    """text (the default) or markdown."""
 
     @model_validator(mode="after")
     def _validate(self) -> WechatConfig:
@@ -404,21 +512,35 @@ class PushoverConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     user_key: Secret_ | None = None
+    """The recipient's user (or group) key."""
     user_key_file: str = ""
     token: Secret_ | None = None
+    """The application's API token."""
     token_file: str = ""
     title: str = '{{ template "pushover.default.title" . }}'
+    """The message's title; a template."""
     message: str = '{{ template "pushover.default.message" . }}'
+    """The message; a template."""
     url: str = '{{ template "pushover.default.url" . }}'
+    """A supplementary URL shown with the message; a template."""
     url_title: str = ""
+    """The URL's title; a template."""
     device: str = ""
+    """The device to send to (default: all of the user's); a template."""
     sound: str = ""
+    """The notification sound; a template."""
     priority: str = '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}'
+    """-2 to 2; 2 (emergency) repeats until acknowledged; a template."""
     retry: GoDuration = 60.0
+    """How often an emergency (priority 2) message is repeated until acknowledged."""
     expire: GoDuration = 3600.0
+    """How long an emergency message keeps being repeated."""
     ttl: GoDuration = 0.0
+    """How long the message lives on the device before it is deleted (0: for ever)."""
     html: bool = False
+    """The message is HTML."""
     monospace: bool = False
+    """Show the message in a monospace font (not with html)."""
 
     @model_validator(mode="after")
     def _validate(self) -> PushoverConfig:
@@ -451,14 +573,22 @@ class VictorOpsConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_key: Secret_ | None = None
+    """The REST integration's key (default: global.victorops_api_key)."""
     api_key_file: str = ""
     api_url: URL | None = None
+    """The REST endpoint (default: global.victorops_api_url)."""
     routing_key: str = ""
+    """The routing key, naming the team's escalation policy; a template."""
     message_type: str = "CRITICAL"
+    """CRITICAL, WARNING or INFO (RECOVERY when resolved); a template."""
     state_message: str = '{{ template "victorops.default.state_message" . }}'
+    """The long description of the incident; a template."""
     entity_display_name: str = '{{ template "victorops.default.entity_display_name" . }}'
+    """The incident's summary; a template."""
     monitoring_tool: str = '{{ template "victorops.default.monitoring_tool" . }}'
+    """The tool named as the alert's origin; a template."""
     custom_fields: dict[str, str] = Field(default_factory=dict)
+    """Extra fields of the incident (key to template)."""
 
     @model_validator(mode="after")
     def _validate(self) -> VictorOpsConfig:
@@ -480,13 +610,21 @@ class SigV4Config(Block):
     """AWS Signature V4 signing for SNS; empty values come from the default credential chain."""
 
     region: str = ""
+    """The AWS region (default: from the environment or profile)."""
     access_key: str = ""
+    """The access key id."""
     secret_key: Secret_ | None = None
+    """The secret access key."""
     profile: str = ""
+    """The named profile of the shared credentials file."""
     role_arn: str = ""
+    """A role assumed through STS before signing."""
     external_id: str = ""
+    """The external id given to STS when assuming role_arn."""
     use_fips_sts_endpoint: bool = False
+    """Assume the role through STS's FIPS endpoint."""
     service_name: str = ""
+    """The service the request is signed for (default: sns)."""
 
     @model_validator(mode="after")
     def _validate(self) -> SigV4Config:
@@ -505,14 +643,23 @@ class SNSConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_url: str = ""
+    """The SNS endpoint (default: the region's)."""
     sigv4: SigV4Config = Field(default_factory=SigV4Config)
+    """How requests are signed: region, credentials, role."""
     topic_arn: str = ""
+    """The topic to publish to; a template."""
     phone_number: str = ""
+    """A phone number to send an SMS to (E.164); a template."""
     target_arn: str = ""
+    """A mobile platform endpoint to publish to; a template."""
     subject: str = '{{ template "sns.default.subject" . }}'
+    """The subject (for email subscriptions); a template."""
     message: str = '{{ template "sns.default.message" . }}'
+    """The message; a template."""
     attributes: dict[str, str] = Field(default_factory=dict)
+    """Message attributes (key to value)."""
     use_aws_http_client: bool = False
+    """Send with AWS's default HTTP client instead of http_config's."""
 
     @model_validator(mode="after")
     def _validate(self) -> SNSConfig:
@@ -530,14 +677,21 @@ class TelegramConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_url: URL | None = None
+    """The Bot API (default: global.telegram_api_url)."""
     bot_token: Secret_ | None = None
+    """The bot's token (default: global.telegram_bot_token)."""
     bot_token_file: str = ""
     chat_id: _StrictInt = 0
+    """The chat to post to."""
     chat_id_file: str = ""
     message_thread_id: _StrictInt = 0
+    """The topic of a forum chat to post to."""
     message: str = '{{ template "telegram.default.message" . }}'
+    """The message; a template."""
     disable_notifications: bool = False
+    """Deliver silently (no sound on the recipients' devices)."""
     parse_mode: str = "HTML"
+    """How the message is parsed: HTML (the default), Markdown or MarkdownV2."""
 
     @model_validator(mode="after")
     def _validate(self) -> TelegramConfig:
@@ -559,8 +713,11 @@ class WebexConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_url: URL | None = None
+    """The messages API (default: global.webex_api_url)."""
     message: str = '{{ template "webex.default.message" . }}'
+    """The message, in Markdown; a template."""
     room_id: str = ""
+    """The room to post to; a template."""
 
     @model_validator(mode="after")
     def _validate(self) -> WebexConfig:
@@ -573,6 +730,7 @@ class WebexConfig(HTTPNotifierConfig):
 
 class WebhookURLNotifierConfig(HTTPNotifierConfig):
     webhook_url: SecretURL_ | None = None
+    """The incoming webhook's URL."""
     webhook_url_file: str = ""
 
     def _check_webhook_url(self, required: bool = True) -> None:
@@ -587,10 +745,15 @@ class DiscordConfig(WebhookURLNotifierConfig):
 
     send_resolved: bool = True
     content: str = ""
+    """Plain message content above the embed; a template."""
     title: str = '{{ template "discord.default.title" . }}'
+    """The embed's title; a template."""
     message: str = '{{ template "discord.default.message" . }}'
+    """The embed's description; a template."""
     username: str = ""
+    """The name the message is posted as (default: the webhook's)."""
     avatar_url: str = ""
+    """The avatar the message is posted with (default: the webhook's)."""
 
     @model_validator(mode="after")
     def _validate(self) -> DiscordConfig:
@@ -603,8 +766,11 @@ class MSTeamsConfig(WebhookURLNotifierConfig):
 
     send_resolved: bool = True
     title: str = '{{ template "msteams.default.title" . }}'
+    """The card's title; a template."""
     summary: str = '{{ template "msteams.default.summary" . }}'
+    """The card's summary, shown in notifications; a template."""
     text: str = '{{ template "msteams.default.text" . }}'
+    """The card's text; a template."""
 
     @model_validator(mode="after")
     def _validate(self) -> MSTeamsConfig:
@@ -617,7 +783,9 @@ class MSTeamsV2Config(WebhookURLNotifierConfig):
 
     send_resolved: bool = True
     title: str = '{{ template "msteamsv2.default.title" . }}'
+    """The adaptive card's title; a template."""
     text: str = '{{ template "msteamsv2.default.text" . }}'
+    """The adaptive card's text; a template."""
 
     @model_validator(mode="after")
     def _validate(self) -> MSTeamsV2Config:
@@ -629,7 +797,9 @@ class JiraFieldConfig(Block):
     """A Jira issue field rendered from a template: a string, or {template, enable_update}."""
 
     template: str = ""
+    """The field's value; a template."""
     enable_update: bool | None = None
+    """Rewrite the field of an open issue when the group's alerts change."""
 
     @property
     def enable_update_value(self) -> bool:
@@ -648,22 +818,35 @@ class JiraConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     api_url: URL | None = None
+    """The Jira REST API (default: global.jira_api_url)."""
     api_type: str = "auto"
+    """auto (the default: by host), cloud (API v3) or datacenter (API v2)."""
     project: str = ""
+    """The project's key issues are created in; a template."""
     summary: JiraFieldConfig = Field(
         default_factory=lambda: JiraFieldConfig(template=_JIRA_FIELD_DEFAULTS["summary"])
     )
+    """The issue's summary."""
     description: JiraFieldConfig = Field(
         default_factory=lambda: JiraFieldConfig(template=_JIRA_FIELD_DEFAULTS["description"])
     )
+    """The issue's description."""
     labels: list[str] = Field(default_factory=list)
+    """Labels set on the issue; each a template."""
     priority: str = '{{ template "jira.default.priority" . }}'
+    """The issue's priority name; a template."""
     issue_type: str = ""
+    """The issue type (Bug, Task, ...); a template."""
     reopen_transition: str = ""
+    """The transition that reopens a resolved issue when the alerts fire again."""
     resolve_transition: str = ""
+    """The transition that resolves the issue when the alerts resolve."""
     wont_fix_resolution: str = ""
+    """A resolution whose issues are never reopened."""
     reopen_duration: Duration | None = None
+    """How long after resolution an issue is reopened rather than a new one created."""
     fields: dict[str, Any] = Field(default_factory=dict)
+    """Other issue fields (customfield_...), their values templates."""
 
     @model_validator(mode="before")
     @classmethod
@@ -699,8 +882,11 @@ class RocketchatAttachmentField(Block):
     """A Rocket.Chat attachment field."""
 
     short: bool | None = None
+    """Show the field beside others (default: short_fields)."""
     title: str = ""
+    """The field's title; a template."""
     value: str = ""
+    """The field's value; a template."""
 
 
 class RocketchatAttachmentAction(Block):
@@ -711,14 +897,23 @@ class RocketchatAttachmentAction(Block):
     """
 
     type: str = ""
+    """The action's type: button."""
     text: str = ""
+    """The button's label; a template."""
     url: str = ""
+    """The URL the button opens; a template."""
     imageurl: str = ""
+    """An image shown as the button."""
     iswebview: bool = False
+    """Open the URL in a web view."""
     webviewheightratio: str = ""
+    """The web view's height: compact, tall or full."""
     msg: str = ""
+    """The message the button sends; a template."""
     msginchatwindow: bool = False
+    """Put msg into the chat window instead of sending it."""
     msgprocessingtype: str = ""
+    """How msg is processed: sendMessage or respondWithMessage."""
 
 
 class RocketchatConfig(HTTPNotifierConfig):
@@ -726,23 +921,39 @@ class RocketchatConfig(HTTPNotifierConfig):
 
     send_resolved: bool = False
     api_url: URL | None = None
+    """The Rocket.Chat server (default: global.rocketchat_api_url)."""
     token_id: Secret_ | None = None
+    """The user id of the personal access token (default: global.rocketchat_token_id)."""
     token_id_file: str = ""
     token: Secret_ | None = None
+    """The personal access token (default: global.rocketchat_token)."""
     token_file: str = ""
     channel: str = ""
+    """The channel or user to post to (#channel or @user; default: the token's); a template."""
     color: str = '{{ if eq .Status "firing" }}red{{ else }}green{{ end }}'
+    """The attachment's colour; a template."""
     title: str = '{{ template "rocketchat.default.title" . }}'
+    """The attachment's title; a template."""
     title_link: str = '{{ template "rocketchat.default.titlelink" . }}'
+    """Where the title links to; a template."""
     text: str = '{{ template "rocketchat.default.text" . }}'
+    """The attachment's text; a template."""
     fields: list[RocketchatAttachmentField] = Field(default_factory=list)
+    """The attachment's fields."""
     short_fields: bool = False
+    """Show every field short (beside one another) unless it says otherwise."""
     emoji: str = '{{ template "rocketchat.default.emoji" . }}'
+    """An emoji as the poster's avatar; a template."""
     icon_url: str = '{{ template "rocketchat.default.iconurl" . }}'
+    """An image URL as the poster's avatar; a template."""
     image_url: str = ""
+    """An image shown in the attachment."""
     thumb_url: str = ""
+    """A thumbnail shown beside the attachment."""
     link_names: bool = False
+    """Turn @names and #channels in the text into links."""
     actions: list[RocketchatAttachmentAction] = Field(default_factory=list)
+    """Buttons in the attachment."""
 
     @model_validator(mode="after")
     def _validate(self) -> RocketchatConfig:
@@ -758,8 +969,11 @@ class MattermostField(Block):
     """A Mattermost attachment field."""
 
     title: str = ""
+    """The field's title; a template."""
     value: str = ""
+    """The field's value; a template."""
     short: bool | None = None
+    """Show the field beside others."""
 
     @model_validator(mode="after")
     def _validate(self) -> MattermostField:
@@ -774,33 +988,51 @@ class MattermostAttachment(Block):
     """A Mattermost message attachment (deprecated upstream in favour of top-level fields)."""
 
     fallback: str = ""
+    """Plain text shown where attachments cannot be; a template."""
     color: str = ""
+    """The attachment's colour (#hex, good, warning or danger); a template."""
     pretext: str = ""
+    """Text above the attachment; a template."""
     text: str = ""
+    """The attachment's text; a template."""
     author_name: str = ""
+    """The author shown; a template."""
     author_link: str = ""
+    """Where the author's name links to; a template."""
     author_icon: str = ""
+    """The author's icon URL; a template."""
     title: str = ""
+    """The attachment's title; a template."""
     title_link: str = ""
+    """Where the title links to; a template."""
     fields: list[MattermostField] = Field(default_factory=list)
+    """The attachment's fields."""
     thumb_url: str = ""
+    """A thumbnail shown beside the attachment."""
     footer: str = ""
+    """The attachment's footer; a template."""
     footer_icon: str = ""
+    """The footer's icon URL."""
     image_url: str = ""
+    """An image shown in the attachment."""
 
 
 class MattermostProps(Block):
     """Extra Markdown shown in Mattermost's side panel."""
 
     card: str = ""
+    """Markdown shown in the side panel when the message's info icon is clicked; a template."""
 
 
 class MattermostPriority(Block):
     """Message priority and acknowledgement (Mattermost enterprise)."""
 
     priority: str = ""
+    """urgent, important or standard (an unknown one is standard)."""
     requested_ack: bool = False
+    """Ask recipients to acknowledge the message."""
     persistent_notifications: bool = False
+    """Notify recipients again until they acknowledge (urgent only)."""
 
 
 class MattermostConfig(WebhookURLNotifierConfig):
@@ -808,27 +1040,49 @@ class MattermostConfig(WebhookURLNotifierConfig):
 
     send_resolved: bool = True
     channel: str = ""
+    """The channel to post to (default: the webhook's); a template."""
     username: str = '{{ template "mattermost.default.username" . }}'
+    """The name the message is posted as; a template."""
     text: str = '{{ template "mattermost.default.text" . }}'
+    """The message; a template."""
     fallback: str = '{{ template "mattermost.default.fallback" . }}'
+    """Plain text shown where attachments cannot be; a template."""
     color: str = '{{ template "mattermost.default.color" . }}'
+    """The attachment's colour; a template."""
     pretext: str = ""
+    """Text above the attachment; a template."""
     author_name: str = ""
+    """The author shown; a template."""
     author_link: str = ""
+    """Where the author's name links to; a template."""
     author_icon: str = ""
+    """The author's icon URL; a template."""
     title: str = '{{ template "mattermost.default.title" . }}'
+    """The attachment's title; a template."""
     title_link: str = '{{ template "mattermost.default.titlelink" . }}'
+    """Where the title links to; a template."""
     fields: list[MattermostField] = Field(default_factory=list)
+    """The attachment's fields."""
     thumb_url: str = ""
+    """A thumbnail shown beside the attachment."""
     footer: str = ""
+    """The attachment's footer; a template."""
     footer_icon: str = ""
+    """The footer's icon URL."""
     image_url: str = ""
+    """An image shown in the attachment."""
     icon_url: str = ""
+    """An image URL as the poster's icon; a template."""
     icon_emoji: str = ""
+    """An emoji as the poster's icon (:name:); a template."""
     attachments: list[MattermostAttachment] = Field(default_factory=list)
+    """Further attachments, each with its own fields."""
     type: str = ""
+    """The post's type (custom_...); empty for a plain post."""
     props: MattermostProps | None = None
+    """Extra properties: the side panel's card."""
     priority: MattermostPriority | None = None
+    """The message's priority and acknowledgement."""
 
     @model_validator(mode="after")
     def _validate(self) -> MattermostConfig:
@@ -842,11 +1096,15 @@ class IncidentioConfig(HTTPNotifierConfig):
 
     send_resolved: bool = True
     url: URL | None = None
+    """The alert source's HTTP URL (one of this and url_file)."""
     url_file: str = ""
     alert_source_token: Secret_ | None = None
+    """The alert source's token, sent as a bearer token."""
     alert_source_token_file: str = ""
     max_alerts: Annotated[int, Field(ge=0)] = 0
+    """The most alerts sent in one request (0: all)."""
     timeout: GoDuration = 0.0
+    """The time one request may take (0: no limit of its own)."""
 
     @model_validator(mode="after")
     def _validate(self) -> IncidentioConfig:

@@ -55,25 +55,44 @@ class Receiver(Block):
 
     name: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
+    """Labels of the receiver itself; its name label is always the receiver's name."""
 
     discord_configs: list[Annotated[DiscordConfig, _nn("discord")]] = []
+    """Discord webhooks."""
     email_configs: list[Annotated[EmailConfig, _nn("email")]] = []
+    """Emails."""
     mattermost_configs: list[Annotated[MattermostConfig, _nn("mattermost")]] = []
+    """Mattermost incoming webhooks."""
     msteams_configs: list[Annotated[MSTeamsConfig, _nn("msteams")]] = []
+    """Microsoft Teams incoming webhooks (connector cards)."""
     msteamsv2_configs: list[Annotated[MSTeamsV2Config, _nn("msteamsv2")]] = []
+    """Microsoft Teams Workflows (adaptive cards)."""
     jira_configs: list[Annotated[JiraConfig, _nn("jira")]] = []
+    """Jira issues."""
     opsgenie_configs: list[Annotated[OpsGenieConfig, _nn("opsgenie")]] = []
+    """OpsGenie alerts."""
     pagerduty_configs: list[Annotated[PagerdutyConfig, _nn("pagerduty")]] = []
+    """PagerDuty events."""
     incidentio_configs: list[Annotated[IncidentioConfig, _nn("incidentio")]] = []
+    """incident.io alert sources."""
     pushover_configs: list[Annotated[PushoverConfig, _nn("pushover")]] = []
+    """Pushover messages."""
     rocketchat_configs: list[Annotated[RocketchatConfig, _nn("rocketchat")]] = []
+    """Rocket.Chat messages."""
     slack_configs: list[Annotated[SlackConfig, _nn("slack")]] = []
+    """Slack messages."""
     sns_configs: list[Annotated[SNSConfig, _nn("sns")]] = []
+    """Amazon SNS messages."""
     telegram_configs: list[Annotated[TelegramConfig, _nn("telegram")]] = []
+    """Telegram messages."""
     victorops_configs: list[Annotated[VictorOpsConfig, _nn("victorops")]] = []
+    """VictorOps (Splunk On-Call) incidents."""
     webex_configs: list[Annotated[WebexConfig, _nn("webex")]] = []
+    """Webex messages."""
     webhook_configs: list[Annotated[WebhookConfig, _nn("webhook")]] = []
+    """Generic webhooks (Alertmanager's JSON payload)."""
     wechat_configs: list[Annotated[WechatConfig, _nn("wechat")]] = []
+    """WeChat Work messages."""
 
     @model_validator(mode="after")
     def _validate(self) -> Receiver:
