@@ -19,11 +19,8 @@ Three rules turn the file format into a Kubernetes API:
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
 import re
-import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -31,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
 from ampp.config.base import Secret
+from ampp.config.docstrings import field_docstrings
 from ampp.config.receivers import Receiver
 from pydantic import BaseModel
 
@@ -171,37 +169,12 @@ def _prose(text: str) -> str:
     return " ".join(text.strip().split("\n\n")[0].split()).replace("``", "`")
 
 
-@functools.cache
-def _attribute_docs(module: str) -> dict[str, dict[str, str]]:
-    """The attribute docstrings (a string right below an annotated field, as pydantic and
-    Sphinx read them) of every class in a module: class name -> field -> text. Read from the
-    source when the CRDs are generated, never by the engine at run time."""
-    tree = ast.parse(inspect.getsource(sys.modules[module]))
-    out: dict[str, dict[str, str]] = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        docs = out.setdefault(node.name, {})
-        for stmt, after in zip(node.body, node.body[1:], strict=False):
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                docs[stmt.target.id] = _prose(after.value.value)
-    return out
-
-
 def field_doc(model: type[BaseModel], name: str) -> str:
     """The docstring of a model's field (``name`` as in Python), from the class that declares
-    it or the nearest base class that documents it."""
-    for cls in model.__mro__:
-        if issubclass(cls, BaseModel) and cls is not BaseModel:
-            doc = _attribute_docs(cls.__module__).get(cls.__name__, {}).get(name)
-            if doc:
-                return doc
+    it or the nearest base class that documents it, else its pydantic description."""
+    doc = field_docstrings(model).get(name)
+    if doc:
+        return _prose(doc)
     info = model.model_fields.get(name)
     return _prose(info.description or "") if info is not None else ""
 

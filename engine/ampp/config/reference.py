@@ -7,12 +7,7 @@ its markers; ``--check`` exits 1 when it differs (a unit test runs the same comp
 from __future__ import annotations
 
 import argparse
-import ast
-import functools
-import inspect
-import itertools
 import sys
-import textwrap
 import typing
 from pathlib import Path
 from typing import Any
@@ -21,6 +16,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from .docstrings import field_docstrings
 from .layers import _model_of, env_name
 from .loader import SECTIONS
 
@@ -59,34 +55,8 @@ def _items(annotation: Any) -> tuple[str, type[BaseModel]] | None:
     return None
 
 
-@functools.cache
-def _docstrings(model: type[BaseModel]) -> dict[str, str]:
-    """Each field's docstring (the string under its annotation), read from the source of the
-    model and its bases: the models do not keep them (pydantic's ``use_attribute_docstrings``
-    would read the source at every start-up)."""
-    found: dict[str, str] = {}
-    for cls in reversed(model.__mro__):
-        if not issubclass(cls, BaseModel) or cls is BaseModel:
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, after in itertools.pairwise(body):
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                found[stmt.target.id] = after.value.value
-    return found
-
-
 def _meaning(model: type[BaseModel], name: str) -> str:
-    text = _docstrings(model).get(name, "")
+    text = field_docstrings(model).get(name, "")
     return " ".join(text.split()).replace("|", "\\|").replace("``", "`")
 
 
