@@ -88,9 +88,9 @@ CRD_DIR = REPO / "crds"
 
 @pytest.fixture(scope="session")
 def ampp_crds(controlplane: ControlPlane) -> list[str]:
-    """The CRDs in crds/, installed once (server-side apply: the Receiver CRD is larger
-    than client-side apply's last-applied annotation allows comfortably) and Established.
-    Returns their names."""
+    """The CRDs in crds/, installed once (server-side apply, as the chart's README says: no
+    last-applied copy of the 180 KB Receiver CRD in an annotation) and Established. Returns
+    their names."""
     import yaml
 
     names = [yaml.safe_load(p.read_text())["metadata"]["name"] for p in sorted(CRD_DIR.glob("*.yaml"))]
