@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from tests.support import eventually as support  # noqa: E402
 from tests.support.amtool import Amtool  # noqa: E402
 from tests.support.capture import CapturedRequest, CaptureServer  # noqa: E402
 from tests.support.prereq import REFERENCE  # noqa: E402
+from tests.support.vendors import make_cert, server_tls  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -1167,6 +1169,41 @@ def test_a_port_in_use_is_one_line(
             assert "address already in use" in line.lower(), out
     finally:
         busy.close()
+
+
+def test_a_receiver_presents_its_client_certificate(
+    controlplane: ControlPlane, operator: Operator, namespace: str, tmp_path: Path
+) -> None:
+    """tlsConfig's `cert`, and its `key` from a Secret, reach the engine inline and are
+    presented: a webhook that requires a client certificate gets the notification."""
+    cp, ns = controlplane, namespace
+    server_cert, server_key = make_cert(tmp_path / "server")
+    client_cert, client_key = make_cert(tmp_path / "client", ("ampp-client",))
+    tls = server_tls(server_cert, server_key)
+    tls.load_verify_locations(client_cert)
+    tls.verify_mode = ssl.CERT_REQUIRED
+    with CaptureServer(tls=tls) as mtls:
+        cp.kubectl(
+            "create", "secret", "generic", "mtls", "-n", ns, f"--from-literal=url={mtls.url}/{ns}/mtls",
+            f"--from-file=key={client_key}",
+        )  # fmt: skip
+        apply(cp, ns, "Receiver", "mtls", {
+            "webhookConfigs": [{
+                "url": {"name": "mtls", "key": "url"}, "sendResolved": False,
+                "httpConfig": {"tlsConfig": {
+                    "ca": server_cert.read_text(), "cert": client_cert.read_text(),
+                    "key": {"name": "mtls", "key": "key"},
+                }},
+            }],
+        })  # fmt: skip
+        apply(cp, ns, "AlertRoute", "mtls", {
+            "receiver": "mtls", "matchers": [{"name": "alertname", "value": f"Mtls-{ns}"}],
+        })  # fmt: skip
+        wait_accepted(cp, ns, "receivers", "mtls")
+        wait_accepted(cp, ns, "alertroutes", "mtls")
+        operator.post_alerts({"alertname": f"Mtls-{ns}", "namespace": ns})
+        (sent,) = eventually(lambda: notifications(mtls, f"/{ns}/mtls", f"Mtls-{ns}"))
+        assert sent.json()["receiver"] == f"{ns}/mtls"
 
 
 def test_a_rotated_secret_applies_at_once(

@@ -192,6 +192,42 @@ async def test_timeout_is_a_retryable_failure(endpoint: Endpoint) -> None:
     assert 'Post "<redacted>"' in str(e.value) and endpoint.url not in str(e.value)
 
 
+async def test_tls_client_certificate_inline_or_from_files(tmp_path: Path) -> None:
+    """A server that requires a client certificate: given as files or inline (``cert`` and
+    ``key``, as a Receiver resource passes them from a Secret), the certificate is presented;
+    without one the handshake fails."""
+    (tmp_path / "server").mkdir()
+    (tmp_path / "client").mkdir()
+    server_cert, server_key = make_cert(tmp_path / "server")
+    client_cert, client_key = make_cert(tmp_path / "client")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(client_cert))
+    tls.load_cert_chain(server_cert, server_key)
+    tls.verify_mode = ssl.CERT_REQUIRED
+    e = Endpoint()
+    runner = await serve(e, tls)
+    ca = server_cert.read_text()
+    try:
+        sent = [
+            integration({"url": e.url, "http_config": {"tls_config": conf}})
+            for conf in (
+                {"ca": ca, "cert": client_cert.read_text(), "key": client_key.read_text()},
+                {"ca": ca, "cert_file": str(client_cert), "key_file": str(client_key)},
+                {"ca": ca, "cert": client_cert.read_text(), "key_file": str(client_key)},
+            )
+        ]
+        for wh in sent:
+            await wh.notify(ctx(), alerts())
+        assert len(e.requests) == len(sent)
+        without = integration({"url": e.url, "http_config": {"tls_config": {"ca": ca}}})
+        with pytest.raises(NotifyError):
+            await without.notify(ctx(), alerts())
+        assert len(e.requests) == len(sent)
+        for wh in [*sent, without]:
+            await wh.close()
+    finally:
+        await runner.cleanup()
+
+
 async def test_tls_with_ca_and_insecure_skip_verify(tmp_path: Path) -> None:
     cert, key = make_cert(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

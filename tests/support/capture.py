@@ -7,6 +7,8 @@ answers, to exercise retries and failures.
 from __future__ import annotations
 
 import json
+import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +33,11 @@ class _Server(ThreadingHTTPServer):
     """socketserver's backlog is 5: a burst of connections (a worker pool's sends) would lose
     SYNs and wait a second for the kernel to retry them."""
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ssl.SSLError):
+            return  # a client refused in the handshake (no certificate): what a test may want
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class CaptureServer:
@@ -38,6 +45,8 @@ class CaptureServer:
     response_body: bytes = b"ok"
     delay: float = 0.0
     """Seconds to hold each request before answering (an endpoint that hangs)."""
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this server context (one that may require client certificates)."""
     requests: list[CapturedRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -46,7 +55,7 @@ class CaptureServer:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> CaptureServer:
         capture = self
@@ -72,6 +81,10 @@ class CaptureServer:
                 pass
 
         self._server = _Server(("127.0.0.1", 0), Handler)
+        if self.tls is not None:  # each connection's handshake on its own thread, at its first read
+            self._server.socket = self.tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -1,13 +1,16 @@
 """TLS for outgoing connections (HTTP integrations and SMTP), from a tls_config block.
 
-prometheus/common's NewTLSConfig: the CA (a file or inline), a client certificate, whether to
-verify, the TLS versions. The system CAs are loaded once for the whole process.
+prometheus/common's NewTLSConfig: the CA, the client certificate and its key (each a file or
+inline), whether to verify, the TLS versions. The system CAs are loaded once for the whole
+process.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import ssl
+import tempfile
 
 from ..config.httpclient import TLSConfig
 
@@ -30,6 +33,7 @@ def tls_context(tls: TLSConfig | None) -> ssl.SSLContext | None:
     (use :func:`default_context`). A bad CA or key file raises here, at config load."""
     if tls is None or not (
         tls.cert_file
+        or tls.cert
         or tls.ca_file
         or tls.ca
         or tls.insecure_skip_verify
@@ -43,10 +47,30 @@ def tls_context(tls: TLSConfig | None) -> ssl.SSLContext | None:
         ctx.verify_mode = ssl.CERT_NONE
     else:
         ctx = ssl.create_default_context(cafile=tls.ca_file or None, cadata=tls.ca or None)
-    if tls.cert_file:
-        ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
+    if tls.cert_file or tls.cert:
+        _load_client_certificate(ctx, tls)
     if tls.min_version:
         ctx.minimum_version = _VERSIONS[tls.min_version]
     if tls.max_version:
         ctx.maximum_version = _VERSIONS[tls.max_version]
     return ctx
+
+
+def _load_client_certificate(ctx: ssl.SSLContext, tls: TLSConfig) -> None:
+    """The client certificate and its key, each from a file or inline (``cert``, ``key``, as a
+    Receiver resource gives them from a Secret). OpenSSL reads them only from files, so inline
+    ones pass through a directory only this process may read, removed at once."""
+    if not tls.cert and not tls.key:
+        ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
+        return
+    with tempfile.TemporaryDirectory(prefix="ampp-tls-") as private:  # mode 0700
+        cert, key = tls.cert_file, tls.key_file or None
+        if tls.cert:
+            cert = os.path.join(private, "cert.pem")
+            with open(cert, "w", encoding="utf-8") as f:
+                f.write(tls.cert)
+        if tls.key:
+            key = os.path.join(private, "key.pem")
+            with open(key, "w", encoding="utf-8") as f:
+                f.write(str(tls.key))
+        ctx.load_cert_chain(cert, key)
