@@ -1206,6 +1206,37 @@ def test_a_receiver_presents_its_client_certificate(
         assert sent.json()["receiver"] == f"{ns}/mtls"
 
 
+def test_a_receivers_http_headers_are_sent(
+    controlplane: ControlPlane, operator: Operator, capture: CaptureServer, namespace: str
+) -> None:
+    """httpConfig.httpHeaders: plain values from the spec, secret ones from a Secret, both on
+    the webhook request."""
+    cp, ns = controlplane, namespace
+    cp.kubectl(
+        "create", "secret", "generic", "headers", "-n", ns, f"--from-literal=url={capture.url}/{ns}/headers",
+        f"--from-literal=token=t0ken-{ns}",
+    )  # fmt: skip
+    apply(cp, ns, "Receiver", "headers", {
+        "webhookConfigs": [{
+            "url": {"name": "headers", "key": "url"}, "sendResolved": False,
+            "httpConfig": {"httpHeaders": {
+                "X-Scope-OrgID": {"values": [ns]},
+                "X-Api-Token": {"secrets": [{"name": "headers", "key": "token"}]},
+            }},
+        }],
+    })  # fmt: skip
+    apply(cp, ns, "AlertRoute", "headers", {
+        "receiver": "headers", "matchers": [{"name": "alertname", "value": f"Headers-{ns}"}],
+    })  # fmt: skip
+    wait_accepted(cp, ns, "receivers", "headers")
+    wait_accepted(cp, ns, "alertroutes", "headers")
+    operator.post_alerts({"alertname": f"Headers-{ns}", "namespace": ns})
+    (sent,) = eventually(lambda: notifications(capture, f"/{ns}/headers", f"Headers-{ns}"))
+    headers = {k.lower(): v for k, v in sent.headers.items()}
+    assert (headers["x-scope-orgid"], headers["x-api-token"]) == (ns, f"t0ken-{ns}")
+    assert f"t0ken-{ns}" not in httpx.get(f"{operator.url}/api/v2/status", timeout=10).text
+
+
 def test_a_rotated_secret_applies_at_once(
     controlplane: ControlPlane, account: OperatorAccount, capture: CaptureServer, operator: Operator,
     namespace: str, tmp_path: Path,

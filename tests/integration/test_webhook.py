@@ -192,6 +192,33 @@ async def test_timeout_is_a_retryable_failure(endpoint: Endpoint) -> None:
     assert 'Post "<redacted>"' in str(e.value) and endpoint.url not in str(e.value)
 
 
+async def test_http_headers_are_sent(endpoint: Endpoint, tmp_path: Path) -> None:
+    """http_config's http_headers: plain values, secrets and files (read at each request, so a
+    rotated file applies to the next one), several values in one field."""
+    token = tmp_path / "token"
+    token.write_text("from-a-file\n")
+    wh = integration({
+        "url": endpoint.url,
+        "http_config": {"http_headers": {
+            "X-Scope-OrgID": {"values": ["team-a", "team-b"]},
+            "X-Api-Token": {"secrets": ["s3cret"]},
+            "X-File-Token": {"files": [str(token)]},
+        }},
+    })  # fmt: skip
+    await wh.notify(ctx(), alerts())
+    token.write_text("rotated\n")
+    await wh.notify(ctx(), alerts())
+    await wh.close()
+    (first, _), (second, _) = endpoint.requests
+    assert (first["X-Scope-OrgID"], first["X-Api-Token"], first["X-File-Token"]) == (
+        "team-a, team-b",
+        "s3cret",
+        "from-a-file",
+    )
+    assert second["X-File-Token"] == "rotated"
+    assert first["Content-Type"] == "application/json"
+
+
 async def test_tls_client_certificate_inline_or_from_files(tmp_path: Path) -> None:
     """A server that requires a client certificate: given as files or inline (``cert`` and
     ``key``, as a Receiver resource passes them from a Secret), the certificate is presented;

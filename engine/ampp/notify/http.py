@@ -210,6 +210,19 @@ class HTTPSender:
             return {"Authorization": f"Bearer {await self._oauth2(c.oauth2)}"}
         return {}
 
+    def _custom_headers(self) -> dict[str, str]:
+        """http_config's ``http_headers``: each one's values, secrets and files (read at every
+        request, as they may rotate), several values joined as one field."""
+        c = self.config
+        if c is None or not c.http_headers:
+            return {}
+        out: dict[str, str] = {}
+        for name, header in c.http_headers.items():
+            values = [*header.values, *map(str, header.secrets), *(_read(f) or "" for f in header.files)]
+            if values:
+                out[name] = ", ".join(values)
+        return out
+
     async def _oauth2(self, oauth: OAuth2) -> str:
         if self._oauth_token and self._oauth_token[1] > time.monotonic():
             return self._oauth_token[0]
@@ -255,6 +268,7 @@ class HTTPSender:
     ) -> httpx.Response:
         """Send; connection errors become retryable NotifyErrors with the URL's secrets hidden."""
         h = {**({"Content-Type": content_type} if content_type else {}), **(await self._auth_headers())}
+        h.update(self._custom_headers())
         h.update(headers or {})
         extensions = {"sni_hostname": self.server_name} if self.server_name else None
         target = _target(url)
