@@ -174,7 +174,7 @@ _JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 class OAuth2(Block):
-    """OAuth 2.0 client credentials (or JWT bearer) used to obtain a token."""
+    """OAuth 2.0 client credentials used to obtain a token (the JWT bearer grant: not yet)."""
 
     client_id: str = ""
     """The OAuth 2.0 client id."""
@@ -182,20 +182,20 @@ class OAuth2(Block):
     """The client secret (client_credentials grant)."""
     client_secret_file: str = ""
     client_certificate_key_id: str = ""
-    """The key id (kid) in the header of the JWT signed with client_certificate_key."""
+    """JWT bearer grant: the key id of client_certificate_key. Not applied yet."""
     client_certificate_key: Secret_ | None = None
-    """The private key that signs the JWT assertion (JWT bearer grant)."""
+    """JWT bearer grant: the key that signs the assertion. Not applied yet."""
     client_certificate_key_file: str = ""
     grant_type: str = ""
-    """client_credentials (the default) or urn:ietf:params:oauth:grant-type:jwt-bearer."""
+    """client_credentials, the only grant sent (the JWT bearer grant is accepted, not applied yet)."""
     signature_algorithm: str = ""
-    """The JWT's signing algorithm (RS256 by default)."""
+    """JWT bearer grant: the signing algorithm. Not applied yet."""
     iss: str = ""
-    """The JWT's issuer claim."""
+    """JWT bearer grant: the issuer claim. Not applied yet."""
     audience: str = ""
-    """The JWT's audience claim."""
+    """JWT bearer grant: the audience claim. Not applied yet."""
     claims: dict[str, Any] = Field(default_factory=dict)
-    """Further claims of the JWT."""
+    """JWT bearer grant: further claims. Not applied yet."""
     scopes: list[str] = Field(default_factory=list)
     """The scopes requested with the token."""
     token_url: str = ""
@@ -203,15 +203,15 @@ class OAuth2(Block):
     endpoint_params: dict[str, str] = Field(default_factory=dict)
     """Extra parameters sent to the token URL."""
     tls_config: TLSConfig = Field(default_factory=TLSConfig)
-    """TLS for requests to the token URL."""
+    """TLS for the token URL. Not applied yet: http_config's own applies."""
     proxy_url: ProxyURL = None
-    """The HTTP proxy the token URL is reached through."""
+    """A proxy for the token URL. Not applied yet: http_config's own applies."""
     no_proxy: str = ""
-    """Comma-separated hosts, domains and CIDRs reached without the proxy."""
+    """Hosts reached without the proxy. Not applied yet."""
     proxy_from_environment: bool = False
-    """Take the proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY."""
+    """Take the proxy from the environment. Not applied yet."""
     proxy_connect_header: dict[str, list[Secret_]] = Field(default_factory=dict)
-    """Headers sent to the proxy on CONNECT."""
+    """Headers sent to the proxy on CONNECT. Not applied yet."""
 
     @model_validator(mode="after")
     def _validate(self) -> OAuth2:
@@ -237,15 +237,15 @@ class HTTPConfig(Block):
     follow_redirects: bool = True
     """Follow HTTP 3xx redirects."""
     enable_http2: bool = True
-    """Use HTTP/2 where the server offers it."""
+    """Not applied yet: requests use HTTP/1.1."""
     proxy_url: ProxyURL = None
     """The HTTP proxy requests go through."""
     no_proxy: str = ""
-    """Comma-separated hosts, domains and CIDRs reached without the proxy."""
+    """Hosts, domains and CIDRs (comma-separated) reached without proxy_url. Not applied yet."""
     proxy_from_environment: bool = False
-    """Take the proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY."""
+    """Not applied yet: HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply whenever proxy_url is unset, set or not."""
     proxy_connect_header: dict[str, list[Secret_]] = Field(default_factory=dict)
-    """Headers sent to the proxy on CONNECT."""
+    """Headers sent to the proxy on CONNECT. Not applied yet."""
     http_headers: dict[str, HTTPHeader] | None = None
     """Headers added to every request, by name."""
 
