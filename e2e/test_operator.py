@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -1171,39 +1171,48 @@ def test_a_port_in_use_is_one_line(
         busy.close()
 
 
+def notified_through(
+    cp: ControlPlane, operator: Operator, ns: str, name: str, server: CaptureServer,
+    secret: Mapping[str, str], http_config: Mapping[str, Any],
+) -> CapturedRequest:  # fmt: skip
+    """A Secret (``secret`` and the webhook URL), a Receiver with that ``http_config`` and a
+    route to it, then one alert: the request the webhook got."""
+    literals = [f"--from-literal={k}={v}" for k, v in {"url": f"{server.url}/{ns}/{name}", **secret}.items()]
+    cp.kubectl("create", "secret", "generic", name, "-n", ns, *literals)
+    apply(cp, ns, "Receiver", name, {
+        "webhookConfigs": [
+            {"url": {"name": name, "key": "url"}, "sendResolved": False, "httpConfig": http_config}
+        ],
+    })  # fmt: skip
+    apply(cp, ns, "AlertRoute", name, {
+        "receiver": name, "matchers": [{"name": "alertname", "value": f"{name}-{ns}"}],
+    })  # fmt: skip
+    wait_accepted(cp, ns, "receivers", name)
+    wait_accepted(cp, ns, "alertroutes", name)
+    operator.post_alerts({"alertname": f"{name}-{ns}", "namespace": ns})
+    (sent,) = eventually(lambda: notifications(server, f"/{ns}/{name}", f"{name}-{ns}"))
+    return sent
+
+
 def test_a_receiver_presents_its_client_certificate(
     controlplane: ControlPlane, operator: Operator, namespace: str, tmp_path: Path
 ) -> None:
     """tlsConfig's `cert`, and its `key` from a Secret, reach the engine inline and are
     presented: a webhook that requires a client certificate gets the notification."""
-    cp, ns = controlplane, namespace
     server_cert, server_key = make_cert(tmp_path / "server")
     client_cert, client_key = make_cert(tmp_path / "client", ("ampp-client",))
     tls = server_tls(server_cert, server_key)
     tls.load_verify_locations(client_cert)
     tls.verify_mode = ssl.CERT_REQUIRED
     with CaptureServer(tls=tls) as mtls:
-        cp.kubectl(
-            "create", "secret", "generic", "mtls", "-n", ns, f"--from-literal=url={mtls.url}/{ns}/mtls",
-            f"--from-file=key={client_key}",
+        sent = notified_through(
+            controlplane, operator, namespace, "mtls", mtls, {"key": client_key.read_text()},
+            {"tlsConfig": {
+                "ca": server_cert.read_text(), "cert": client_cert.read_text(),
+                "key": {"name": "mtls", "key": "key"},
+            }},
         )  # fmt: skip
-        apply(cp, ns, "Receiver", "mtls", {
-            "webhookConfigs": [{
-                "url": {"name": "mtls", "key": "url"}, "sendResolved": False,
-                "httpConfig": {"tlsConfig": {
-                    "ca": server_cert.read_text(), "cert": client_cert.read_text(),
-                    "key": {"name": "mtls", "key": "key"},
-                }},
-            }],
-        })  # fmt: skip
-        apply(cp, ns, "AlertRoute", "mtls", {
-            "receiver": "mtls", "matchers": [{"name": "alertname", "value": f"Mtls-{ns}"}],
-        })  # fmt: skip
-        wait_accepted(cp, ns, "receivers", "mtls")
-        wait_accepted(cp, ns, "alertroutes", "mtls")
-        operator.post_alerts({"alertname": f"Mtls-{ns}", "namespace": ns})
-        (sent,) = eventually(lambda: notifications(mtls, f"/{ns}/mtls", f"Mtls-{ns}"))
-        assert sent.json()["receiver"] == f"{ns}/mtls"
+    assert sent.json()["receiver"] == f"{namespace}/mtls"
 
 
 def test_a_receivers_http_headers_are_sent(
@@ -1211,27 +1220,14 @@ def test_a_receivers_http_headers_are_sent(
 ) -> None:
     """httpConfig.httpHeaders: plain values from the spec, secret ones from a Secret, both on
     the webhook request."""
-    cp, ns = controlplane, namespace
-    cp.kubectl(
-        "create", "secret", "generic", "headers", "-n", ns, f"--from-literal=url={capture.url}/{ns}/headers",
-        f"--from-literal=token=t0ken-{ns}",
+    ns = namespace
+    sent = notified_through(
+        controlplane, operator, ns, "headers", capture, {"token": f"t0ken-{ns}"},
+        {"httpHeaders": {
+            "X-Scope-OrgID": {"values": [ns]},
+            "X-Api-Token": {"secrets": [{"name": "headers", "key": "token"}]},
+        }},
     )  # fmt: skip
-    apply(cp, ns, "Receiver", "headers", {
-        "webhookConfigs": [{
-            "url": {"name": "headers", "key": "url"}, "sendResolved": False,
-            "httpConfig": {"httpHeaders": {
-                "X-Scope-OrgID": {"values": [ns]},
-                "X-Api-Token": {"secrets": [{"name": "headers", "key": "token"}]},
-            }},
-        }],
-    })  # fmt: skip
-    apply(cp, ns, "AlertRoute", "headers", {
-        "receiver": "headers", "matchers": [{"name": "alertname", "value": f"Headers-{ns}"}],
-    })  # fmt: skip
-    wait_accepted(cp, ns, "receivers", "headers")
-    wait_accepted(cp, ns, "alertroutes", "headers")
-    operator.post_alerts({"alertname": f"Headers-{ns}", "namespace": ns})
-    (sent,) = eventually(lambda: notifications(capture, f"/{ns}/headers", f"Headers-{ns}"))
     headers = {k.lower(): v for k, v in sent.headers.items()}
     assert (headers["x-scope-orgid"], headers["x-api-token"]) == (ns, f"t0ken-{ns}")
     assert f"t0ken-{ns}" not in httpx.get(f"{operator.url}/api/v2/status", timeout=10).text
