@@ -65,13 +65,15 @@ dev-cluster: bytecode k8s-bin
 # Alertmanager side by side; issue 21's soak against both (5 minutes each); then 1,000,000 history
 # events in PostgreSQL, /history and /report;
 # then /webhook against /api/v2/alerts, the enrichment proxy's latency and the warm cache;
-# then the dashboard with 10,000 alerts in 2,000 groups in Chromium.
+# then the dashboard with 10,000 alerts in 2,000 groups in Chromium; then three replicas under
+# kill -9 every 10 s, ampp on PostgreSQL and Alertmanager gossiping, duplicates and losses counted.
 bench: bytecode deps
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/bench.py --soak
 	$(PY) benchmarks/history_bench.py
 	$(PY) benchmarks/webhook_bench.py
 	$(PY) benchmarks/dashboard_bench.py
+	$(PY) benchmarks/cluster_bench.py
 
 # The rules CI enforces, first step of `make test`: lint, formatting, types (mypy strict over
 # the engine, the operator, the tests and e2e, as pyproject.toml lists), the import contracts

@@ -66,21 +66,56 @@ fi
 # only Debian's patched build knows (--template.default, --web.ui-path, pointing into
 # $GOPATH/src). A wrapper there drops those two and starts the server under test.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+psql=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1 || true)
+psql=${psql:-psql}
+template=acceptance_template_$$
+drop_databases() {
+  [ -n "${AMPP_ACCEPTANCE_PG:-}" ] && [ -f "$work/databases" ] || return 0
+  sort -u "$work/databases" | while read -r db; do
+    "$psql" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" "$AMPP_ACCEPTANCE_PG" >/dev/null 2>&1 || true
+  done
+}
+trap 'drop_databases; rm -rf "$work"' EXIT
 mkdir -p "$work/bin"
 ln -s "$src" "$work/src"
+#
+# With AMPP_ACCEPTANCE_PG set (a PostgreSQL server URL with the right to create databases), each
+# Alertmanager cluster the suite starts gets a database of its own, named after its peer list
+# (every member of a cluster is given the same --cluster.peer list, its own address included),
+# and its members share it (--storage.url): replicas sharing a database are a cluster, so the
+# suite's clusters map onto ampp's one for one, and a single instance is a cluster of one. The
+# heartbeat is made short (200ms) because the suite pushes its first alert 1 s after its clock
+# starts, before its three servers are even started; for the same reason each database is a
+# copy of one migrated before the suite starts (migrating a new one takes the first server half
+# a second). The databases are dropped at the end.
 {
   echo '#!/usr/bin/env bash'
-  echo 'args=()'
+  echo 'args=() peers=()'
   echo 'while [ $# -gt 0 ]; do'
-  echo '  case "$1" in --template.default|--web.ui-path) shift 2 ;; *) args+=("$1"); shift ;; esac'
+  echo '  case "$1" in'
+  echo '    --template.default|--web.ui-path) shift 2 ;;'
+  echo '    --cluster.peer) peers+=("$2"); args+=("$1" "$2"); shift 2 ;;'
+  echo '    --cluster.peer=*) peers+=("${1#*=}"); args+=("$1"); shift ;;'
+  echo '    *) args+=("$1"); shift ;;'
+  echo '  esac'
   echo 'done'
+  echo 'if [ -n "${AMPP_ACCEPTANCE_PG:-}" ] && [ ${#peers[@]} -gt 0 ]; then'
+  echo '  db=acceptance_$(printf "%s\n" "${peers[@]}" | sort | sha1sum | cut -c1-16)'
+  printf '  %q -v ON_ERROR_STOP=0 -qc "CREATE DATABASE $db TEMPLATE %s" "$AMPP_ACCEPTANCE_PG" >/dev/null 2>&1\n' "$psql" "$template"
+  printf '  echo "$db" >>%q\n' "$work/databases"
+  echo '  args+=("--storage.url=${AMPP_ACCEPTANCE_PG%/*}/$db" --cluster.probe-interval=200ms --cluster.probe-timeout=100ms)'
+  echo 'fi'
   printf 'exec'
   printf ' %q' "${server[@]}"
   echo ' "${args[@]}"'
 } >"$work/bin/prometheus-alertmanager"
 chmod +x "$work/bin/prometheus-alertmanager"
 
+if [ -n "${AMPP_ACCEPTANCE_PG:-}" ]; then
+  "$psql" -qc "CREATE DATABASE $template" "$AMPP_ACCEPTANCE_PG" >/dev/null
+  echo "$template" >>"$work/databases"
+  "${server[0]}" migrate "--storage.url=${AMPP_ACCEPTANCE_PG%/*}/$template" >/dev/null
+fi
 status=0
 (cd "$work" && GOPATH="$work" "$suite" -test.v -test.run "$run_re" -test.timeout 15m) >"$work/log" 2>&1 \
   || status=$?
