@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import tracing
 from .auth.apikeys import ApiKeys
 from .auth.audit import AuditLog
 from .auth.control import AccessControl
@@ -235,6 +236,7 @@ class Engine:
         """Open storage, restore state, apply the config; raises ConfigError if it is bad."""
         cfg = self.options.initial_config or load_file(self.options.config_file, self.options.overrides)
         self._refuse_unsupported(cfg)
+        tracing.setup(cfg.tracing, version=_version(), instance=self.options.replica)
         await self.storage.open()
         self.silences.load(await self.storage.load_silences())
         self.nflog.load(await self.storage.load_nflog())
@@ -292,6 +294,8 @@ class Engine:
         await self._stop_history()
         await self.access.close()
         await self.storage.close()
+        if tracing.enabled():  # the last spans exported (a blocking flush, within its timeout)
+            await asyncio.to_thread(tracing.shutdown)
 
     # -- history (ampp.history) -----------------------------------------------------------
     def _start_history(self, cfg: Config) -> None:
@@ -440,16 +444,18 @@ class Engine:
             raise StorageUnavailable(
                 f"storage unavailable: {writer.pending()} writes buffered, no room for more"
             )
-        self.alerts.put(alerts)
-        if not writer.healthy:
-            raise StorageUnavailable(f"storage unavailable: {writer.pending()} writes buffered")
-        try:  # the future is this caller's own: cancelling it on timeout cancels nothing else
-            async with asyncio.timeout(self.options.durable_timeout_s):
-                await writer.durable()
-        except TimeoutError:
-            raise StorageUnavailable(
-                f"storage is slow: the alerts were not committed within {self.options.durable_timeout_s:g}s"
-            ) from None
+        with tracing.span("ingest") as span:  # the aggregation groups remember it (dispatch)
+            span.set_attribute("ampp.alerts", len(self.alerts.put(alerts)))
+            if not writer.healthy:
+                raise StorageUnavailable(f"storage unavailable: {writer.pending()} writes buffered")
+            try:  # the future is this caller's own: cancelling it on timeout cancels nothing else
+                async with asyncio.timeout(self.options.durable_timeout_s):
+                    await writer.durable()
+            except TimeoutError:
+                limit = self.options.durable_timeout_s
+                raise StorageUnavailable(
+                    f"storage is slow: the alerts were not committed within {limit:g}s"
+                ) from None
 
     async def notify_receiver(
         self,

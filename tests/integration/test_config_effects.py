@@ -142,11 +142,3 @@ def test_a_reload_says_which_settings_wait_for_a_restart(tmp_path: Path) -> None
         config.write_text(config.read_text().replace("read_timeout: 5s", "read_timeout: 9s"))
         assert httpx.post(f"{url}/-/reload", timeout=10).status_code == 200
         eventually(lambda: "restart to apply them: server" in log_path.read_text(), "the warning")
-
-
-def test_tracing_is_refused_until_it_exports() -> None:
-    from ampp.config.errors import ConfigError
-    from ampp.config.loader import load_text
-
-    with pytest.raises(ConfigError, match=r"tracing: tracing is not implemented in this version yet"):
-        load_text("tracing: {enabled: true}\n" + ALERTING, environ={})

@@ -35,7 +35,8 @@ storage: {{type: sqlite, postgresql: {{password: "{s["STORE_PW"]}"}}}}
 cache: {{address: "127.0.0.1:{free_port()}", password: "{s["REDIS_PW"]}"}}
 ai: {{enabled: true, provider: openai, base_url: "{dead}/v1", api_key: "{s["LLM_KEY"]}", timeout: 1s}}
 logging: {{level: debug, format: json}}
-tracing: {{enabled: false, headers: {{authorization: "{s["TRACE_TOKEN"]}"}}}}
+tracing:
+  {{enabled: true, protocol: http, endpoint: "{dead}", headers: {{authorization: "{s["TRACE_TOKEN"]}"}}}}
 alerting:
   route: {{receiver: all, group_wait: 0s, group_interval: 1s, repeat_interval: 1s}}
   receivers:

@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
-from .. import ALERTMANAGER_VERSION, __version__, logs
+from .. import ALERTMANAGER_VERSION, __version__, logs, tracing
 from ..auth.roles import Role
 from ..config.errors import ConfigError
 from ..config.loader import dump_yaml
@@ -479,7 +479,7 @@ async def _serve(
         rid = secrets.token_hex(8)
     scope, token = logs.begin_request(rid)
     try:
-        response = await _handle(request, handler)
+        response = await (_traced if tracing.enabled() else _handle)(request, handler)
         if not response.prepared:  # a stream sent its headers already
             response.headers["X-Request-Id"] = rid
         _observe(request, start, response)
@@ -528,6 +528,28 @@ def _answer(e: web.HTTPException) -> web.Response:
     return response
 
 
+async def _traced(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The request in a server span continuing the caller's W3C traceparent (ampp.tracing);
+    probes and metrics scrapes are not traced."""
+    resource = request.match_info.route.resource
+    settings = request.app[SETTINGS]
+    route = _route_name(request.app, resource) if resource is not None else None
+    if route is None or route in ("/-/healthy", "/-/ready", settings.metrics.path):
+        return await _handle(request, handler)
+    attributes = {"http.request.method": request.method, "http.route": route, "url.path": request.path}
+    with tracing.server(request.method, route, request.headers, attributes) as span:
+        response = await _handle(request, handler)
+        span.set_attribute("http.response.status_code", response.status)
+    return response
+
+
+def _route_name(app: web.Application, resource: web.AbstractResource) -> str:
+    """A route's pattern without the route prefix (``/api/v2/silence/{id}``)."""
+    return resource.canonical.removeprefix(app[SETTINGS].route_prefix.rstrip("/")) or "/"
+
+
 def _observe(request: web.Request, start: float, response: web.StreamResponse) -> None:
     resource = request.match_info.route.resource
     if resource is not None:
@@ -542,7 +564,7 @@ def _observers(app: web.Application, resource: web.AbstractResource, method: str
     known = app[OBSERVERS]
     found = known.get((resource, method))
     if found is None:
-        name = resource.canonical.removeprefix(app[SETTINGS].route_prefix.rstrip("/")) or "/"
+        name = _route_name(app, resource)
         metrics = app[ENGINE].metrics
         found = known[resource, method] = (
             metrics.http_request_duration.labels(name, method.lower()),

@@ -518,11 +518,27 @@ class TracingSettings(Settings):
 
     @model_validator(mode="after")
     def _speaks_otlp(self) -> TracingSettings:
-        if not self.enabled:
-            return self
-        self._check_endpoint()
-        # Accepting it and exporting nothing would be worse than saying so.
-        raise ValueError("tracing is not implemented in this version yet: set enabled: false")
+        if self.enabled:  # off, the specification's example (a Jaeger agent port) is left alone
+            self._check_endpoint()
+        return self
+
+    def target(self) -> tuple[str, bool]:
+        """Where spans are exported: the URL (HTTP) or ``host:port`` (gRPC), and whether over TLS."""
+        e = self.endpoint
+        if self.protocol == "http":
+            if not e:
+                return "http://localhost:4318/v1/traces", False
+            url = e if "://" in e else f"http://{e}"
+            parts = urlsplit(url)
+            if parts.path in ("", "/"):
+                url = url.rstrip("/") + "/v1/traces"
+            return url, parts.scheme == "https"
+        if not e:
+            return "localhost:4317", not self.insecure
+        if "://" in e:
+            parts = urlsplit(e)
+            return parts.netloc, parts.scheme == "https"
+        return e, not self.insecure
 
     def _check_endpoint(self) -> None:
         if not self.endpoint:

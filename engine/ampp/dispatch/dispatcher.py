@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import tracing
 from ..model.alert import Alert, sort_alerts
 from ..model.labels import labelset_before, labelset_string
 from ..model.timefmt import NS, ZERO
@@ -63,11 +64,17 @@ class AggregationGroup:
         self.stopped = False
         self._handle: Timer | None = clock.call_later(route.opts.group_wait, self._fire)
         self._task: asyncio.Task[None] | None = None
+        self._batches: list[tracing.Parent] = []
+        """The traced batches (ingest spans) that brought alerts since the last flush."""
 
     def insert(self, alert: Alert) -> None:
         if alert.fingerprint not in self.alerts:
             self._order = None
         self.alerts[alert.fingerprint] = alert
+        batch = tracing.current()
+        if batch is not None and (not self._batches or self._batches[-1] != batch):
+            self._batches.append(batch)
+            del self._batches[: -tracing.MAX_BATCHES]
         if not self.has_flushed and alert.starts_at + int(self.route.opts.group_wait * NS) < self.clock.now():
             self._reset(0)
 
@@ -120,9 +127,16 @@ class AggregationGroup:
                 active_time_intervals=opts.active_time_intervals,
             )
             timeout = max(opts.group_interval, MIN_TIMEOUT)
+            batches, self._batches = self._batches, []
+            attributes: tracing.Attributes = {
+                "ampp.receiver": opts.receiver,
+                "ampp.group_key": self.group_key,
+                "ampp.alerts": len(alerts),
+            }
             try:
                 async with asyncio.timeout(timeout):
-                    await self.pipeline.exec(ctx, alerts)
+                    with tracing.within("dispatch", batches, attributes):
+                        await self.pipeline.exec(ctx, alerts)
             except asyncio.CancelledError:
                 raise
             except FlushDeferred as d:  # only what the owner has flushed by now leaves the group

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from .. import tracing
 from ..auth.urlpolicy import UrlPolicy
 from ..config.settings import AISettings
 from ..model.alert import Alert
@@ -48,6 +49,11 @@ class EnrichmentSink(Protocol):
     def alerts_enriched(self, alerts: Sequence[Alert], enrichment: Enrichment) -> None: ...
 
     def alerts_not_enriched(self, alerts: Sequence[Alert], reason: str) -> None: ...
+
+
+def _llm_attributes(provider: str, model: str) -> dict[str, str]:
+    """OpenTelemetry's GenAI attributes of a chat call."""
+    return {"gen_ai.system": provider, "gen_ai.operation.name": "chat", "gen_ai.request.model": model}
 
 
 class Enricher:
@@ -149,7 +155,12 @@ class Enricher:
             for attempt in (1, 2):
                 started = time.monotonic()
                 try:
-                    answer = await self.provider.complete(prompt.SYSTEM, user, max(deadline - started, 0.05))
+                    with tracing.span(f"chat {m}", _llm_attributes(p, m), client=True) as span:
+                        answer = await self.provider.complete(
+                            prompt.SYSTEM, user, max(deadline - started, 0.05)
+                        )
+                        span.set_attribute("gen_ai.usage.input_tokens", answer.input_tokens)
+                        span.set_attribute("gen_ai.usage.output_tokens", answer.output_tokens)
                 except ProviderError as e:
                     self.metrics.requests.labels(p, m, e.kind).inc()
                     self.metrics.latency.labels(p, m).observe(time.monotonic() - started)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from .. import tracing
 from ..config.settings import NotifySettings
 from ..metrics import Metrics
 from ..model.alert import Alert
@@ -88,18 +89,29 @@ class Attempts:
         self.rand = rand
 
     async def send(
-        self, integration: Integration, ctx: FlushContext, alerts: Sequence[Alert], settings: NotifySettings
+        self,
+        integration: Integration,
+        ctx: FlushContext,
+        alerts: Sequence[Alert],
+        settings: NotifySettings,
+        number: int = 1,
+        traceparent: str | None = None,
     ) -> NotifyError | None:
-        """One attempt within ``settings.attempt_timeout``: the error, or None once sent.
+        """Attempt ``number`` within ``settings.attempt_timeout``: the error, or None once sent.
 
-        Counted in Alertmanager's notification metrics and told to the sinks either way.
+        Counted in Alertmanager's notification metrics and told to the sinks either way; traced
+        as a ``notify`` span continuing ``traceparent`` (a queued job's flush) or the current span.
         """
         name = integration.name
         error: NotifyError | None = None
         start = time.monotonic()
+        span = tracing.attempt(
+            ctx.receiver, f"{name}[{integration.index}]", ctx.group_key, len(alerts), number, traceparent
+        )
         try:
-            async with asyncio.timeout(settings.attempt_timeout):
-                await integration.notify(ctx, alerts)
+            with span:
+                async with asyncio.timeout(settings.attempt_timeout):
+                    await integration.notify(ctx, alerts)
         except NotifyError as e:
             error = e
         except TimeoutError:

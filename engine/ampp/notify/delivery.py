@@ -6,7 +6,7 @@ group key and labels, the flush's instant, repeat interval and send_resolved, an
 every alert (labels, annotations, times, generator URL, fingerprint) and, while AI enrichment
 is on, each alert's enrichment as it was when the flush was queued. Times are integers of
 Unix nanoseconds (``"ns:<n>"`` beyond int64, such as Go's zero time), fingerprints 16 hex
-digits.
+digits. With tracing on, ``traceparent`` names the flush's span (W3C trace context).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import tracing
 from ..model.alert import Alert, sort_alerts
 from ..model.timefmt import NS
 from ..store.codec import from_ts, ts
@@ -98,6 +99,9 @@ def new_delivery(
     }
     if ctx.enrichment is not None:
         payload["enrichment"] = {_fp(a.fingerprint): ctx.enrichment.get(a.fingerprint) for a in alerts}
+    parent = tracing.traceparent()
+    if parent is not None:  # the flush's trace, for the worker's attempts (any replica)
+        payload["traceparent"] = parent
     return _job(payload, frozenset(ctx.firing), frozenset(ctx.resolved))
 
 

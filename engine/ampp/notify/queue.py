@@ -292,7 +292,9 @@ class DeliveryQueue:
         if not sent:  # send_resolved was turned off since it was queued: nothing left to tell
             await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "recorded")
             return
-        error = await self.attempts.send(integration, ctx, sent, self.settings)
+        # The job keeps the flush's trace: its attempts continue it, on whichever replica.
+        traceparent = job.payload.get("traceparent")
+        error = await self.attempts.send(integration, ctx, sent, self.settings, job.attempts, traceparent)
         m, name = self.metrics, integration.name
         if error is None:
             await self._complete(job, self.policy.nflog_entry(flush, now_ns()), "sent")

@@ -176,7 +176,7 @@ class RetryStage:
         attempt, last_error = 0, None
         while True:
             attempt += 1
-            error = await self.attempts.send(self.integration, ctx, sent, self.settings)
+            error = await self.attempts.send(self.integration, ctx, sent, self.settings, attempt)
             if error is None:
                 self.attempts.succeeded(target, attempt)
                 return ctx, alerts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ... import tracing
 from ...config.notifiers import WebhookConfig
 from ...model.alert import Alert
 from ..gojson import go_json
@@ -34,5 +35,7 @@ class WebhookIntegration(HTTPIntegration[WebhookConfig]):
             alerts = alerts[:max_alerts]
         payload = self.message(ctx, alerts)
         payload.update({"version": "4", "groupKey": ctx.group_key, "truncatedAlerts": truncated})
-        resp = await self.sender.post(self._url(), go_json(payload), secret_url=True)
+        # The attempt's W3C trace context (tracing on), so the receiver can continue the trace.
+        headers = tracing.headers()
+        resp = await self.sender.post(self._url(), go_json(payload), headers=headers, secret_url=True)
         check_response(resp)
