@@ -93,6 +93,11 @@ def as_config_yaml(config: str, sections: str = "") -> str:
     return "alerting:\n" + "".join(f"  {line}\n" for line in config.splitlines()) + sections
 
 
+def with_tracing(config: str, endpoint: str) -> str:
+    """The same config as config.yaml with tracing on, every trace kept, exported over OTLP/gRPC."""
+    return as_config_yaml(config, f"tracing: {{enabled: true, sample_rate: 1.0, endpoint: '{endpoint}'}}\n")
+
+
 @dataclass(frozen=True)
 class Sizes:
     batch_alerts: int  # distinct alerts posted in batches of 100 (then held for the RSS reading)
@@ -476,7 +481,63 @@ def measure(kind: str, sizes: Sizes, connections: int, tool: str, workdir: Path)
 
     # 5. SIGTERM with many aggregation groups, an endpoint answering after 10 s mid-send.
     res.update(_sigterm(kind, sizes.batch_alerts // 10, workdir))
+
+    # Last: tracing on (every trace kept, exported to a local OTLP receiver), against the runs
+    # above, which had it off: what it costs on, and what its calls cost off.
+    if kind == "ampp":
+        res.update(_tracing(sizes, connections, tool, workdir))
     return res
+
+
+def _tracing(sizes: Sizes, connections: int, tool: str, workdir: Path) -> dict[str, Any]:
+    """Single-alert requests/s with tracing off and on (every trace kept), the same config.yaml
+    otherwise, in A-B-B-A order like the auth row; POST -> webhook latency with it on. The OTLP
+    receiver runs in this process: its CPU counts as other processes' and takes from the server's
+    share of the two cores, so this is the worst case, not a collector on another machine."""
+    from tests.support.otlp import otlp_receiver
+
+    singles = payloads("single", sizes.single_requests, 0)
+    res: dict[str, Any] = {}
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    details = []
+    with otlp_receiver() as receiver, CaptureServer() as capture:
+        config = CONFIG.format(hook=capture.url)
+        for n, on in enumerate((False, True, True, False)):
+            text = with_tracing(config, receiver.grpc_endpoint) if on else as_config_yaml(config)
+            before = len(receiver.spans)
+            with start_server("ampp", text, workdir / f"ampp-traced-{n}") as srv:
+                r = run_load(srv, singles, connections, sizes.time_cap_s, tool)
+                if on and "traced_webhook_p50_ms" not in res:
+                    res["traced_webhook_p50_ms"] = _latency(srv, capture, sizes.latency_alerts)[
+                        "webhook_p50_ms"
+                    ]
+            rates[on].append(r["ok"] / r["elapsed"])
+            cpu_us = r["server_cpu"] / max(r["requests"], 1) * 1e6
+            spans = f", {len(receiver.spans) - before:,} spans exported" if on else ""
+            details.append(
+                f"{'on' if on else 'off'}: {_detail(r, 1)}, {cpu_us:.0f} µs of server CPU a request{spans}"
+            )
+    res["traced_req_per_s"] = statistics.mean(rates[True])
+    res["traced_ratio"] = sum(rates[True]) / sum(rates[False])
+    res["traced_detail"] = "; ".join(details) + f"; tracing off, {_off_cost()}"
+    return res
+
+
+def _off_cost() -> str:
+    """What the tracing calls of one POST cost with tracing off: the request's check and the
+    ingest span (the others run per flush and per attempt), timed in this interpreter."""
+    import timeit
+
+    from ampp import tracing
+
+    def calls() -> None:
+        tracing.enabled()
+        with tracing.span("ingest") as span:
+            span.set_attribute("ampp.alerts", 1)
+
+    n = 200_000
+    ns = min(timeit.repeat(calls, number=n, repeat=5)) / n * 1e9
+    return f"the tracing calls of one POST take {ns:.0f} ns (timeit, best of 5 x {n:,})"
 
 
 SHUTDOWN_CONFIG = """\
@@ -821,6 +882,9 @@ ROWS = [
     ("single_py_req_per_s", "  the same from a Python client (aiohttp, 8 connections)", "{:,.0f}"),
     ("single_auth_req_per_s", "single-alert requests/s, auth (API key) + rate limits on", "{:,.0f}"),
     ("single_auth_ratio", "  the same / same config.yaml without (target >= 0.90)", "{:.2f}"),
+    ("traced_req_per_s", "single-alert requests/s, tracing on (all kept, OTLP/gRPC)", "{:,.0f}"),
+    ("traced_ratio", "  the same / same config.yaml with tracing off", "{:.2f}"),
+    ("traced_webhook_p50_ms", "POST -> webhook p50 ms, tracing on", "{:.1f}"),
     ("rss_mib", "RSS holding the new alerts, MiB", "{:.0f}"),
     ("peak_rss_mib", "peak RSS (VmHWM) by then, MiB", "{:.0f}"),
     ("held_alerts", "alerts held at the end (GET /api/v2/alerts)", "{:,.0f}"),
@@ -892,6 +956,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             "single_detail",
             "single_py_detail",
             "single_auth_detail",
+            "traced_detail",
             "webhook_detail",
             "groups_detail",
             "sigterm_detail",
