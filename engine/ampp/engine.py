@@ -555,6 +555,17 @@ def _digest(cfg: Config) -> str:
     return hashlib.sha256(cfg.original.encode()).hexdigest()
 
 
+def key_file_refusal(cfg: Config) -> ConfigIssue | None:
+    """``ai.api_key_file`` that cannot be read (check-config and doctor ask before serve does)."""
+    if not (cfg.ai.enabled and cfg.ai.api_key_file):
+        return None
+    try:
+        with open(cfg.ai.api_key_file, "rb"):
+            return None
+    except OSError as e:
+        return ConfigIssue(cfg.source, ("ai", "api_key_file"), f"cannot read the key: {e.strerror or e}")
+
+
 def _version() -> str:
     from . import __version__
 

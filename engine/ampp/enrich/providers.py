@@ -22,6 +22,12 @@ if TYPE_CHECKING:  # the SDKs load when a provider is built, not with the engine
     import openai
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
+API_URLS = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "openrouter": OPENROUTER_URL,
+}
+"""Where each provider is reached without a ``base_url`` (its SDK's default)."""
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
     "openrouter": "openai/gpt-4o-mini",

@@ -113,3 +113,76 @@ async def migrate(url: str | None, path: str | None, settings: StorageSettings |
         return await migrate_pg(conn)
     finally:
         await conn.close()
+
+
+def where(url: str | None, path: str | None, settings: StorageSettings | None = None) -> str:
+    """The store as a URL without its password (``postgresql://am@db:5432/alertmanager``)."""
+    t = _target(url, path, settings)
+    if t.sqlite_path is not None:
+        return f"sqlite://{os.path.abspath(t.sqlite_path)}"
+    if t.dsn is not None:
+        parts = urlsplit(t.dsn)
+        user = f"{parts.username}@" if parts.username else ""
+        host = parts.hostname or "localhost"
+        return f"postgresql://{user}{host}:{parts.port or 5432}{parts.path}"
+    c = t.connect
+    return f"postgresql://{c['user']}@{c['host']}:{c['port']}/{c['database']}"
+
+
+async def probe(url: str | None, path: str | None, settings: StorageSettings | None = None) -> str:
+    """Reach the store without changing it (``ampp doctor``): what it is and its schema version
+    against this release's; raises what connecting or reading raised."""
+    t = _target(url, path, settings)
+    if t.sqlite_path is not None:
+        from .sqlite.schema import HISTORY_MIGRATIONS, STATE_MIGRATIONS
+
+        return await asyncio.to_thread(
+            _probe_sqlite, t.sqlite_path, (("ampp.db", STATE_MIGRATIONS), ("history.db", HISTORY_MIGRATIONS))
+        )
+    import asyncpg
+
+    from .postgres.schema import MIGRATIONS
+
+    conn = await asyncpg.connect(
+        t.dsn, timeout=10, server_settings={"application_name": "ampp-doctor"}, **t.connect
+    )
+    try:
+        server = await conn.fetchval("SHOW server_version")
+        where = await conn.fetchval("SELECT 'as ' || current_user")
+        exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        version = await conn.fetchval("SELECT MAX(version) FROM schema_migrations") if exists else 0
+    finally:
+        await conn.close()
+    return f"PostgreSQL {server}, {where}; {_schema(version or 0, len(MIGRATIONS))}"
+
+
+def _probe_sqlite(directory: str, files: tuple[tuple[str, list[str]], ...]) -> str:
+    if not os.path.isdir(directory):
+        parent = os.path.dirname(os.path.abspath(directory))
+        if not os.access(parent, os.W_OK):
+            raise PermissionError(f"{directory} does not exist and {parent} is not writable")
+        return "not created yet (serve creates it)"
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"{directory} is not writable")
+    found = []
+    for name, migrations in files:
+        file = os.path.join(directory, name)
+        if not os.path.exists(file):
+            found.append(f"{name} not created yet")
+            continue
+        conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone() if exists else None
+        finally:
+            conn.close()
+        found.append(f"{name} {_schema(int(row[0] or 0) if row else 0, len(migrations))}")
+    return f"SQLite {sqlite3.sqlite_version}: {', '.join(found)}"
+
+
+def _schema(version: int, latest: int) -> str:
+    if version == latest:
+        return f"schema version {version}"
+    if version < latest:
+        return f"schema version {version}, this release's {latest} (serve or ampp migrate applies it)"
+    return f"schema version {version}, newer than this release's {latest} (it works with it)"

@@ -1,0 +1,150 @@
+"""`ampp doctor` against real services: storage (SQLite, PostgreSQL), Redis, an OTLP receiver,
+the LLM stand-in and receivers' endpoints. One line per check with its verdict, exit 1 when
+any failed, no secret and no traceback in the report, nothing sent without --send-test."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from ampp.store.postgres.schema import MIGRATIONS
+from ampp.store.sqlite.schema import HISTORY_MIGRATIONS, STATE_MIGRATIONS
+
+from tests.integration.services import Services
+from tests.support.llm_standins import llm_standin
+from tests.support.otlp import otlp_receiver
+from tests.support.servers import free_port
+
+pytestmark = pytest.mark.integration
+
+AMPP = [sys.executable, "-m", "ampp"]
+LINE = re.compile(r"^(OK|WARN|FAIL|SKIP) +(\S+(?: \S+)?) +(.*)$")
+SECRET = "sk-doctor-secret"
+ROUTE = """
+alerting:
+  route: {receiver: a}
+  receivers: [{name: a}]
+"""
+
+
+async def doctor(config: Path, *args: str) -> tuple[int, str, dict[str, tuple[str, str]]]:
+    """Exit code, the whole output, and each check's (verdict, detail) by name."""
+    proc = await asyncio.create_subprocess_exec(
+        *AMPP, "doctor", f"--config.file={config}", *args,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode()
+    assert "Traceback" not in text, text
+    lines = text.splitlines()
+    assert lines[0].startswith("ampp doctor: ampp "), text
+    checks = {}
+    for line in lines[1:-1]:
+        m = LINE.match(line)
+        assert m, f"not a check line: {line!r}\n{text}"
+        checks[m.group(2)] = (m.group(1), m.group(3))
+    assert proc.returncode is not None
+    return proc.returncode, text, checks
+
+
+def migrate(data: Path) -> None:
+    subprocess.run([*AMPP, "migrate", f"--storage.path={data}"], check=True, capture_output=True)
+
+
+async def test_every_check_passes_and_the_llm_is_asked_once_with_send_test(
+    tmp_path: Path, services: Services
+) -> None:
+    migrate(tmp_path / "data")
+    redis = urlsplit(services.redis_url)
+    with otlp_receiver() as otlp:
+        async with llm_standin() as llm:
+            config = tmp_path / "config.yaml"
+            config.write_text(
+                f"storage: {{type: sqlite, sqlite: {{path: '{tmp_path / 'data'}'}}}}\n"
+                f"cache: {{address: '{redis.hostname}:{redis.port}'}}\n"
+                f"tracing: {{enabled: true, endpoint: '{otlp.grpc_endpoint}'}}\n"
+                f"ai: {{enabled: true, provider: openai, base_url: '{llm.url}/v1', api_key: {SECRET}}}\n"
+                + ROUTE
+            )
+            code, text, checks = await doctor(config)
+            assert llm.requests == [], "nothing is sent without --send-test"
+            assert code == 0, text
+            assert checks["llm"][0] == "OK" and "checked with --send-test" in checks["llm"][1]
+            code, text, checks = await doctor(config, "--send-test")
+            assert code == 0, text
+            assert len(llm.requests) == 1, "one test prompt"
+            assert "AmppDoctorTest" in str(llm.requests[0].body)
+    assert {k: v[0] for k, v in checks.items()} == {
+        "config": "OK", "storage": "OK", "cache": "OK", "tracing": "OK", "llm": "OK",
+    }  # fmt: skip
+    assert checks["storage"][1].startswith(f"sqlite://{tmp_path / 'data'}: SQLite ")
+    state, history = len(STATE_MIGRATIONS), len(HISTORY_MIGRATIONS)
+    expected = f": ampp.db schema version {state}, history.db schema version {history}"
+    assert checks["storage"][1].endswith(expected), checks["storage"]
+    assert "answers PING" in checks["cache"][1]
+    assert checks["tracing"][1].startswith(f"OTLP over grpc to tcp://{otlp.grpc_endpoint}: 127.0.0.1 is")
+    assert "model gpt-4o-mini answered a test prompt" in checks["llm"][1]
+    assert SECRET not in text
+    assert text.splitlines()[-1] == "no check failed (5 ok)"
+
+
+async def test_each_failure_says_which_step_failed_and_the_exit_code_is_1(
+    tmp_path: Path, services: Services, pg_url: str
+) -> None:
+    """A PostgreSQL database that does not exist, Redis and the OTLP receiver not listening, the
+    provider's name not resolving: four FAIL lines, none with a secret."""
+    pg = urlsplit(pg_url)
+    dead = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage: {{type: postgresql, postgresql: {{host: '{pg.hostname}', port: {pg.port}, "
+        f"database: ampp_doctor_missing, user: '{pg.username}', password: pg-secret}}}}\n"
+        f"cache: {{address: '127.0.0.1:{dead}', password: redis-secret}}\n"
+        f"tracing: {{enabled: true, protocol: http, endpoint: 'http://127.0.0.1:{dead}'}}\n"
+        "ai: {enabled: true, provider: openai, base_url: 'https://llm.doctor.invalid/v1', api_key: sk-x}\n"
+        + ROUTE
+    )
+    code, text, checks = await doctor(config)
+    assert code == 1, text
+    assert checks["config"][0] == "OK"
+    assert checks["storage"][0] == "FAIL" and checks["storage"][1] == (
+        f"postgresql://{pg.username}@{pg.hostname}:{pg.port}/ampp_doctor_missing: "
+        'InvalidCatalogNameError: database "ampp_doctor_missing" does not exist'
+    )
+    assert checks["cache"][0] == "FAIL"
+    assert checks["cache"][1].startswith(f"redis://127.0.0.1:{dead}/0: ConnectionError: ")
+    assert checks["tracing"][0] == "FAIL"
+    assert checks["tracing"][1].startswith(f"OTLP over http to tcp://127.0.0.1:{dead}: connect: ")
+    assert checks["llm"][0] == "FAIL"
+    assert checks["llm"][1].startswith("openai at https://llm.doctor.invalid:443: dns: llm.doctor.invalid: ")
+    for secret in ("pg-secret", "redis-secret"):
+        assert secret not in text
+    assert text.splitlines()[-1] == "some checks FAILED (1 ok, 4 fail)"
+
+
+async def test_postgresql_reached_and_its_schema_compared(tmp_path: Path, pg_url: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"storage: {{url: '{pg_url}'}}\n" + ROUTE)
+    code, text, checks = await doctor(config)
+    assert code == 0, text
+    assert re.fullmatch(
+        r"postgresql://\w+@[\w.]+:\d+/ampp_test_\w+: PostgreSQL [\d.]+.*, as \w+; schema version 0, "
+        rf"this release's {len(MIGRATIONS)} \(serve or ampp migrate applies it\)",
+        checks["storage"][1],
+    ), checks["storage"]
+    assert checks["cache"][0] == checks["tracing"][0] == checks["llm"][0] == "SKIP"
+
+
+async def test_a_refused_config_is_one_fail_line_naming_file_line_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("cache: {db: -1}\n" + ROUTE)
+    code, _, checks = await doctor(config)
+    assert code == 1
+    verdict, detail = checks["config"]
+    assert verdict == "FAIL" and f"{config}:1" in detail and "cache.db" in detail, detail
+    assert checks["the rest"][0] == "SKIP"
