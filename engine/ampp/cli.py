@@ -167,18 +167,6 @@ def overrides(args: argparse.Namespace) -> list[Override]:
     return out
 
 
-def _external_url(listen: str, external: str | None) -> str:
-    if not external:
-        host = socket.gethostname()
-        port = listen.rsplit(":", 1)[-1] if ":" in listen else "80"
-        external = f"http://{host}:{port}/"
-    parts = urlsplit(external)
-    path = parts.path.rstrip("/")
-    if path and not path.startswith("/"):
-        path = "/" + path
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
 def _listen(address: str) -> socket.socket:
     """Bind and listen on --web.listen-address before anything else is loaded.
 
@@ -246,7 +234,7 @@ def engine_options(args: argparse.Namespace, cfg: Config) -> EngineOptions:
     return EngineOptions(
         config_file=args.config_file,
         storage=open_storage(None, None, cfg.storage),
-        external_url=_external_url(server.address, server.external_url),
+        external_url=server.public_url(),
         retention_s=args.retention,
         alerts_gc_interval_s=args.alerts_gc_interval,
         cluster_peers=args.cluster_peers,
@@ -633,7 +621,15 @@ def _routes_show(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import run
 
-    report = _run_any(run(args.config_file, overrides(args), send_test=args.send_test, limit_s=args.timeout))
+    report = _run_any(
+        run(
+            args.config_file,
+            overrides(args),
+            send_test=args.send_test,
+            receivers=args.receivers,
+            limit_s=args.timeout,
+        )
+    )
     report.print()
     return 1 if report.failed else 0
 
@@ -731,6 +727,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--send-test",
         action="store_true",
         help="also send one test notification per integration and ask the LLM provider once",
+    )
+    doctor.add_argument(
+        "--receiver",
+        dest="receivers",
+        action="append",
+        default=[],
+        help="check (and with --send-test, send to) only this receiver; repeatable",
     )
     doctor.add_argument("--timeout", type=_duration, default=5.0, help="the most each check may take (5s)")
     for dest, flag, path in FLAG_SETTINGS:

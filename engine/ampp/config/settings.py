@@ -7,6 +7,7 @@ command-line flags override what a file sets.
 from __future__ import annotations
 
 import re
+import socket
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
@@ -84,6 +85,19 @@ class ServerSettings(Settings):
     def canonical(cls, data: Any) -> Any:
         """The section with every key in the specification's spelling."""
         return _renamed(data, cls.aliases, "server.")
+
+    def public_url(self) -> str:
+        """external_url without a trailing slash, or this host at the listening port (as
+        Alertmanager defaults ``--web.external-url``)."""
+        external = self.external_url
+        if not external:
+            port = self.address.rsplit(":", 1)[-1] if ":" in self.address else "80"
+            external = f"http://{socket.gethostname()}:{port}/"
+        parts = urlsplit(external)
+        path = parts.path.rstrip("/")
+        if path and not path.startswith("/"):
+            path = "/" + path
+        return f"{parts.scheme}://{parts.netloc}{path}"
 
     @field_validator("address")
     @classmethod

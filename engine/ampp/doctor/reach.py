@@ -30,6 +30,8 @@ class Endpoint:
     port: int
     tls: ssl.SSLContext | None = None
     server_name: str | None = None
+    scheme: str = "tcp"
+    """How the report names it (``https``, ``smtp``, ``grpc``); only ``tls`` decides the handshake."""
 
     @classmethod
     def of_url(cls, url: str, tls: ssl.SSLContext | None = None, server_name: str | None = None) -> Endpoint:
@@ -40,11 +42,11 @@ class Endpoint:
         secure = parts.scheme == "https"
         port = parts.port or (443 if secure else 80)
         context = (tls or ssl.create_default_context()) if secure else None
-        return cls(parts.hostname, port, context, server_name)
+        return cls(parts.hostname, port, context, server_name, parts.scheme)
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'tcp'}://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 async def reach(endpoint: Endpoint, limit_s: float) -> str:

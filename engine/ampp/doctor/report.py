@@ -24,6 +24,10 @@ class Check:
     detail: str
 
 
+class Failed(Exception):
+    """A failure already worded for the report (what was reached, and what went wrong)."""
+
+
 Probe = Callable[[], Awaitable[str]]
 """A check's work: what it found, or an exception saying what is wrong."""
 

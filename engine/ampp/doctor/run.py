@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 from ..auth.urlpolicy import UrlPolicy
 from ..config.errors import ConfigError
 from ..config.loader import Config, Override, load_file
+from ..config.notifiers import NotifierConfig
 from ..model.alert import Alert
 from ..model.timefmt import NS, now_ns
 from .reach import Endpoint, Unreachable, reach
-from .report import Probe, Report, Verdict, describe
+from .receivers import NotChecked, target
+from .report import Failed, Probe, Report, Verdict, describe
 
 TEST_LABELS = {"alertname": "AmppDoctorTest", "severity": "none"}
 """The labels of the test alert ``--send-test`` sends (and asks the LLM about)."""
@@ -35,8 +37,14 @@ def test_alert() -> Alert:
 
 
 async def run(
-    config_file: str, overrides: Sequence[Override] = (), *, send_test: bool = False, limit_s: float = 5
+    config_file: str,
+    overrides: Sequence[Override] = (),
+    *,
+    send_test: bool = False,
+    receivers: Sequence[str] = (),
+    limit_s: float = 5,
 ) -> Report:
+    """Every check's verdict; ``receivers`` (names) limits the receivers checked (and sent to)."""
     report = Report()
     cfg = _config(report, config_file, overrides)
     if cfg is None:
@@ -48,14 +56,31 @@ async def run(
         ("tracing", *_tracing(cfg)),
         ("llm", *_llm(cfg, send_test)),
     ]
-    results = await asyncio.gather(*(_run(p, limit_s) for _, _, p in checks))
+    sender = _TestSender(cfg) if send_test else None
+    unknown = set(receivers) - {r.name for r in cfg.alerting.receivers}
+    if unknown:
+        report.add("receivers", "fail", f"no receiver named {', '.join(sorted(unknown))} in the config")
+    for receiver in cfg.alerting.receivers:
+        if receivers and receiver.name not in receivers:
+            continue
+        for kind, index, conf in receiver.integrations():
+            what = f"receiver {receiver.name}/{kind}[{index}]"
+            checks.append((what, "", _receiver(kind, index, conf, receiver.name, sender, limit_s)))
+    if send_test:  # a notification or a completion may take longer than a handshake
+        limit_s += max(cfg.notify.attempt_timeout, cfg.ai.timeout)
+    try:
+        results = await asyncio.gather(*(_run(p, limit_s) for _, _, p in checks))
+    finally:
+        if sender is not None:
+            await sender.close()
     for (what, subject, _), (verdict, detail) in zip(checks, results, strict=True):
         report.add(what, verdict, f"{subject}: {detail}" if subject else detail)
     return report
 
 
 async def _run(probe: Probe | tuple[Verdict, str], limit_s: float) -> tuple[Verdict, str]:
-    """A probe's verdict: ok with what it found, fail with what went wrong (never a traceback)."""
+    """A probe's verdict: ok with what it found, fail with what went wrong (never a traceback);
+    skip for what can only be known at send time."""
     if isinstance(probe, tuple):
         return probe
     try:
@@ -65,8 +90,66 @@ async def _run(probe: Probe | tuple[Verdict, str], limit_s: float) -> tuple[Verd
         return "fail", f"no answer within {limit_s:g}s"
     except Unreachable as e:
         return "fail", str(e)
+    except NotChecked as e:
+        return "skip", str(e)
+    except Failed as e:
+        return "fail", str(e)
     except Exception as e:
         return "fail", describe(e)
+
+
+def _receiver(
+    kind: str, index: int, conf: NotifierConfig, receiver: str, sender: _TestSender | None, limit_s: float
+) -> Probe:
+    async def check() -> str:
+        try:
+            found = await asyncio.to_thread(target, kind, conf)  # may read a url_file
+        except NotChecked:
+            if sender is None:
+                raise
+            found = None
+        detail = ""
+        if found is not None:
+            where = f"{found.endpoint}{' (the proxy)' if found.via == 'proxy' else ''}"
+            try:
+                detail = f"{where}: {await reach(found.endpoint, limit_s)}"
+            except Unreachable as e:
+                raise Failed(f"{where}: {e}") from None
+        if sender is not None:
+            await sender.send(receiver, index, kind)
+            detail = f"{detail}; a test notification was sent" if detail else "a test notification was sent"
+        return detail
+
+    return check
+
+
+class _TestSender:
+    """--send-test: the test alert through the engine's own integrations, built from the config."""
+
+    def __init__(self, cfg: Config) -> None:
+        from ..notify.pipeline import build_integrations
+
+        self.built = build_integrations(cfg, cfg.server.public_url())
+
+    async def send(self, receiver: str, index: int, kind: str) -> None:
+        from ..notify.stage import FlushContext
+
+        integration = next(i for i in self.built[receiver] if i.name == kind and i.index == index)
+        alert = test_alert()
+        ctx = FlushContext(
+            group_key='{}:{alertname="AmppDoctorTest"}',
+            group_labels={"alertname": TEST_LABELS["alertname"]},
+            receiver=receiver,
+            repeat_interval=0,
+            now=now_ns(),
+            firing=(alert.fingerprint,),
+        )
+        await integration.notify(ctx, [alert])
+
+    async def close(self) -> None:
+        for integrations in self.built.values():
+            for i in integrations:
+                await i.close()
 
 
 def _config(report: Report, config_file: str, overrides: Sequence[Override]) -> Config | None:
@@ -140,7 +223,8 @@ def _tracing(cfg: Config) -> tuple[str, Probe | tuple[Verdict, str]]:
         host, _, port = target.rpartition(":")
         import ssl
 
-        endpoint = Endpoint(host.strip("[]"), int(port), ssl.create_default_context() if tls else None)
+        context = ssl.create_default_context() if tls else None
+        endpoint = Endpoint(host.strip("[]"), int(port), context, scheme="grpcs" if tls else "grpc")
 
     async def check() -> str:
         return await reach(endpoint, t.timeout)
