@@ -15,6 +15,7 @@ tracing is on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +40,8 @@ __all__ = [
     "traceparent",
     "within",
 ]
+
+log = logging.getLogger("ampp.tracing")
 
 MAX_BATCHES = 33
 """Batches one flush continues or links at most: the latest ones."""
@@ -94,6 +97,15 @@ def setup(settings: TracingSettings, *, version: str, instance: str) -> None:
     from .otel import Backend
 
     _backend = Backend(settings, version=version, instance=instance)
+    target, tls = settings.target()
+    log.info(
+        "Exporting traces to %s over OTLP/%s endpoint=%s tls=%s sample_rate=%g",
+        "Jaeger" if settings.provider == "jaeger" else "an OTLP receiver",
+        "gRPC" if settings.protocol == "grpc" else "HTTP",
+        target,
+        tls,
+        settings.sample_rate,
+    )
 
 
 def shutdown() -> None:
