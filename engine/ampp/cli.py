@@ -17,6 +17,8 @@ from .config.errors import ConfigError
 from .model.timefmt import DurationError, parse_duration
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from .api.app import ApiSettings
     from .cluster import ClusterSettings
     from .config.loader import Config, Override
@@ -305,11 +307,24 @@ async def start_engine(
     return engine, ApiSettings(prefix, cluster, web=guard, server=server, metrics=cfg.metrics)
 
 
-async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
+async def serve_api(engine: Engine, settings: ApiSettings, sock: socket.socket) -> web.AppRunner:
+    """The API of a started engine served on ``sock`` (TLS as the web config says); cleaning
+    the runner up waits for requests in flight up to ``server.shutdown_timeout``."""
     from aiohttp import web
 
     from .api.app import create_app
     from .api.body import runner as make_runner
+
+    runner = make_runner(create_app(engine, settings), shutdown_timeout=settings.server.shutdown_timeout)
+    await runner.setup()
+    tls = settings.web.server_context() if settings.web else None
+    await web.SockSite(runner, sock, ssl_context=tls).start()
+    log = logging.getLogger("ampp")
+    log.info("Listening address=%s tls=%s", settings.server.address, "enabled" if tls else "disabled")
+    return runner
+
+
+async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     from .engine import Engine
 
     log = logging.getLogger("ampp")
@@ -317,13 +332,7 @@ async def _serve_on(sock: socket.socket, args: argparse.Namespace) -> int:
     if started is None:
         return 1
     engine, settings = started
-    app = create_app(engine, settings)
-    runner = make_runner(app, shutdown_timeout=settings.server.shutdown_timeout)
-    await runner.setup()
-    tls = settings.web.server_context() if settings.web else None
-    site = web.SockSite(runner, sock, ssl_context=tls)
-    await site.start()
-    log.info("Listening address=%s tls=%s", settings.server.address, "enabled" if tls else "disabled")
+    runner = await serve_api(engine, settings, sock)
     # The HTTP client stack and the system CAs load in a thread once the API serves, rather than
     # delay the first notification by ~0.1 s; not before, where its imports would hold the GIL
     # the start-up's own imports need (ready ~0.1 s later).
