@@ -174,6 +174,7 @@ def receivers(tls_url: str, ca: Path, plain_url: str, smtp_port: int, proxy_url:
                 {"name": "untrusted", "webhook_configs": [{"url": f"{tls_url}/x"}]},
                 {"name": "templated", "webhook_configs": [{"url": "http://{{ .GroupKey }}.example/"}]},
                 {"name": "proxied", "webhook_configs": [proxied]},
+                {"name": "metadata", "webhook_configs": [{"url": "http://169.254.169.254/latest/"}]},
             ],
         }
     }
@@ -215,6 +216,11 @@ async def test_receivers_dns_tcp_tls_and_a_test_notification_only_when_asked(tmp
             "SKIP",
             "its URL is a template, rendered for each notification",
         )
+        assert checks["receiver metadata/webhook[0]"] == (
+            "FAIL",
+            "http://169.254.169.254:80: policy: 169.254.169.254: a link-local or cloud metadata address "
+            "(security.outbound)",
+        ), "refused as the engine refuses it"
         verdict, detail = checks["receiver proxied/webhook[0]"]
         assert verdict == "OK" and detail.startswith(f"{proxy.url} (the proxy): "), detail
         assert SECRET not in text

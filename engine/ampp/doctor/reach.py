@@ -8,10 +8,13 @@ step, since "connection refused" and "certificate expired" call for different fi
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from ..auth.urlpolicy import OutboundRefused, UrlPolicy
 
 
 class Unreachable(Exception):
@@ -49,23 +52,31 @@ class Endpoint:
         return f"{self.scheme}://{host}:{self.port}"
 
 
-async def reach(endpoint: Endpoint, limit_s: float) -> str:
+async def reach(endpoint: Endpoint, limit_s: float, policy: UrlPolicy | None = None) -> str:
     """Resolve, connect and (for TLS) shake hands within ``limit_s`` seconds in all; what was
-    found, or :class:`Unreachable`."""
+    found, or :class:`Unreachable`. With ``policy`` (``security.outbound``), a name or address
+    the engine would refuse is refused here too (step ``policy``)."""
     try:
         async with asyncio.timeout(limit_s):
-            return await _reach(endpoint)
+            return await _reach(endpoint, policy)
     except TimeoutError:
         raise Unreachable("timeout", f"no answer within {limit_s:g}s") from None
 
 
-async def _reach(e: Endpoint) -> str:
+async def _reach(e: Endpoint, policy: UrlPolicy | None) -> str:
     loop = asyncio.get_running_loop()
     try:
+        if policy is not None:
+            policy.check_host(e.host)
         infos = await loop.getaddrinfo(e.host, e.port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if policy is not None:  # each address, as the engine checks them when it connects
+            for address in addresses:
+                policy.check_address(e.host, ipaddress.ip_address(address.split("%")[0]))
     except socket.gaierror as err:
         raise Unreachable("dns", f"{e.host}: {err.strerror}") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    except OutboundRefused as err:
+        raise Unreachable("policy", str(err)) from None
     errors = []
     for address in addresses:  # as a client would: the next address when one refuses
         try:

@@ -57,6 +57,7 @@ async def run(
         ("llm", *_llm(cfg, send_test)),
     ]
     sender = _TestSender(cfg) if send_test else None
+    policy = UrlPolicy.of(cfg.security.outbound)  # the engine's own refusals, said before it sends
     unknown = set(receivers) - {r.name for r in cfg.alerting.receivers}
     if unknown:
         report.add("receivers", "fail", f"no receiver named {', '.join(sorted(unknown))} in the config")
@@ -65,7 +66,7 @@ async def run(
             continue
         for kind, index, conf in receiver.integrations():
             what = f"receiver {receiver.name}/{kind}[{index}]"
-            checks.append((what, "", _receiver(kind, index, conf, receiver.name, sender, limit_s)))
+            checks.append((what, "", _receiver(kind, index, conf, receiver.name, sender, policy, limit_s)))
     if send_test:  # a notification or a completion may take longer than a handshake
         limit_s += max(cfg.notify.attempt_timeout, cfg.ai.timeout)
     try:
@@ -99,7 +100,13 @@ async def _run(probe: Probe | tuple[Verdict, str], limit_s: float) -> tuple[Verd
 
 
 def _receiver(
-    kind: str, index: int, conf: NotifierConfig, receiver: str, sender: _TestSender | None, limit_s: float
+    kind: str,
+    index: int,
+    conf: NotifierConfig,
+    receiver: str,
+    sender: _TestSender | None,
+    policy: UrlPolicy,
+    limit_s: float,
 ) -> Probe:
     async def check() -> str:
         try:
@@ -112,7 +119,7 @@ def _receiver(
         if found is not None:
             where = f"{found.endpoint}{' (the proxy)' if found.via == 'proxy' else ''}"
             try:
-                detail = f"{where}: {await reach(found.endpoint, limit_s)}"
+                detail = f"{where}: {await reach(found.endpoint, limit_s, policy)}"
             except Unreachable as e:
                 raise Failed(f"{where}: {e}") from None
         if sender is not None:
@@ -243,8 +250,7 @@ def _llm(cfg: Config, send_test: bool) -> tuple[str, Probe | tuple[Verdict, str]
     endpoint = Endpoint.of_url(url)
 
     async def check() -> str:
-        policy.check_host(endpoint.host)
-        found = await reach(endpoint, ai.timeout)
+        found = await reach(endpoint, ai.timeout, policy)
         if not send_test:
             return found + " (the key is checked with --send-test)"
         return f"{found}; {await _ask(cfg, policy)}"
