@@ -21,6 +21,7 @@ from .auth.apikeys import ApiKeys
 from .auth.audit import AuditLog
 from .auth.control import AccessControl
 from .auth.urlpolicy import UrlPolicy
+from .cluster.metrics import ClusterMetrics
 from .config.errors import ConfigError, ConfigIssue
 from .config.loader import Config, Override, load_file, with_overrides
 from .config.security import SecuritySettings
@@ -202,6 +203,8 @@ class Engine:
         self.audit = AuditLog(options.storage)
         self.access = AccessControl(None, SecuritySettings(), self.api_keys)
         """Who may call the API, and the rate limits: the config's, once applied (open before)."""
+        self.cluster_metrics = ClusterMetrics(self.metrics.registry)
+        """Alertmanager's cluster metrics, exported as it does (zero while alone)."""
         self.cluster: Cluster | None = None
         """The replicas sharing this PostgreSQL database, once started (None: alone)."""
 
@@ -255,7 +258,6 @@ class Engine:
         settings = self.options.cluster
         if settings is None or type(self.storage).__module__ != "ampp.store.postgres.storage":
             return  # SQLite: one instance, nothing shared (nor asyncpg imported to find out)
-        from .cluster.metrics import ClusterMetrics
         from .cluster.node import Cluster
         from .store.postgres.storage import PostgresStorage
 
@@ -263,7 +265,7 @@ class Engine:
         self.cluster = Cluster(
             settings,
             self.storage,
-            ClusterMetrics(self.metrics.registry),
+            self.cluster_metrics,
             alerts=self.alerts,
             alert_sinks=[self._running, self.marker, self.changes],
             silences=self.silences,
