@@ -243,7 +243,8 @@ class HTTPConfig(Block):
     no_proxy: str = ""
     """Hosts, domains and CIDRs (comma-separated) reached without proxy_url. Not applied yet."""
     proxy_from_environment: bool = False
-    """Not applied yet: HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply whenever proxy_url is unset, set or not."""
+    """Take the proxy from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); without it
+    they are ignored, as Alertmanager ignores them."""
     proxy_connect_header: dict[str, list[Secret_]] = Field(default_factory=dict)
     """Headers sent to the proxy on CONNECT. Not applied yet."""
     http_headers: dict[str, HTTPHeader] | None = None

@@ -94,11 +94,13 @@ def _context(tls: TLSConfig | None) -> ssl.SSLContext:
 
 
 def _proxy(http: HTTPConfig | None, url: str) -> str | None:
-    """The proxy the engine's sender goes through for ``url``, as it does today: ``proxy_url``,
-    else the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); ``no_proxy`` and
-    ``proxy_from_environment`` are not applied yet (see the README's "Not yet built")."""
+    """The proxy the engine's sender goes through for ``url``: ``proxy_url``, else with
+    ``proxy_from_environment`` the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), else none;
+    ``no_proxy`` is not applied yet (see the README's "Not yet built")."""
     if http is not None and http.proxy_url:
         return str(http.proxy_url)
+    if http is None or not http.proxy_from_environment:
+        return None
     host = urlsplit(url).hostname or ""
     if urllib.request.proxy_bypass(host):
         return None

@@ -157,6 +157,9 @@ class HTTPSender:
         self._options: dict[str, Any] = {
             "proxy": (http_config.proxy_url or None) if http_config is not None else None,
             "follow_redirects": http_config.follow_redirects if http_config is not None else True,
+            # The environment's proxy variables only with proxy_from_environment, as in Go's
+            # common (httpx reads them by default).
+            "trust_env": http_config.proxy_from_environment if http_config is not None else False,
             "headers": {"User-Agent": USER_AGENT},
         }
         self._timeout = timeout
