@@ -11,13 +11,16 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..config.security import AuthSettings
 from .apikeys import PREFIX, ApiKeys
 from .identity import ANONYMOUS, Identity
 from .passwords import PasswordChecker, parse_basic
 from .roles import Role
-from .tokens import InvalidToken, TokenVerifier, role_of
+
+if TYPE_CHECKING:  # PyJWT and cryptography load only with auth.jwt (a tenth of a second of every start)
+    from .tokens import TokenVerifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class Authenticator:
     async def _token(self, token: str) -> Identity | Failure:
         if self.tokens is None:
             return Failure("jwt", "", "a bearer token that is no API key, and auth.jwt is not configured")
+        from .tokens import InvalidToken, role_of
+
         try:
             claims = await self.tokens.verify(token)
         except InvalidToken as e:

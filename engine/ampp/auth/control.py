@@ -4,13 +4,17 @@ bad key file refuses the config like any other error."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..config.errors import ConfigError, ConfigIssue
 from ..config.loader import Config
 from ..config.security import AuthSettings, SecuritySettings
 from .apikeys import ApiKeys, static_keys
 from .authenticator import Authenticator
 from .ratelimit import RateLimiter
-from .tokens import Fetch, KeyError_, TokenVerifier
+
+if TYPE_CHECKING:  # PyJWT and cryptography load only with auth.jwt (a tenth of a second of every start)
+    from .tokens import Fetch
 
 
 class AccessControl:
@@ -32,6 +36,8 @@ class AccessControl:
             if auth.jwt is not None:
                 if fetch is None:
                     raise ValueError("auth.jwt needs a way to fetch its JWKS")
+                from .tokens import KeyError_, TokenVerifier
+
                 try:
                     tokens = TokenVerifier(auth.jwt, fetch)
                 except KeyError_ as e:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Literal
-
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
-from limits.errors import StorageError
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..config.security import RateBudget, RateLimitSettings
+
+if TYPE_CHECKING:  # limits (and redis-py) load only with a Redis URL: not on every start's path
+    from limits import RateLimitItem
+    from limits.aio.strategies import FixedWindowRateLimiter
 
 log = logging.getLogger("ampp.auth")
 
@@ -70,6 +69,8 @@ class RateLimiter:
         self._shared_down_until = 0.0
         if redis_url:
             import redis.asyncio
+            from limits.aio.storage import RedisStorage, Storage
+            from limits.aio.strategies import FixedWindowRateLimiter
 
             self._pool = redis.asyncio.ConnectionPool.from_url(
                 redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
@@ -90,6 +91,8 @@ class RateLimiter:
     def _item(self, limit: int, period: int) -> RateLimitItem:
         item = self._items.get((limit, period))
         if item is None:
+            from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+
             make = RateLimitItemPerSecond if period == 1 else RateLimitItemPerMinute
             item = self._items[limit, period] = make(limit)
         return item
@@ -108,6 +111,8 @@ class RateLimiter:
         """None if the hit fits in its window, else the seconds until the window ends."""
         shared = self._redis()
         if shared is not None:
+            from limits.errors import StorageError
+
             item = self._item(limit, period)
             try:
                 if await shared.hit(item, key):
@@ -142,6 +147,8 @@ class RateLimiter:
         key = f"login/{address}"
         shared = self._redis()
         if shared is not None:
+            from limits.errors import StorageError
+
             item = self._item(self._logins, 60)
             try:
                 stats = await shared.get_window_stats(item, key)
