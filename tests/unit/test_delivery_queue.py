@@ -244,6 +244,27 @@ async def _state(env: Env, id_: int, state: str) -> bool:
     return (await env.row(id_)).state == state
 
 
+async def test_jobs_queued_together_are_committed_a_few_at_a_time(env: Env) -> None:
+    """A wave of flushes is queued in small transactions, so that the alert commits waiting
+    for the same database thread get in between; every job is queued and sent all the same."""
+    from ampp.notify.queue import ENQUEUE_CHUNK
+
+    sizes: list[int] = []
+    enqueue = env.storage.enqueue_deliveries
+
+    async def recording(jobs: Sequence[NewDelivery], *args: Any) -> list[EnqueueResult]:
+        sizes.append(len(jobs))
+        return await enqueue(jobs, *args)
+
+    env.storage.enqueue_deliveries = recording  # type: ignore[method-assign,assignment]
+    receivers = [f"r{i}" for i in range(3 * ENQUEUE_CHUNK + 1)]
+    env.queue.configure(settings(), {r: [env.hook] for r in receivers})
+    results = await asyncio.gather(*(env.queue.enqueue(job(env.hook, receiver=r)) for r in receivers))
+    assert [r.outcome for r in results] == ["queued"] * len(receivers)
+    assert max(sizes) <= ENQUEUE_CHUNK and sum(sizes) == len(receivers)
+    await eventually_async(lambda: len(env.hook.calls) == len(receivers))
+
+
 async def test_retryable_failures_are_retried_with_backoff(env: Env) -> None:
     env.hook.outcomes = [NotifyError("503"), NotifyError("503"), None]
     result = await env.queue.enqueue(job(env.hook))
