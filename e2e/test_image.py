@@ -39,7 +39,7 @@ from tests.support.servers import free_port  # noqa: E402
 pytestmark = pytest.mark.e2e
 
 BUILD_TIMEOUT = 900  # seconds, from an empty build cache
-SIZE_BUDGET = 300 * 1000**2  # bytes, uncompressed (what `docker images` shows); README states it
+SIZE_BUDGET = 330 * 1000**2  # bytes, uncompressed (what `docker images` shows); README states it
 NOBODY = 65534  # prom/alertmanager's user
 SOURCE = "https://example.org/alertmanager-plusplus"
 COMPILERS = ("cc", "c++", "gcc", "g++", "clang", "clang++", "tcc", "cpp", "ld", "as")
